@@ -1,0 +1,68 @@
+"""The contract every answer check follows: parse first, grade second.
+
+An answer check (an `AnswerSpec`) turns what a student wrote in `answers.toml` (a TOML value:
+str, int, float, bool or a list of them) into a canonical value, or rejects it with an
+`AnswerParseError` whose message says what was expected.  Grading compares a parsed answer
+with a key (the canonical value the reference computed) and returns a `Check`: the fraction
+of the points earned and a message for the student.
+
+The same check reads the key and the misconceptions' answers: `to_toml(key)` is what a
+perfect student writes, and `parse(to_toml(key))` graded against `key` scores 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+
+class AnswerParseError(ValueError):
+    """A student's answer could not be read; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of grading one parsed answer against one key.
+
+    fraction: share of the points earned, in [0, 1] (1 is fully correct).
+    message: one sentence for the student ("" when fully correct), e.g. a diagnosis such as
+        "your matrix is the transpose of the expected one".
+    """
+
+    fraction: float
+    message: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.fraction >= 1.0
+
+
+@runtime_checkable
+class AnswerSpec(Protocol):
+    """How one kind of answer is written, parsed, compared and shown.
+
+    kind: short name of the answer kind ("integer", "real", "expression", "matrix", ...).
+    """
+
+    kind: str
+
+    def describe(self, key: Any) -> str:
+        """The expected format in a few words, used as the comment in answers.toml:
+        "integer", "2x3 matrix as [[..], [..]]", "expression in s", "one of A, B, C, D"."""
+        ...
+
+    def parse(self, raw: Any) -> Any:
+        """Turn a TOML value into the canonical answer, or raise AnswerParseError."""
+        ...
+
+    def grade(self, parsed: Any, key: Any) -> Check:
+        """Compare a parsed answer with the key; never raises for a parsed answer."""
+        ...
+
+    def to_toml(self, key: Any) -> Any:
+        """The TOML value of the key: submitting it scores full marks."""
+        ...
+
+    def to_text(self, key: Any) -> str:
+        """The key as a short human-readable string (for previews and feedback)."""
+        ...

@@ -1,0 +1,126 @@
+"""Exercise declarations: one declaration per exercise, read by rendering, keys, grading and
+the self-test (DESIGN.md principle 1).
+
+An answer exercise declares a parameter generator, a jinja2 prompt, a solver that computes the
+key with `reference/`, the answer check, and the misconceptions (buggy solvers: the reference
+computation with one named mistake, DESIGN.md principle 2).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Mapping
+
+import numpy as np
+
+from grader.answers.base import AnswerSpec
+
+Params = dict[str, Any]
+Generator = Callable[[np.random.Generator], Params]
+Solver = Callable[[Params], Any]
+
+TOPICS: Mapping[int, str] = {
+    1: "fundamentals",
+    2: "optimization",
+    3: "techniques",
+    4: "cnn",
+    5: "adversarial",
+    6: "rnn",
+    7: "word2vec",
+    8: "attention",
+    9: "transformers",
+    10: "vit",
+    11: "peft",
+    12: "generative",
+}
+
+_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+class DeclarationError(ValueError):
+    """An exercise declaration is malformed (raised when it is constructed)."""
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A typical mistake as a buggy solver.
+
+    tag: short identifier recorded in the gradebook (`forgot_plus_one`).
+    feedback: one sentence shown to a student whose answer matches this solver's answer.
+    solve: the reference computation with the one mistake; returns an answer in the same
+        form as the key, or None where the mistake does not apply to a variant.
+    """
+
+    tag: str
+    feedback: str
+    solve: Solver
+
+    def __post_init__(self) -> None:
+        if not _ID_PATTERN.match(self.tag):
+            raise DeclarationError(f"misconception tag {self.tag!r} must be a lowercase identifier")
+        if not self.feedback.strip():
+            raise DeclarationError(f"misconception {self.tag!r} needs a feedback sentence")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exercise:
+    """What every exercise of the bank has: identity, place on the concept sheet, points."""
+
+    kind: ClassVar[str] = "exercise"
+
+    id: str
+    title: str
+    section: int
+    points: float = 1.0
+    generator_version: int = 1
+    topic: str = ""
+
+    def __post_init__(self) -> None:
+        if not _ID_PATTERN.match(self.id):
+            raise DeclarationError(
+                f"exercise id {self.id!r} must be 2-64 lowercase letters, digits or underscores"
+            )
+        if self.section not in TOPICS:
+            raise DeclarationError(f"{self.id}: section must be 1-12, got {self.section!r}")
+        if not self.topic:
+            object.__setattr__(self, "topic", TOPICS[self.section])
+        if self.points <= 0:
+            raise DeclarationError(f"{self.id}: points must be positive")
+        if self.generator_version < 1:
+            raise DeclarationError(f"{self.id}: generator_version must be >= 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerExercise(Exercise):
+    """An exercise answered with a value in answers.toml.
+
+    generate: draws the parameters from a seeded numpy Generator; returns plain JSON-able
+        values (ints, floats, strings, lists).
+    prompt: jinja2 template (Markdown with LaTeX math in $...$) rendered with the parameters.
+    solve: computes the key from the parameters with `reference/`.
+    check: the answer check, or a function of the parameters that builds it (choice
+        questions whose options are shuffled per variant).
+    misconceptions: the typical mistakes, as buggy solvers.
+    """
+
+    kind: ClassVar[str] = "answer"
+
+    generate: Generator
+    prompt: str
+    solve: Solver
+    check: AnswerSpec | Callable[[Params], AnswerSpec]
+    misconceptions: tuple[Misconception, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "misconceptions", tuple(self.misconceptions))
+        tags = [m.tag for m in self.misconceptions]
+        if len(set(tags)) != len(tags):
+            raise DeclarationError(f"{self.id}: misconception tags must be unique")
+
+    def check_for(self, params: Params) -> AnswerSpec:
+        """The answer check of one variant."""
+        if isinstance(self.check, AnswerSpec):
+            return self.check
+        return self.check(params)

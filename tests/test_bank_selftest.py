@@ -1,0 +1,64 @@
+"""The self-test of every answer exercise of the bank (PrairieLearn's "self-test" step).
+
+For every exercise and 200 seeds: the key scores full marks; every misconception's answer
+scores less than full and carries its tag; an unreadable answer is `invalid` with a message;
+the same seed gives the same variant, and different seeds give different variants.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.bank import default_bank
+from grader.exercise import AnswerExercise
+from grader.grading import grade_answer
+from grader.variant import make_variant, variant_fingerprint
+
+SEEDS = range(200)
+ANSWER_EXERCISES = [e for e in default_bank() if isinstance(e, AnswerExercise)]
+UNREADABLE = {"not": "an answer"}  # a TOML inline table is never a valid answer
+
+
+def test_bank_covers_every_section_with_three_answer_exercises() -> None:
+    per_section = {s: 0 for s in range(1, 13)}
+    for exercise in ANSWER_EXERCISES:
+        per_section[exercise.section] += 1
+    assert len(ANSWER_EXERCISES) >= 40
+    assert min(per_section.values()) >= 3, per_section
+
+
+@pytest.mark.parametrize("exercise", ANSWER_EXERCISES, ids=lambda e: e.id)
+def test_self_test_over_200_seeds(exercise: AnswerExercise) -> None:
+    fingerprints = set()
+    misconceptions_seen: set[str] = set()
+    for seed in SEEDS:
+        variant = make_variant(exercise, seed)
+        check = exercise.check_for(variant.params)
+        fingerprints.add(variant_fingerprint(variant, check))
+
+        full = grade_answer(exercise, variant, check.to_toml(variant.key))
+        assert (full.status, full.score) == ("correct", exercise.points), (seed, full)
+
+        for tag, answer in variant.misconceptions.items():
+            result = grade_answer(exercise, variant, check.to_toml(answer))
+            assert result.score < exercise.points, (seed, tag, result)
+            assert result.misconception == tag, (seed, tag, result)
+            assert result.feedback
+            misconceptions_seen.add(tag)
+
+        invalid = grade_answer(exercise, variant, UNREADABLE)
+        assert invalid.status == "invalid" and invalid.feedback, (seed, invalid)
+        missing = grade_answer(exercise, variant, None)
+        assert missing.status == "missing" and missing.score == 0
+
+    declared = {m.tag for m in exercise.misconceptions}
+    assert misconceptions_seen == declared, f"never applicable: {declared - misconceptions_seen}"
+    assert len(fingerprints) >= 5, "different seeds should give different variants"
+
+
+@pytest.mark.parametrize("exercise", ANSWER_EXERCISES, ids=lambda e: e.id)
+def test_same_seed_same_variant(exercise: AnswerExercise) -> None:
+    for seed in (0, 7, 2**127 + 5):
+        first, second = make_variant(exercise, seed), make_variant(exercise, seed)
+        check = exercise.check_for(first.params)
+        assert variant_fingerprint(first, check) == variant_fingerprint(second, check)
