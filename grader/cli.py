@@ -1,10 +1,55 @@
-"""The `grader` command line: a thin click layer over the Python API."""
+"""The `grader` command line: a thin click layer over the Python API.
+
+Errors in what the user gave (an unknown topic, a bad roster, a malformed file) print one
+line on stderr and exit with status 2; `grader check` exits 1 when it found problems.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
 import click
+from rich.table import Table
+from rich.text import Text
 
 from grader import __version__
+from grader.console import console, error_console
+
+USAGE_ERROR = 2
+
+
+def fail(message: str) -> NoReturn:
+    error_console.print(Text(f"error: {message}", style="bold red"))
+    sys.exit(USAGE_ERROR)
+
+
+def run_api(call: Callable[[], Any]) -> Any:
+    """Run an API call; turn the project's input errors into one line and exit 2."""
+    from grader.bank import BankError
+    from grader.exercise import DeclarationError
+    from grader.quiz.answer_sheet import SheetError
+    from grader.quiz.check import CheckUsageError
+    from grader.quiz.create import QuizError
+    from grader.quiz.roster import RosterError
+    from grader.quiz.spec import SpecError
+
+    try:
+        return call()
+    except (BankError, DeclarationError, SheetError, CheckUsageError, QuizError, RosterError, SpecError) as error:
+        fail(str(error))
+
+
+def _split(values: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (values or "").split(",") if v.strip())
+
+
+bank_option = click.option(
+    "--bank", "bank_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+    help="A folder of extra exercise files (repeatable).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -12,6 +57,121 @@ from grader import __version__
 def main() -> None:
     """Generate, render and grade quizzes and code exercises for a deep-learning course."""
 
+
+@main.command("list")
+@click.option("--topic", help="Only this topic (name or section number).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@bank_option
+def list_command(topic: str | None, as_json: bool, bank_dirs: tuple[Path, ...]) -> None:
+    """The exercise bank."""
+    from grader.api import list_exercises
+
+    rows = run_api(lambda: list_exercises(topic=topic, bank_dirs=bank_dirs))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} exercises", show_lines=False)
+    for column in ("id", "title", "section", "topic", "kind", "points"):
+        table.add_column(column, justify="right" if column in ("section", "points") else "left")
+    for row in rows:
+        table.add_row(*(Text(str(row[c] if c != "points" else f"{row[c]:g}")) for c in ("id", "title", "section", "topic", "kind", "points")))
+    console.print(table)
+
+
+@main.command()
+@click.argument("exercise_id")
+@click.option("--seed", type=int, default=0, show_default=True, help="Variant seed.")
+@bank_option
+def preview(exercise_id: str, seed: int, bank_dirs: tuple[Path, ...]) -> None:
+    """One variant of an exercise, with its key and its misconceptions."""
+    from grader.api import preview_exercise
+    from grader.cli_render import print_preview
+
+    preview_data = run_api(lambda: preview_exercise(exercise_id, seed=seed, bank_dirs=bank_dirs))
+    print_preview(console, preview_data)
+
+
+@main.command("new-quiz")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The quiz folder to create.")
+@click.option("--students", help="Comma-separated student ids.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help="CSV with an id column (name, email optional).")
+@click.option("--topics", help="Comma-separated topics or section numbers.")
+@click.option("--exercises", help="Comma-separated exercise ids.")
+@click.option("--kind", type=click.Choice(["answer", "code", "all"]), default="all", show_default=True)
+@click.option("--count", type=click.IntRange(min=0), default=0, help="Sample this many exercises (0: all selected).")
+@click.option("--shuffle-exercises", is_flag=True, help="A different sample and order per student.")
+@click.option("--mode", type=click.Choice(["exam", "practice"]), default="exam", show_default=True)
+@click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), help="Use this secret instead of a new one.")
+@click.option("--title", default="Quiz", show_default=True)
+@bank_option
+def new_quiz_command(
+    out: Path, students: str | None, roster: Path | None, topics: str | None, exercises: str | None,
+    kind: str, count: int, shuffle_exercises: bool, mode: str, secret_file: Path | None,
+    title: str, bank_dirs: tuple[Path, ...],
+) -> None:
+    """Create a quiz folder with one variant per student, the answer sheets and the keys."""
+    from grader.api import create_quiz
+
+    if bool(students) == bool(roster):
+        fail("give exactly one of --students or --roster")
+    with console.status("Writing quizzes...") if console.is_terminal else _nullcontext():
+        summary = run_api(
+            lambda: create_quiz(
+                out, title=title, student_ids=_split(students), roster=roster, topics=_split(topics),
+                exercise_ids=_split(exercises), kind=kind, count=count,
+                shuffle_exercises=shuffle_exercises, mode=mode, secret_file=secret_file,
+                bank_dirs=bank_dirs,
+            )
+        )
+    console.print(
+        f"Wrote {summary.out}: {summary.students} students, {summary.questions} answer questions"
+        f" and {summary.code_functions} code functions each ({summary.spec.mode} mode)."
+    )
+    if not secret_file:
+        console.print(f"The secret is {summary.out / 'secret.key'}: keep it, never hand it out.")
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--quiz", "quiz_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The quiz folder (practice mode: shows correctness).")
+def check(file: Path, quiz_dir: Path | None) -> None:
+    """Check answers.toml or exercise.py before handing it in."""
+    if file.suffix == ".py":
+        from grader.code.check import check_exercise_file, print_check_report
+
+        report = run_api(lambda: check_exercise_file(file, quiz_dir=quiz_dir))
+        print_check_report(console, report)
+        sys.exit(report.exit_code)
+    if file.suffix != ".toml":
+        fail(f"{file}: expected answers.toml or exercise.py")
+    from grader.cli_render import print_answer_report
+    from grader.quiz.check import check_answers
+
+    report = run_api(lambda: check_answers(file, quiz_dir))
+    print_answer_report(console, report)
+    sys.exit(report.exit_code)
+
+
+def _register_optional_commands() -> None:
+    try:
+        from grader import cli_grade
+    except ImportError:
+        return
+    for name in ("grade", "demo"):
+        command = getattr(cli_grade, name, None)
+        if isinstance(command, click.Command):
+            main.add_command(command, name)
+
+
+_register_optional_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

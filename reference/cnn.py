@@ -6,7 +6,6 @@ paddings may be an int (same for height and width) or an ``(h, w)`` pair.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -114,5 +113,7 @@ def residual_block_forward(
     return relu(main + skip)
 
 
-def _pair(value: IntPair) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)

@@ -132,5 +132,7 @@ def random_crop(
     return torch.stack([img[:, t:t + h, l:l + w] for img, t, l in zip(padded, tops, lefts)])
 
 
-def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)

@@ -24,7 +24,7 @@ def scaled_dot_product_attention(
     q (..., L_q, d_k), k (..., L_kv, d_k), v (..., L_kv, d_v); mask boolean, broadcastable to
     (..., L_q, L_kv), True = may attend. out (..., L_q, d_v), weights (..., L_q, L_kv).
     A query row with no allowed key gets all-zero weights and a zero output (NaN-free; this
-    matches F.scaled_dot_product_attention's output in torch 2.13, older versions gave NaN).
+    matches F.scaled_dot_product_attention in torch 2.13; some older versions return NaN).
     """
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     weights = _softmax(scores, -1) if mask is None else _masked_softmax(scores, mask, -1)

@@ -17,6 +17,7 @@ from grader.answers.safe_expr import (
 
 NUMBER_EXAMPLES = "e.g. 0.25, 1/3 or sqrt(2)/2"
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
+_NON_FINITE = frozenset({"nan", "inf", "infinity"})
 _PLAIN_INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
 
 
@@ -60,6 +61,8 @@ def number_text_value(text: str) -> tuple[float, Fraction | None]:
     text = check_text(text, "number")
     if not text:
         raise AnswerParseError(f"expected a number ({NUMBER_EXAMPLES}), got an empty text")
+    if text.lstrip("+-").casefold() in _NON_FINITE:
+        raise AnswerParseError(f"expected a finite number, got {show(text)}")
     if _PLAIN_NUMBER.fullmatch(text):
         exact = Fraction(text)
         try:
@@ -85,7 +88,7 @@ def read_float(raw: Any, what: str = "a number") -> float:
         try:
             return float(raw)
         except OverflowError:
-            raise AnswerParseError(f"the number {show(raw)} is too large") from None
+            raise AnswerParseError("the number is too large for a float") from None
     if isinstance(raw, float):
         if not math.isfinite(raw):
             raise AnswerParseError(f"expected a finite number, got {show(raw)}")

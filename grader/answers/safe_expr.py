@@ -457,7 +457,11 @@ def evaluate(node: Node, env: Mapping[str, float]) -> float:
         return _finite(_evaluate(node, env))
     except EvaluationError:
         raise
-    except (OverflowError, ValueError, ZeroDivisionError) as exc:
+    except OverflowError:
+        raise EvaluationError("the value is too large (overflow)") from None
+    except ZeroDivisionError:
+        raise EvaluationError("division by zero") from None
+    except ValueError as exc:
         raise EvaluationError(f"cannot evaluate the expression ({exc})") from None
     except KeyError as exc:
         raise EvaluationError(f"no value for the variable {exc.args[0]!r}") from None
@@ -498,6 +502,8 @@ def _fold_constants(node: Node) -> float | None:
         return None
     try:
         return _finite(_apply(node.op, left, right))
+    except EvaluationError:
+        raise
     except (OverflowError, ValueError, ZeroDivisionError):
         raise EvaluationError("a constant part of the expression is too large or undefined") from None
 

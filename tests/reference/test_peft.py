@@ -56,8 +56,8 @@ def test_lora_linear_matches_module(d_in, d_out, r, alpha, bias):
 
 def test_lora_with_zero_b_is_the_frozen_layer():
     gen = torch.Generator().manual_seed(0)
-    x, W = torch.randn(3, 5, generator=gen, dtype=torch.float64), torch.randn(4, 5, generator=gen, dtype=torch.float64)
-    A, B = torch.randn(2, 5, generator=gen, dtype=torch.float64), torch.zeros(4, 2, dtype=torch.float64)
+    x, W, A = (torch.randn(*shape, generator=gen, dtype=torch.float64) for shape in [(3, 5), (4, 5), (2, 5)])
+    B = torch.zeros(4, 2, dtype=torch.float64)
     torch.testing.assert_close(lora_linear(x, W, A, B, alpha=32.0), x @ W.T)
     torch.testing.assert_close(lora_merge(W, A, B, alpha=32.0), W)
 
@@ -68,7 +68,8 @@ def test_lora_scaling_by_hand():
     A = torch.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=torch.float64)  # r = 2: A x = [3, 2]
     B = torch.tensor([[1.0, -1.0]], dtype=torch.float64)  # B A x = 1
     assert lora_linear(x, W, A, B, alpha=4.0).item() == pytest.approx(2.0)  # (4 / 2) * 1
-    torch.testing.assert_close(lora_merge(W, A, B, alpha=4.0), torch.tensor([[2.0, 0.0]], dtype=torch.float64))
+    expected_merged = torch.tensor([[2.0, 0.0]], dtype=torch.float64)  # (4 / 2) * B A = 2 * [1, 0]
+    torch.testing.assert_close(lora_merge(W, A, B, alpha=4.0), expected_merged)
 
 
 @pytest.mark.parametrize("d_in,d_out,r,alpha", CASES)

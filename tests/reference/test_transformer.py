@@ -194,7 +194,8 @@ def test_mha_masks_match_nn_multihead_attention(n, l_q, l_kv, d, heads, is_self)
         expected_shared, _ = mha(x_q, x_kv, x_kv, attn_mask=~shared, need_weights=False)
         expected_per_sample, _ = mha(x_q, x_kv, x_kv, attn_mask=~per_sample.repeat_interleave(heads, 0),
                                      need_weights=False)
-    torch.testing.assert_close(multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, heads, shared), expected_shared)
+    torch.testing.assert_close(multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, heads, shared),
+                               expected_shared)
     torch.testing.assert_close(multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, heads, per_sample),
                                expected_per_sample)
 
@@ -237,7 +238,8 @@ def test_layer_norm_matches_f_layer_norm(shape, dtype):
     x = 3 * _randn(gen, *shape, dtype=dtype) + 1
     gamma, beta = _randn(gen, shape[-1], dtype=dtype), _randn(gen, shape[-1], dtype=dtype)
     torch.testing.assert_close(layer_norm(x, gamma, beta), F.layer_norm(x, shape[-1:], gamma, beta))
-    torch.testing.assert_close(layer_norm(x, gamma, beta, eps=0.5), F.layer_norm(x, shape[-1:], gamma, beta, eps=0.5))
+    torch.testing.assert_close(layer_norm(x, gamma, beta, eps=0.5),
+                               F.layer_norm(x, shape[-1:], gamma, beta, eps=0.5))
     torch.testing.assert_close(layer_norm(x, None, None), F.layer_norm(x, shape[-1:]))
 
 

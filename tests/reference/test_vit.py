@@ -62,7 +62,8 @@ def test_patchify_matches_unfold_and_slicing(n, c, h, w, p):
 
 def test_patchify_small_example_by_hand():
     image = torch.arange(16, dtype=torch.float64).reshape(1, 1, 4, 4)
-    expected = torch.tensor([[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]], dtype=torch.float64)
+    expected = torch.tensor([[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]],
+                            dtype=torch.float64)
     torch.testing.assert_close(patchify(image, 2), expected[None])
     assert patchify(image.float(), 2).dtype == torch.float32
     with pytest.raises(ValueError):

@@ -86,8 +86,7 @@ def _loss_via_logsigmoid(v_c, u_o, u_neg):
 @pytest.mark.parametrize("d,k", [(1, 1), (5, 3), (16, 10)])
 def test_negative_sampling_loss_matches_logsigmoid(d, k):
     gen = torch.Generator().manual_seed(d * 100 + k)
-    v_c, u_o = torch.randn(d, generator=gen, dtype=torch.float64), torch.randn(d, generator=gen, dtype=torch.float64)
-    u_neg = torch.randn(k, d, generator=gen, dtype=torch.float64)
+    v_c, u_o, u_neg = (torch.randn(*shape, generator=gen, dtype=torch.float64) for shape in [(d,), (d,), (k, d)])
     loss = negative_sampling_loss(v_c, u_o, u_neg)
     assert loss.shape == ()
     torch.testing.assert_close(loss, _loss_via_logsigmoid(v_c, u_o, u_neg))
@@ -105,7 +104,7 @@ def test_negative_sampling_loss_is_stable_for_huge_scores():
 
 def test_negative_sampling_loss_float32():
     gen = torch.Generator().manual_seed(0)
-    v_c, u_o, u_neg = torch.randn(4, generator=gen), torch.randn(4, generator=gen), torch.randn(3, 4, generator=gen)
+    v_c, u_o, u_neg = (torch.randn(*shape, generator=gen) for shape in [(4,), (4,), (3, 4)])
     loss = negative_sampling_loss(v_c, u_o, u_neg)
     assert loss.dtype == torch.float32
     torch.testing.assert_close(loss, _loss_via_logsigmoid(v_c, u_o, u_neg))
@@ -131,7 +130,7 @@ def test_cosine_similarity_by_hand_and_against_torch():
     assert cosine_similarity(t(1, 0), t(-3, 0)).item() == pytest.approx(-1.0)
     assert cosine_similarity(t(0, 0), t(1, 2)).item() == 0.0
     gen = torch.Generator().manual_seed(1)
-    a, b = torch.randn(6, 5, generator=gen, dtype=torch.float64), torch.randn(5, generator=gen, dtype=torch.float64)
+    a, b = (torch.randn(*shape, generator=gen, dtype=torch.float64) for shape in [(6, 5), (5,)])
     torch.testing.assert_close(cosine_similarity(a, b), F.cosine_similarity(a, b[None], dim=-1))
 
 
@@ -160,7 +159,8 @@ def test_analogy_matches_brute_force(seed):
     a, b, c = "w3", "w0", "w7"
     target = embeddings[0] - embeddings[3] + embeddings[7]
     candidates = [w for w in vocab if w not in (a, b, c)]
-    best = max(candidates, key=lambda w: F.cosine_similarity(embeddings[vocab.index(w)], target, dim=0).item())
+    best = max(candidates,
+               key=lambda w: F.cosine_similarity(embeddings[vocab.index(w)], target, dim=0).item())
     assert analogy(embeddings, vocab, a, b, c) == best
 
 

@@ -1,0 +1,212 @@
+"""Vectors and matrices of real numbers, graded entry by entry with diagnoses."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Sequence
+
+import numpy as np
+
+from grader.answers._common import check_text, read_float, show, spec_repr
+from grader.answers.base import AnswerParseError, Check
+
+MAX_ENTRIES = 10_000
+MAX_TEXT = 20_000
+
+Vector = tuple[float, ...]
+MatrixValue = tuple[tuple[float, ...], ...]
+
+
+class Matrix:
+    """A vector (1-D) or matrix (2-D) of real numbers.  Key: a nested list of floats.
+
+    Accepts a TOML array (entries: numbers, numeric strings or constant expressions such as
+    ``"1/3"``) or the same written as a string (``"[[1, 2], [3, 4]]"``).  An entry is correct
+    when ``|answer - key| <= atol + rtol * |key|``; the score is the fraction of correct
+    entries (0 when the shape is wrong).  A wrong answer that is the transpose of the key,
+    its negative, or a constant multiple of it is diagnosed in the message.
+    """
+
+    kind = "matrix"
+
+    def __init__(self, rtol: float = 1e-3, atol: float = 1e-6) -> None:
+        if not (rtol >= 0 and atol >= 0 and math.isfinite(rtol) and math.isfinite(atol)):
+            raise ValueError(f"rtol and atol must be finite and >= 0, got {rtol!r}, {atol!r}")
+        self.rtol = float(rtol)
+        self.atol = float(atol)
+
+    def __repr__(self) -> str:
+        return spec_repr(self, rtol=self.rtol, atol=self.atol)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and repr(other) == repr(self)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    def describe(self, key: Any) -> str:
+        array = _key_array(key)
+        if array.ndim == 1:
+            return f"vector of {array.shape[0]} numbers as [..]"
+        rows, cols = array.shape
+        return f"{rows}x{cols} matrix as [{', '.join(['[..]'] * min(rows, 2))}{', ..' if rows > 2 else ''}]"
+
+    def parse(self, raw: Any) -> Vector | MatrixValue:
+        if isinstance(raw, str):
+            raw = _parse_text(raw)
+        if not isinstance(raw, (list, tuple)):
+            raise AnswerParseError(f"expected a vector [..] or a matrix [[..], [..]], got {show(raw)}")
+        if any(isinstance(row, (list, tuple)) for row in raw):
+            if not all(isinstance(row, (list, tuple)) for row in raw):
+                raise AnswerParseError("mixed numbers and lists: write a vector [..] or a matrix [[..], [..]]")
+            if sum(len(row) for row in raw) > MAX_ENTRIES:
+                raise AnswerParseError(f"too many entries (at most {MAX_ENTRIES})")
+            widths = {len(row) for row in raw}
+            if len(widths) > 1:
+                first = len(raw[0])
+                bad = next(i for i, row in enumerate(raw) if len(row) != first)
+                raise AnswerParseError(
+                    f"rows have different lengths: row 1 has {first} entries, row {bad + 1} has {len(raw[bad])}"
+                )
+            if widths == {0}:
+                raise AnswerParseError("the matrix has empty rows")
+            return tuple(
+                tuple(_number(x, f"entry ({i + 1}, {j + 1})") for j, x in enumerate(row))
+                for i, row in enumerate(raw)
+            )
+        if len(raw) > MAX_ENTRIES:
+            raise AnswerParseError(f"too many entries (at most {MAX_ENTRIES})")
+        return tuple(_number(x, f"entry {i + 1}") for i, x in enumerate(raw))
+
+    def grade(self, parsed: Vector | MatrixValue, key: Any) -> Check:
+        want = _key_array(key)
+        got = np.array(parsed, dtype=float) if len(parsed) else np.zeros((0,))
+        if got.shape != want.shape:
+            if got.ndim == 2 and want.ndim == 2 and got.shape == want.shape[::-1] and self._all_close(got.T, want):
+                return Check(0.0, "your matrix is the transpose of the expected one")
+            return Check(0.0, f"expected {_shape_text(want.shape)}, got {_shape_text(got.shape)}")
+        ok = self._close(got, want)
+        fraction = float(ok.mean()) if ok.size else 1.0
+        if fraction == 1.0:
+            return Check(1.0)
+        return Check(fraction, self._diagnose(got, want) or _count_message(ok))
+
+    def to_toml(self, key: Any) -> list[Any]:
+        return _key_array(key).tolist()
+
+    def to_text(self, key: Any) -> str:
+        array = _key_array(key)
+        if array.ndim == 1:
+            return _row_text(array)
+        return "[" + ", ".join(_row_text(row) for row in array) + "]"
+
+    # ------------------------------------------------------------------ helpers
+
+    def _close(self, got: np.ndarray, want: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.abs(got - want) <= self.atol + self.rtol * np.abs(want)
+
+    def _all_close(self, got: np.ndarray, want: np.ndarray) -> bool:
+        return bool(self._close(got, want).all())
+
+    def _diagnose(self, got: np.ndarray, want: np.ndarray) -> str:
+        if got.ndim == 2 and got.shape[0] == got.shape[1] and self._all_close(got.T, want):
+            return "your matrix is the transpose of the expected one"
+        if np.any(want != 0) and self._all_close(-got, want):
+            return "the signs are flipped: your answer is the negative of the expected one"
+        norm = float(np.dot(want.ravel(), want.ravel()))
+        if norm > 0 and math.isfinite(norm):
+            with np.errstate(over="ignore", invalid="ignore"):
+                factor = float(np.dot(got.ravel(), want.ravel()) / norm)
+            if math.isfinite(factor) and factor != 0 and abs(factor - 1) > 1e-3 and self._all_close(got, factor * want):
+                return f"your answer is {factor:.4g} times the expected one"
+        return ""
+
+
+def _number(raw: Any, where: str) -> float:
+    try:
+        return read_float(raw)
+    except AnswerParseError as exc:
+        raise AnswerParseError(f"{where}: {exc}") from None
+
+
+def _key_array(key: Any) -> np.ndarray:
+    array = np.asarray(key, dtype=float)
+    if array.ndim not in (1, 2) or not np.all(np.isfinite(array)):
+        raise ValueError(f"a Matrix key must be a finite 1-D or 2-D array, got shape {array.shape}")
+    return array
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"a vector of {shape[0]} numbers"
+    return f"a {shape[0]}x{shape[1]} matrix"
+
+
+def _row_text(row: np.ndarray) -> str:
+    return "[" + ", ".join(f"{x:.6g}" for x in row) + "]"
+
+
+def _count_message(ok: np.ndarray) -> str:
+    wrong = np.argwhere(~ok)
+    shown = ", ".join("(" + ", ".join(str(i + 1) for i in index) + ")" for index in wrong[:5])
+    more = ", ..." if len(wrong) > 5 else ""
+    return f"{int(ok.sum())} of {ok.size} entries are correct; wrong: {shown}{more}"
+
+
+_ITEM = re.compile(r"\s*(\[|\]|,|[^\[\],]+)")
+
+
+def _parse_text(text: str) -> list[Any]:
+    """A nested list (depth at most 2) from text such as ``"[[1, 2], [3, 1/3]]"``; the
+    entries stay strings and are read as numbers by `parse`."""
+    if len(text) > MAX_TEXT:
+        raise AnswerParseError(f"answer too long ({len(text)} characters, at most {MAX_TEXT})")
+    text = text.strip()
+    if not text.startswith("["):
+        check_text(text, "vector")
+        raise AnswerParseError(f"expected a vector [..] or a matrix [[..], [..]], got {show(text)}")
+    stack: list[list[Any]] = []
+    result: list[Any] | None = None
+    expect_item = True
+    pos = 0
+    while pos < len(text):
+        match = _ITEM.match(text, pos)
+        if match is None:
+            break
+        token = match.group(1).strip()
+        pos = match.end()
+        if not token:
+            continue
+        if result is not None:
+            raise AnswerParseError("unexpected text after the closing ']'")
+        if token == "[":
+            if len(stack) == 2:
+                raise AnswerParseError("too many levels of brackets (a matrix has two)")
+            if stack and not expect_item:
+                raise AnswerParseError("missing ',' between rows")
+            new: list[Any] = []
+            if stack:
+                stack[-1].append(new)
+            stack.append(new)
+            expect_item = True
+        elif token == "]":
+            if not stack:
+                raise AnswerParseError("unmatched ']'")
+            done = stack.pop()
+            expect_item = False
+            if not stack:
+                result = done
+        elif token == ",":
+            if not stack or expect_item:
+                raise AnswerParseError("a ',' without an entry before it")
+            expect_item = True
+        else:
+            if not stack or not expect_item:
+                raise AnswerParseError(f"missing ',' before {show(token)}")
+            stack[-1].append(token)
+            expect_item = False
+    if result is None:
+        raise AnswerParseError("missing ']' at the end")
+    return result

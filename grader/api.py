@@ -1,0 +1,130 @@
+"""The Python API behind the command line: everything `grader` does is callable from here.
+
+    list_exercises(topic=None)              -> [{id, title, section, topic, kind, points}]
+    preview_exercise(exercise_id, seed=0)   -> Preview (prompt, key, misconceptions)
+    make_variant(exercise, seed)            -> Variant            (grader.variant)
+    render_prompt(exercise, variant)        -> Markdown with LaTeX (grader.prompts)
+    grade_answer(exercise, variant, raw)    -> ItemResult          (grader.grading)
+    create_quiz(out, ...)                   -> QuizSummary
+    check_answers(path, quiz_dir=None)      -> AnswerCheckReport   (grader.quiz.check)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from grader.bank import Bank, default_bank, load_bank, resolve_topic
+from grader.exercise import AnswerExercise, Exercise
+from grader.grading import grade_answer
+from grader.prompts import render_prompt
+from grader.quiz.check import check_answers
+from grader.quiz.create import QuizSummary, new_quiz
+from grader.quiz.roster import read_roster, students_from_ids
+from grader.quiz.spec import QuizSpec
+from grader.variant import Variant, make_variant
+
+__all__ = [
+    "Preview", "list_exercises", "preview_exercise", "make_variant", "render_prompt",
+    "grade_answer", "create_quiz", "check_answers", "bank_for",
+]
+
+
+def bank_for(bank_dirs: Sequence[str | Path] = ()) -> Bank:
+    return load_bank(bank_dirs) if bank_dirs else default_bank()
+
+
+def list_exercises(topic: str | None = None, bank_dirs: Sequence[str | Path] = ()) -> list[dict[str, Any]]:
+    """The bank as rows of {id, title, section, topic, kind, points}."""
+    bank = bank_for(bank_dirs)
+    wanted = resolve_topic(topic) if topic else None
+    return [
+        {"id": e.id, "title": e.title, "section": e.section, "topic": e.topic, "kind": e.kind, "points": e.points}
+        for e in bank
+        if wanted is None or e.topic == wanted
+    ]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One variant of an exercise as an instructor previews it."""
+
+    exercise: Exercise
+    seed: int
+    prompt: str
+    answer_format: str = ""
+    key: str = ""
+    key_toml: Any = None
+    misconceptions: list[tuple[str, str, str]] = field(default_factory=list)  # tag, answer, feedback
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _answer_preview(exercise: AnswerExercise, seed: int) -> Preview:
+    variant: Variant = make_variant(exercise, seed)
+    check = exercise.check_for(variant.params)
+    feedback = {m.tag: m.feedback for m in exercise.misconceptions}
+    return Preview(
+        exercise=exercise,
+        seed=seed,
+        prompt=render_prompt(exercise, variant),
+        answer_format=check.describe(variant.key),
+        key=check.to_text(variant.key),
+        key_toml=check.to_toml(variant.key),
+        misconceptions=[(t, check.to_text(a), feedback[t]) for t, a in variant.misconceptions.items()],
+    )
+
+
+def _code_preview(exercise: Exercise, seed: int) -> Preview:
+    from grader.code.preview import code_preview_details
+
+    details = code_preview_details(exercise, seed)
+    return Preview(
+        exercise=exercise,
+        seed=seed,
+        prompt=details["prompt"],
+        answer_format="function in exercise.py",
+        key=details.get("solution", ""),
+        misconceptions=details.get("misconceptions", []),
+        extra=details,
+    )
+
+
+def preview_exercise(exercise_id: str, seed: int = 0, bank_dirs: Sequence[str | Path] = ()) -> Preview:
+    exercise = bank_for(bank_dirs).get(exercise_id)
+    if isinstance(exercise, AnswerExercise):
+        return _answer_preview(exercise, seed)
+    return _code_preview(exercise, seed)
+
+
+def create_quiz(
+    out: Path,
+    *,
+    title: str = "Quiz",
+    student_ids: Iterable[str] = (),
+    roster: Path | None = None,
+    topics: Sequence[str] = (),
+    exercise_ids: Sequence[str] = (),
+    kind: str = "all",
+    count: int = 0,
+    shuffle_exercises: bool = False,
+    mode: str = "exam",
+    secret_file: Path | None = None,
+    bank_dirs: Sequence[str | Path] = (),
+    progress: Any = None,
+) -> QuizSummary:
+    """`grader new-quiz`: see grader.quiz.create for the files written."""
+    students = read_roster(roster) if roster else students_from_ids(student_ids)
+    bank = bank_for(bank_dirs)
+    spec = QuizSpec(
+        title=title,
+        students=tuple(students),
+        mode=mode,
+        kind=kind,
+        topics=tuple(resolve_topic(t) for t in topics),
+        exercises=tuple(exercise_ids),
+        count=count,
+        shuffle_exercises=shuffle_exercises,
+        bank_dirs=tuple(str(Path(d).resolve()) for d in bank_dirs),
+    )
+    return new_quiz(Path(out), spec, secret_file=secret_file, bank=bank, progress=progress)

@@ -1,0 +1,212 @@
+"""Static scans of a submission, in the trusted process: parse only, never execute.
+
+- `top_level_names`: the names a module binds at top level (def, assignment, import).
+- `forbidden_uses`: the not-allowed library calls a function refers to, found by resolving
+  each name and attribute chain through the module's imports (`F.conv2d`,
+  `torch.nn.functional.conv2d`, `from torch import conv2d as c; c(...)`, `getattr(F,
+  "conv2d")`, `x.backward()`), following the module-level helpers the function uses.  A name
+  under `torch` is also resolved statically (`inspect.getattr_static` on modules already
+  imported, so nothing is imported or run on the student's behalf) and compared by identity
+  with the forbidden objects, which catches private aliases such as
+  `torch._C._VariableFunctions.conv2d`.  The sandbox checks the same names at run time.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+_NOT_FOUND = object()
+
+
+@dataclass(frozen=True)
+class ForbiddenUse:
+    """A reference to a not-allowed call: the forbidden name it resolves to, and where."""
+
+    name: str
+    line: int
+    written: str
+
+    def describe(self) -> str:
+        shown = self.written if self.written == self.name else f"{self.written} (= {self.name})"
+        return f"{shown} on line {self.line}"
+
+
+def top_level_names(tree: ast.Module) -> dict[str, ast.AST]:
+    """Top-level name -> the statement binding it last (def, class, assignment or import)."""
+    bound: dict[str, ast.AST] = {}
+    for node in tree.body:
+        for name in _bound_names(node):
+            bound[name] = node
+    return bound
+
+
+def _bound_names(node: ast.AST) -> Iterator[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield node.name
+    elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name):
+                    yield sub.id
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            if alias.name != "*":
+                yield alias.asname or alias.name.split(".")[0]
+    elif isinstance(node, (ast.If, ast.Try, ast.With)):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                yield from _bound_names(child)
+
+
+def import_aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
+    """Local name -> qualified name for every import statement in `nodes` (walked)."""
+    aliases: dict[str, str] = {}
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        aliases[alias.asname] = alias.name
+                    else:
+                        head = alias.name.split(".")[0]
+                        aliases[head] = head
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    if alias.name != "*":
+                        aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
+
+
+def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """`F.conv2d` -> `torch.nn.functional.conv2d` through the import aliases; None when the
+    base of the chain is not an imported name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in aliases:
+        return None
+    return ".".join([aliases[node.id], *reversed(parts)])
+
+
+def resolve_static(name: str) -> Any:
+    """The object a `torch...` name denotes, looked up without importing or running anything
+    (`inspect.getattr_static` from the longest prefix already in `sys.modules`)."""
+    if not (name == "torch" or name.startswith("torch.")):
+        return _NOT_FOUND
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = sys.modules.get(".".join(parts[:cut]))
+        if module is None:
+            continue
+        obj: Any = module
+        for part in parts[cut:]:
+            try:
+                obj = inspect.getattr_static(obj, part)
+            except AttributeError:
+                return _NOT_FOUND
+            obj = getattr(obj, "__func__", obj) if isinstance(obj, (staticmethod, classmethod)) else obj
+        return obj
+    return _NOT_FOUND
+
+
+class ForbiddenIndex:
+    """The forbidden names of one function, by name and by object identity."""
+
+    def __init__(self, forbidden: Iterable[str], objects: dict[str, Any] | None = None) -> None:
+        self.names = tuple(forbidden)
+        self.methods = {n.rsplit(".", 1)[1]: n for n in self.names if n.startswith("torch.Tensor.")}
+        objects = objects if objects is not None else {n: resolve_static(n) for n in self.names}
+        self.by_id = {id(obj): name for name, obj in objects.items() if obj is not _NOT_FOUND}
+        self._objects = objects  # keep the objects alive so their ids stay valid
+
+    def match(self, name: str) -> str | None:
+        """The forbidden name `name` refers to (itself, a member of it, or an alias)."""
+        for forbidden in self.names:
+            if name == forbidden or name.startswith(forbidden + "."):
+                return forbidden
+        obj = resolve_static(name)
+        if obj is not _NOT_FOUND:
+            return self.by_id.get(id(obj))
+        return None
+
+
+def forbidden_uses(tree: ast.Module, function: str, index: ForbiddenIndex) -> list[ForbiddenUse]:
+    """The forbidden references in `function` and the module-level helpers it uses."""
+    if not index.names:
+        return []
+    bindings = top_level_names(tree)
+    start = bindings.get(function)
+    if start is None:
+        return []
+    aliases = import_aliases(node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)))
+    nodes = _closure(start, bindings)
+    aliases.update(import_aliases(n for n in nodes if not isinstance(n, (ast.Import, ast.ImportFrom))))
+    uses: list[ForbiddenUse] = []
+    for root in nodes:
+        uses.extend(_uses_in(root, aliases, index))
+    unique = {(u.name, u.line, u.written): u for u in uses}
+    return sorted(unique.values(), key=lambda u: (u.line, u.name))
+
+
+def _closure(start: ast.AST, bindings: dict[str, ast.AST]) -> list[ast.AST]:
+    """`start` and every top-level statement it refers to by name, transitively."""
+    seen: list[ast.AST] = []
+    pending = [start]
+    while pending:
+        node = pending.pop()
+        if any(node is s for s in seen):
+            continue
+        seen.append(node)
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id in bindings:
+                pending.append(bindings[sub.id])
+    return seen
+
+
+def _uses_in(root: ast.AST, aliases: dict[str, str], index: ForbiddenIndex) -> Iterator[ForbiddenUse]:
+    for node in ast.walk(root):
+        if isinstance(node, ast.ImportFrom) and (node.level != 0 or not node.module):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                base = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
+                hit = index.match(base)
+                if hit:
+                    yield ForbiddenUse(hit, node.lineno, base)
+        elif isinstance(node, (ast.Attribute, ast.Name)):
+            name = qualified_name(node, aliases)
+            if name is not None:
+                hit = index.match(name)
+                if hit:
+                    yield ForbiddenUse(hit, node.lineno, ast.unparse(node))
+                    continue
+            if isinstance(node, ast.Attribute) and node.attr in index.methods:
+                yield ForbiddenUse(index.methods[node.attr], node.lineno, f".{node.attr}")
+        elif isinstance(node, ast.Call) and _is_getattr(node):
+            yield from _getattr_use(node, aliases, index)
+
+
+def _is_getattr(node: ast.Call) -> bool:
+    return isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2
+
+
+def _getattr_use(node: ast.Call, aliases: dict[str, str], index: ForbiddenIndex) -> Iterator[ForbiddenUse]:
+    attribute = node.args[1]
+    if not (isinstance(attribute, ast.Constant) and isinstance(attribute.value, str)):
+        return
+    written = f'getattr({ast.unparse(node.args[0])}, "{attribute.value}")'
+    base = qualified_name(node.args[0], aliases)
+    if base is not None:
+        hit = index.match(f"{base}.{attribute.value}")
+        if hit:
+            yield ForbiddenUse(hit, node.lineno, written)
+            return
+    if attribute.value in index.methods:
+        yield ForbiddenUse(index.methods[attribute.value], node.lineno, written)

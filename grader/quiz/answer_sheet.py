@@ -1,0 +1,84 @@
+"""answers.toml: the blank sheet a student fills in, the filled key, and reading a sheet back.
+
+The blank sheet has one key per question, empty, with a comment giving the expected format;
+the key sheet has the same schema filled with the correct answers (submitting it scores
+full marks).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Sequence
+
+from grader.quiz.model import Question, StudentQuiz
+from grader.tomlfmt import toml_value
+
+MAX_SHEET_BYTES = 1024 * 1024
+
+
+class SheetError(ValueError):
+    """answers.toml cannot be read; the message says why (and where)."""
+
+
+def _header(title: str, quiz_id: str, quiz: StudentQuiz, what: str) -> list[str]:
+    return [
+        f"# {what} for {title} (quiz {quiz_id})",
+        f"# Student: {quiz.student.display}",
+        "# Write each answer after its '=' in TOML: numbers as 14 or 0.25, expressions and",
+        '# fractions in quotes ("1/3", "s*(1-s)"), matrices as [[1, 2], [3, 4]], choices as "B".',
+        "# Check the file with: grader check answers.toml",
+        "",
+    ]
+
+
+def _question_comment(question: Question) -> str:
+    fmt = question.check.describe(question.variant.key)
+    points = f"{question.points:g} point{'s' if question.points != 1 else ''}"
+    return f"# {question.qid}: {question.exercise.title} ({points}) -- {fmt}"
+
+
+def blank_sheet(title: str, quiz_id: str, quiz: StudentQuiz) -> str:
+    lines = _header(title, quiz_id, quiz, "Answer sheet")
+    for question in quiz.questions:
+        lines += [_question_comment(question), f'{question.qid} = ""', ""]
+    return "\n".join(lines)
+
+
+def key_sheet(title: str, quiz_id: str, quiz: StudentQuiz) -> str:
+    lines = _header(title, quiz_id, quiz, "Answer KEY")
+    for question in quiz.questions:
+        value = question.check.to_toml(question.variant.key)
+        lines += [_question_comment(question), f"{question.qid} = {toml_value(value)}", ""]
+    return "\n".join(lines)
+
+
+def read_sheet(path: Path, known: Sequence[str] | None = None) -> dict[str, Any]:
+    """The answers of a sheet as {question id: TOML value}.
+
+    Raises SheetError for a file that is too large, not UTF-8, not valid TOML (with the
+    line), or that answers questions the quiz does not have (when `known` is given).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SheetError(f"{path}: {error.strerror}") from None
+    if len(raw) > MAX_SHEET_BYTES:
+        raise SheetError(f"{path}: {len(raw)} bytes is over the {MAX_SHEET_BYTES}-byte limit")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SheetError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    try:
+        answers = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SheetError(f"{path}: not valid TOML: {error}") from None
+    if known is not None:
+        unknown = sorted(set(answers) - set(known))
+        if unknown:
+            raise SheetError(
+                f"{path}: answers to unknown questions: {', '.join(unknown)} "
+                f"(this quiz has {', '.join(known) or 'no answer questions'})"
+            )
+    return answers

@@ -1,0 +1,69 @@
+"""Building quizzes: choose the exercises, then make each student's variants.
+
+Selection with `count` is sampled once per quiz from the secret, so every student gets the
+same exercises (with different variants) unless `shuffle_exercises` is set, in which case
+each student gets their own sample in their own order.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from grader.bank import Bank, BankError
+from grader.exercise import AnswerExercise, Exercise
+from grader.quiz.model import CodeItem, Question, StudentQuiz
+from grader.quiz.roster import Student
+from grader.quiz.spec import QuizSpec
+from grader.seeding import variant_seed
+from grader.variant import make_variant
+
+
+def candidate_exercises(bank: Bank, spec: QuizSpec) -> list[Exercise]:
+    """The exercises matching the spec's topics, ids and kind, in bank order."""
+    return bank.select(topics=spec.topics, exercise_ids=spec.exercises, kind=spec.kind)
+
+
+def _sample(exercises: list[Exercise], count: int, rng: np.random.Generator, shuffle: bool) -> list[Exercise]:
+    """`count` of the answer exercises (all code exercises are kept; with kind=code the
+    count applies to them), in bank order unless shuffled."""
+    answer = [e for e in exercises if isinstance(e, AnswerExercise)]
+    code = [e for e in exercises if not isinstance(e, AnswerExercise)]
+    pool = answer if answer else code
+    if count and count < len(pool):
+        chosen = set(rng.choice(len(pool), size=count, replace=False).tolist())
+        pool = [e for i, e in enumerate(pool) if i in chosen]
+    if shuffle:
+        pool = [pool[i] for i in rng.permutation(len(pool))]
+    return pool + code if answer else pool
+
+
+def select_for_quiz(bank: Bank, spec: QuizSpec, secret: bytes) -> list[Exercise]:
+    """The quiz-wide selection (the same for every student)."""
+    rng = np.random.default_rng(variant_seed(secret, spec.quiz_id, "", "selection", 1))
+    return _sample(candidate_exercises(bank, spec), spec.count, rng, shuffle=False)
+
+
+def select_for_student(bank: Bank, spec: QuizSpec, secret: bytes, student: Student) -> list[Exercise]:
+    if not spec.shuffle_exercises:
+        return [bank.get(i) for i in spec.selected]
+    rng = np.random.default_rng(variant_seed(secret, spec.quiz_id, student.id, "selection", 1))
+    return _sample(candidate_exercises(bank, spec), spec.count, rng, shuffle=True)
+
+
+def build_student_quiz(
+    exercises: Iterable[Exercise], spec: QuizSpec, secret: bytes, student: Student
+) -> StudentQuiz:
+    questions: list[Question] = []
+    code: list[CodeItem] = []
+    for exercise in exercises:
+        seed = variant_seed(secret, spec.quiz_id, student.id, exercise.id, exercise.generator_version)
+        if isinstance(exercise, AnswerExercise):
+            qid = f"q{len(questions) + 1}"
+            questions.append(Question(qid, exercise, make_variant(exercise, seed)))
+        elif exercise.kind == "code":
+            code.append(CodeItem(exercise, seed))
+        else:
+            raise BankError(f"{exercise.id}: unknown exercise kind {exercise.kind!r}")
+    return StudentQuiz(student, tuple(questions), tuple(code))

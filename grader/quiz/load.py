@@ -1,0 +1,79 @@
+"""Reading a quiz folder back for checking and grading.
+
+Variants are rebuilt from `key/<id>/variant.json` (parameters, key and misconception
+answers as written there), not regenerated: grading does not need the secret, and a later
+upgrade of an exercise's generator cannot change an old quiz's keys.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.answers.base import AnswerParseError
+from grader.bank import Bank, BankError, load_bank
+from grader.exercise import AnswerExercise
+from grader.quiz.model import CodeItem, Question, StudentQuiz
+from grader.quiz.roster import Student
+from grader.quiz.spec import QuizSpec, SpecError, read_spec
+from grader.variant import Variant
+
+
+@dataclass(frozen=True)
+class LoadedQuiz:
+    path: Path
+    spec: QuizSpec
+    bank: Bank
+
+    def student_ids(self) -> list[str]:
+        return [s.id for s in self.spec.students]
+
+    def student_quiz(self, student_id: str) -> StudentQuiz:
+        """The student's questions and code items, from key/<id>/variant.json."""
+        path = self.path / "key" / student_id / "variant.json"
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SpecError(f"{path}: missing (is {student_id!r} a student of this quiz?)") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise SpecError(f"{path}: unreadable ({error})") from None
+        student = next((s for s in self.spec.students if s.id == student_id), Student(student_id))
+        questions = tuple(self._question(record, path) for record in document.get("questions", []))
+        code = tuple(
+            CodeItem(self.bank.get(record["exercise"]), int(record["seed"]))
+            for record in document.get("code", [])
+        )
+        return StudentQuiz(student, questions, code)
+
+    def _question(self, record: dict[str, Any], path: Path) -> Question:
+        exercise = self.bank.get(record["exercise"])
+        if not isinstance(exercise, AnswerExercise):
+            raise SpecError(f"{path}: {exercise.id} is not an answer exercise")
+        check = exercise.check_for(record["params"])
+        try:
+            key = check.parse(record["answer"])
+            misconceptions = {t: check.parse(a) for t, a in record["misconceptions"].items()}
+        except AnswerParseError as error:
+            raise SpecError(f"{path}: the key of {record['question']} is unreadable: {error}") from None
+        variant = Variant(
+            exercise_id=exercise.id,
+            generator_version=int(record["generator_version"]),
+            seed=int(record["seed"]),
+            params=record["params"],
+            key=key,
+            misconceptions=misconceptions,
+        )
+        return Question(record["question"], exercise, variant)
+
+
+def load_quiz(quiz_dir: Path, bank: Bank | None = None) -> LoadedQuiz:
+    """Open a quiz folder written by `grader new-quiz`."""
+    quiz_dir = Path(quiz_dir)
+    spec = read_spec(quiz_dir)
+    try:
+        bank = bank or load_bank(spec.bank_dirs)
+    except BankError as error:
+        raise SpecError(f"{quiz_dir}: cannot load the quiz's bank: {error}") from None
+    return LoadedQuiz(quiz_dir, spec, bank)

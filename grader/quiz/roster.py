@@ -1,0 +1,70 @@
+"""Students of a quiz: from a roster CSV (a header row with at least an `id` column; `name`
+and `email` used when present) or from a list of ids."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+_STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+
+
+class RosterError(ValueError):
+    """The roster cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    name: str = ""
+    email: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"{self.name} ({self.id})" if self.name else self.id
+
+
+def _validated(students: list[Student]) -> list[Student]:
+    if not students:
+        raise RosterError("no students: give --students or a --roster with at least one row")
+    seen: set[str] = set()
+    for student in students:
+        if not _STUDENT_ID.match(student.id):
+            raise RosterError(
+                f"student id {student.id!r} must be letters, digits, '.', '_', '-' or '@' "
+                "(it names a folder)"
+            )
+        if student.id in seen:
+            raise RosterError(f"duplicate student id {student.id!r}")
+        seen.add(student.id)
+    return students
+
+
+def students_from_ids(ids: Iterable[str]) -> list[Student]:
+    """`--students a,b,c`."""
+    return _validated([Student(i.strip()) for i in ids if i.strip()])
+
+
+def read_roster(path: Path) -> list[Student]:
+    """A CSV roster with a header row; `id` is required, `name` and `email` optional
+    (column names are matched case-insensitively)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise RosterError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise RosterError(f"{path}: {error.strerror}") from None
+    reader = csv.DictReader(text.splitlines())
+    columns = {(c or "").strip().lower(): c for c in (reader.fieldnames or [])}
+    if "id" not in columns:
+        raise RosterError(f"{path}: the roster needs a header row with an 'id' column")
+
+    def cell(row: dict[str, str], name: str) -> str:
+        key = columns.get(name)
+        return (row.get(key) or "").strip() if key else ""
+
+    rows = [row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+    return _validated([Student(cell(r, "id"), cell(r, "name"), cell(r, "email")) for r in rows])
