@@ -76,18 +76,45 @@ def _answer_preview(exercise: AnswerExercise, seed: int) -> Preview:
 
 
 def _code_preview(exercise: Exercise, seed: int) -> Preview:
-    from grader.code.preview import code_preview_details
-
-    details = code_preview_details(exercise, seed)
+    try:
+        from grader.code.preview import code_preview_details
+    except ImportError:
+        details = _basic_code_details(exercise)
+    else:
+        details = code_preview_details(exercise, seed)
     return Preview(
         exercise=exercise,
         seed=seed,
         prompt=details["prompt"],
-        answer_format="function in exercise.py",
-        key=details.get("solution", ""),
-        misconceptions=details.get("misconceptions", []),
+        answer_format=f"function `{getattr(exercise, 'function', '?')}` in exercise.py",
+        key=str(details.get("solution", details.get("key", ""))),
+        misconceptions=[_misconception_row(m) for m in details.get("misconceptions", [])],
         extra=details,
     )
+
+
+def _misconception_row(entry: Any) -> tuple[str, str, str]:
+    """(tag, answer or behaviour, feedback) from a tuple or a dict."""
+    if isinstance(entry, dict):
+        behaviour = entry.get("answer", entry.get("behaviour", entry.get("output", "")))
+        return str(entry.get("tag", "")), str(behaviour), str(entry.get("feedback", ""))
+    tag, behaviour, feedback = (list(entry) + ["", "", ""])[:3]
+    return str(tag), str(behaviour), str(feedback)
+
+
+def _basic_code_details(exercise: Exercise) -> dict[str, Any]:
+    """What the declaration alone says about a code exercise (used when the code package
+    has no preview of its own): its stub, public tests and misconceptions."""
+    signature = getattr(exercise, "signature", "")
+    docstring = getattr(exercise, "docstring", "")
+    tests = [t.name for t in getattr(exercise, "public_tests", ())]
+    return {
+        "prompt": f"```python\n{signature}\n```\n\n{docstring.strip()}",
+        "misconceptions": [
+            (m.tag, "(buggy implementation)", m.feedback) for m in getattr(exercise, "misconceptions", ())
+        ],
+        "tests": f"Public tests: {', '.join(tests)}" if tests else "",
+    }
 
 
 def preview_exercise(exercise_id: str, seed: int = 0, bank_dirs: Sequence[str | Path] = ()) -> Preview:

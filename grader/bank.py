@@ -129,9 +129,18 @@ def _load_file(path: Path) -> list[Exercise]:
     return found
 
 
+def _single_threaded_torch() -> None:
+    """The grader process computes on tiny tensors, where threads only cost, and a process
+    that has used several torch threads hangs the children it forks."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def load_bank(extra_dirs: Iterable[str | Path] = (), *, builtin: bool = True) -> Bank:
     """The built-in exercises followed by those of each `--bank` folder (its *.py files in
     name order)."""
+    _single_threaded_torch()
     exercises: list[Exercise] = []
     if builtin:
         for module in _builtin_modules():

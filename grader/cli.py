@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 import click
-from rich.table import Table
 from rich.text import Text
 
 from grader import __version__
@@ -22,7 +21,8 @@ USAGE_ERROR = 2
 
 
 def fail(message: str) -> NoReturn:
-    error_console.print(Text(f"error: {message}", style="bold red"))
+    """One line on stderr (never wrapped), exit status 2."""
+    error_console.print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
     sys.exit(USAGE_ERROR)
 
 
@@ -35,10 +35,14 @@ def run_api(call: Callable[[], Any]) -> Any:
     from grader.quiz.create import QuizError
     from grader.quiz.roster import RosterError
     from grader.quiz.spec import SpecError
+    from grader.variant import VariantError
 
     try:
         return call()
-    except (BankError, DeclarationError, SheetError, CheckUsageError, QuizError, RosterError, SpecError) as error:
+    except (
+        BankError, DeclarationError, SheetError, CheckUsageError, QuizError, RosterError,
+        SpecError, VariantError,
+    ) as error:
         fail(str(error))
 
 
@@ -65,17 +69,13 @@ def main() -> None:
 def list_command(topic: str | None, as_json: bool, bank_dirs: tuple[Path, ...]) -> None:
     """The exercise bank."""
     from grader.api import list_exercises
+    from grader.cli_render import exercise_table
 
     rows = run_api(lambda: list_exercises(topic=topic, bank_dirs=bank_dirs))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"{len(rows)} exercises", show_lines=False)
-    for column in ("id", "title", "section", "topic", "kind", "points"):
-        table.add_column(column, justify="right" if column in ("section", "points") else "left")
-    for row in rows:
-        table.add_row(*(Text(str(row[c] if c != "points" else f"{row[c]:g}")) for c in ("id", "title", "section", "topic", "kind", "points")))
-    console.print(table)
+    console.print(exercise_table(rows))
 
 
 @main.command()
@@ -124,11 +124,16 @@ def new_quiz_command(
             )
         )
     console.print(
-        f"Wrote {summary.out}: {summary.students} students, {summary.questions} answer questions"
-        f" and {summary.code_functions} code functions each ({summary.spec.mode} mode)."
+        Text(
+            f"Wrote {summary.out}: {summary.students} students, {summary.questions} answer questions"
+            f" and {summary.code_functions} code functions each ({summary.spec.mode} mode)."
+        ),
+        soft_wrap=True,
     )
     if not secret_file:
-        console.print(f"The secret is {summary.out / 'secret.key'}: keep it, never hand it out.")
+        console.print(
+            Text(f"The secret is {summary.out / 'secret.key'}: keep it, never hand it out."), soft_wrap=True
+        )
 
 
 class _nullcontext:

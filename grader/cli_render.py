@@ -3,6 +3,9 @@ student wrote)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich import box
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -17,10 +20,32 @@ _STATUS_STYLE = {
 }
 
 
-def print_preview(console: Console, preview) -> None:  # type: ignore[no-untyped-def]
+def exercise_table(rows: list[dict[str, Any]]) -> Table:
+    """`grader list`: one row per exercise; ids are never cut (they are what you type)."""
+    table = Table(title=f"{len(rows)} exercises", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", ratio=1, min_width=10, overflow="fold")
+    table.add_column("section", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("pts", justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            Text(row["id"]), Text(row["title"]), Text(f"{row['section']:>2} {row['topic']}"),
+            Text(row["kind"]), Text(f"{row['points']:g}"),
+        )
+    return table
+
+
+def print_preview(console: Console, preview: Any) -> None:
+    """An exercise variant: prompt (math as Unicode), answer format, key, misconceptions."""
     exercise = preview.exercise
-    title = f"{exercise.id} · section {exercise.section} ({exercise.topic}) · {exercise.kind} · {exercise.points:g} pt · seed {preview.seed}"
-    console.print(Panel(Markdown(markdown_for_terminal(preview.prompt)), title=Text(exercise.title), subtitle=Text(title)))
+    about = (
+        f"{exercise.id} · section {exercise.section} ({exercise.topic}) · {exercise.kind}"
+        f" · {exercise.points:g} pt · generator v{exercise.generator_version} · seed {preview.seed}"
+    )
+    console.print(Text(about, style="dim"), soft_wrap=True)
+    prompt = Markdown(markdown_for_terminal(preview.prompt))
+    console.print(Panel(prompt, title=Text(exercise.title, style="bold"), title_align="left"))
     if preview.answer_format:
         console.print(Text("Answer format: ", style="bold") + Text(preview.answer_format))
     if preview.key:
@@ -28,41 +53,47 @@ def print_preview(console: Console, preview) -> None:  # type: ignore[no-untyped
     if preview.extra.get("tests"):
         console.print(Text(str(preview.extra["tests"])))
     if preview.misconceptions:
-        table = Table(title="Misconceptions", show_lines=True)
-        table.add_column("tag")
+        table = Table(title="Misconceptions", show_lines=True, title_justify="left")
+        table.add_column("tag", no_wrap=True)
         table.add_column("answer / behaviour")
-        table.add_column("feedback")
+        table.add_column("feedback", ratio=1)
         for tag, answer, feedback in preview.misconceptions:
             table.add_row(Text(tag), Text(answer), Text(feedback))
         console.print(table)
 
 
-def print_answer_report(console: Console, report) -> None:  # type: ignore[no-untyped-def]
+def print_answer_report(console: Console, report: Any) -> None:
+    """`grader check answers.toml`: one line per question (never wrapped or cut, so each
+    message stays whole), then the score (practice mode) or what the check does not say."""
+    console.print(Text(f"{report.path} ({report.mode} mode)", style="bold"), soft_wrap=True)
     for problem in report.problems:
-        console.print(Text(f"✗ {problem}", style="red"))
-    if report.lines:
-        table = Table(title=str(report.path))
-        table.add_column("question")
-        table.add_column("status")
-        if report.graded:
-            table.add_column("score", justify="right")
-        table.add_column("message")
-        for line in report.lines:
-            cells = [Text(line.question), Text(line.status, style=_STATUS_STYLE.get(line.status, ""))]
-            if report.graded:
-                cells.append(Text("" if line.score is None else f"{line.score:g}/{line.max_score:g}"))
-            message = line.message + (f" [{line.misconception}]" if line.misconception else "")
-            cells.append(Text(message))
-            table.add_row(*cells)
-        console.print(table)
+        console.print(Text(f"✗ {problem}", style="red"), soft_wrap=True)
+    width = max((len(line.question) for line in report.lines), default=0)
+    scores = {
+        line.question: f"{line.score:g}/{line.max_score:g}" for line in report.lines if line.score is not None
+    }
+    score_width = max((len(text) for text in scores.values()), default=0)
+    for line in report.lines:
+        row = Text("  ") + Text(line.question.ljust(width)) + Text("  ")
+        row += Text(line.status.ljust(9), style=_STATUS_STYLE.get(line.status, ""))
+        if report.graded and line.question in scores:
+            row += Text(f"  {scores[line.question].rjust(score_width)}")
+        if line.message:
+            row += Text(f"  {line.message}")
+        if line.misconception:
+            row += Text(f" [misconception: {line.misconception}]", style="magenta")
+        console.print(row, soft_wrap=True)
     if report.graded:
         score, total = report.score
-        console.print(Text(f"Score: {score:g} / {total:g}", style="bold"))
+        console.print(Text(f"Score: {score:g} / {total:g}", style="bold"), soft_wrap=True)
     elif report.mode == "exam":
-        console.print(Text("Exam mode: this check says whether answers can be read, never whether they are right."))
+        console.print(Text("Exam mode: this check says whether answers can be read, never whether they are right."), soft_wrap=True)
+    else:
+        console.print(Text("Practice mode: add --quiz DIR (the quiz folder) to see which answers are right."), soft_wrap=True)
     missing = sum(1 for line in report.lines if line.status == "missing")
     invalid = sum(1 for line in report.lines if line.status == "invalid")
     if report.exit_code == 0:
-        console.print(Text("All answers are present and readable.", style="green"))
+        console.print(Text("All answers are present and readable.", style="green"), soft_wrap=True)
     else:
-        console.print(Text(f"{missing} missing, {invalid} unreadable, {len(report.problems)} file problems.", style="yellow"))
+        summary = f"{missing} missing, {invalid} unreadable, {len(report.problems)} file problems."
+        console.print(Text(summary, style="yellow"), soft_wrap=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.answers.base import AnswerParseError
+from grader.answers.base import AnswerParseError, answer_matches
 from grader.exercise import AnswerExercise
 from grader.results import ItemResult, status_for_fraction
 from grader.variant import Variant
@@ -67,6 +67,6 @@ def _matching_misconception(
 ) -> tuple[str | None, str]:
     sentences = {m.tag: m.feedback for m in exercise.misconceptions}
     for tag, answer in variant.misconceptions.items():
-        if check.grade(parsed, answer).correct:
+        if answer_matches(check, parsed, answer):
             return tag, sentences[tag]
     return None, ""

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.answers.base import AnswerParseError, AnswerSpec
+from grader.answers.base import AnswerParseError, AnswerSpec, answer_matches
 from grader.exercise import AnswerExercise, Params
 
 MAX_ATTEMPTS = 200
@@ -75,12 +75,13 @@ def jsonable(value: Any) -> Any:
 def same_answer(check: AnswerSpec, answer: Any, other: Any) -> bool:
     """Would a student who wrote `answer` be graded correct against the key `other`?"""
     try:
-        return check.grade(check.parse(check.to_toml(answer)), other).correct
+        return answer_matches(check, check.parse(check.to_toml(answer)), other)
     except AnswerParseError:
         return False
 
 
-def _applicable_misconceptions(exercise: AnswerExercise, params: Params) -> dict[str, Any]:
+def applicable_misconceptions(exercise: AnswerExercise, params: Params) -> dict[str, Any]:
+    """tag -> answer of each misconception that applies to these parameters."""
     answers: dict[str, Any] = {}
     for misconception in exercise.misconceptions:
         try:
@@ -111,7 +112,7 @@ def make_variant(exercise: AnswerExercise, seed: int) -> Variant:
         params = exercise.generate(rng)
         key = exercise.solve(params)
         check = exercise.check_for(params)
-        misconceptions = _applicable_misconceptions(exercise, params)
+        misconceptions = applicable_misconceptions(exercise, params)
         if discriminates(check, key, misconceptions):
             return Variant(
                 exercise_id=exercise.id,

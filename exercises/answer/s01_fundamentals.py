@@ -24,6 +24,9 @@ from reference.fundamentals import (
 
 Params = dict[str, Any]
 F64 = torch.float64
+# Answers rounded to 4 decimal places are off by up to 5e-5: the absolute tolerance accepts
+# them for small values too, where the relative tolerance alone would not.
+FOUR_DECIMALS_REAL = Real(atol=1e-4)
 
 
 def _tensors(matrices: list[list[list[float]]]) -> list[torch.Tensor]:
@@ -119,7 +122,7 @@ with $\lambda = {{ lam | num }}$ (the penalty covers both matrices).
 Compute the total loss $J(\theta)$ = empirical loss + $\Omega(\theta)$. Give a number to 4 decimal places.
 """,
     solve=solve_regularized_loss,
-    check=Real(),
+    check=FOUR_DECIMALS_REAL,
     misconceptions=(
         Misconception(
             "forgot_lambda",

@@ -4,7 +4,6 @@ analogies on toy embeddings."""
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -84,13 +83,13 @@ Skip-gram is trained on the sentence
 
 > {{ tokens | join(" ") }}
 
-with a context window of size $w = {{ window }}$ (up to {{ window }} word{{ "s" if window > 1 }} on
+with a context window of size $w = {{ window }}$ (up to {{ window }} word{{ "s" if window > 1 else "" }} on
 each side of the center word, cut off at the ends of the sentence).
 
 List **every** training pair (center word, context word). Order: center words in sentence
 order; for each center word, its context words from left to right.
 
-Answer with a list of pairs, e.g. `[["{{ tokens[0] }}", "{{ tokens[1] }}"], ...]`.
+Answer with a list of pairs, e.g. `[["a", "b"], ["b", "a"], ...]`.
 """,
     solve=solve_skipgram_pairs,
     check=WordSequence(),
@@ -299,8 +298,9 @@ $v_c = {{ v_c | latex_vector }}$, the true context word has the output vector
 $u_o = {{ u_o | latex_vector }}$, and $K = 2$ negative (noise) words have the output vectors
 $u_1 = {{ u_neg[0] | latex_vector }}$ and $u_2 = {{ u_neg[1] | latex_vector }}$.
 
-Compute the negative-sampling loss of this pair (real pair labelled 1, noise pairs labelled 0;
-natural logarithm), to 4 significant figures.
+Compute the negative-sampling loss of this training pair: the sum of the binary cross-entropy
+losses of the true pair (label 1) and of the $K$ noise pairs (label 0), with the natural
+logarithm. Give it to 4 significant figures.
 """,
     solve=solve_negative_sampling_loss,
     check=Real(),
@@ -329,47 +329,74 @@ natural logarithm), to 4 significant figures.
 ANALOGY_WORDS = ("apple", "river", "stone", "cloud", "tiger", "piano", "lemon", "rocket", "violin", "forest", "candle", "mirror")
 ANALOGY_VOCAB_SIZE = 8
 ANALOGY_MARGIN = 0.02
+ANALOGY_GRID = np.array([(x, y) for x in range(-4, 5) for y in range(-4, 5) if (x, y) != (0, 0)], dtype=float)
+
+# How each solver ranks the words, for screening drawn embeddings (rows 0, 1, 2 are a, b, c):
+# (signs of a, b, c in the target vector, exclude a, b, c?, rank by raw dot product?).
+_SCREEN_RULES = {
+    "correct": ((-1, 1, 1), True, False),
+    "reversed_offset": ((1, -1, 1), True, False),
+    "subtracted_c": ((-1, 1, -1), True, False),
+    "did_not_exclude_inputs": ((-1, 1, 1), False, False),
+    "used_dot_product": ((-1, 1, 1), True, True),
+}
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    norms = math.hypot(*a) * math.hypot(*b)
-    return (a[0] * b[0] + a[1] * b[1]) / norms if norms else 0.0
+def _screen(vectors: np.ndarray, rules: Sequence[str]) -> np.ndarray:
+    """For a batch of embeddings (B, V, 2): True where every rule picks a word by a clear
+    margin and no two rules pick the same word (vectorized, so that drawing is fast)."""
+    norms = np.hypot(vectors[..., 0], vectors[..., 1])
+    is_candidate = np.arange(vectors.shape[1]) >= 3
+    valid = np.ones(vectors.shape[0], dtype=bool)
+    picks = []
+    for rule in rules:
+        signs, exclude, by_dot = _SCREEN_RULES[rule]
+        target = sum(sign * vectors[:, i] for i, sign in enumerate(signs))
+        target_norm = np.hypot(target[:, 0], target[:, 1])
+        scores = np.einsum("bvk,bk->bv", vectors, target)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if not by_dot:
+                scores = scores / (norms * target_norm[:, None])
+            if exclude:
+                scores = np.where(is_candidate, scores, -np.inf)
+            best_two = -np.partition(-scores, 1, axis=1)[:, :2]
+            valid &= (target_norm > 0) & (best_two[:, 0] - best_two[:, 1] >= ANALOGY_MARGIN)
+        if by_dot:
+            valid &= best_two[:, 0] > 0
+        picks.append(np.argmax(scores, axis=1))
+    for i in range(len(picks)):
+        for j in range(i + 1, len(picks)):
+            valid &= picks[i] != picks[j]
+    return valid
 
 
-def _offset(vectors: dict[str, list[int]], signs: tuple[int, int, int], words: Sequence[str]) -> list[int]:
-    return [sum(s * vectors[w][k] for s, w in zip(signs, words)) for k in range(2)]
-
-
-def _clear_winner(scores: dict[str, float]) -> str | None:
-    """The best-scoring word when it beats the runner-up by a visible margin, else None."""
-    ranked = sorted(scores.items(), key=lambda item: -item[1])
-    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < ANALOGY_MARGIN:
-        return None
-    return ranked[0][0]
-
-
-def _screen_answers(vectors: dict[str, list[int]], a: str, b: str, c: str) -> list[str | None]:
-    """Quick pure-Python answers of the correct rule and of each mistake, for screening."""
-    candidates = [w for w in vectors if w not in (a, b, c)]
-    correct_target = _offset(vectors, (-1, 1, 1), (a, b, c))
-    targets = [correct_target, _offset(vectors, (1, -1, 1), (a, b, c)), _offset(vectors, (-1, 1, -1), (a, b, c))]
-    answers = [_clear_winner({w: _cosine(vectors[w], t) for w in candidates}) for t in targets]
-    dot = {w: vectors[w][0] * correct_target[0] + vectors[w][1] * correct_target[1] for w in candidates}
-    answers.append(_clear_winner(dot) if max(dot.values()) > 0 else None)
-    answers.append(_clear_winner({w: _cosine(vectors[w], correct_target) for w in vectors}))
-    return answers
+def _draw_analogy_vectors(rng: np.random.Generator) -> np.ndarray:
+    """Integer 2-d vectors (rows a, b, c, then the other words) on which the correct rule and
+    every mistake give different clear answers: first seven words that separate the cosine
+    rules, then an eighth word that the dot-product rule prefers."""
+    first = ANALOGY_VOCAB_SIZE - 1
+    while True:
+        batch = ANALOGY_GRID[rng.integers(0, len(ANALOGY_GRID), size=(16, first))]
+        for index in np.flatnonzero(_screen(batch, [r for r in _SCREEN_RULES if r != "used_dot_product"])):
+            completed = np.concatenate(
+                [np.broadcast_to(batch[index], (len(ANALOGY_GRID), first, 2)), ANALOGY_GRID[:, None, :]], axis=1
+            )
+            good = np.flatnonzero(_screen(completed, list(_SCREEN_RULES)))
+            if len(good):
+                return completed[int(rng.choice(good))]
 
 
 def generate_analogy(rng: np.random.Generator) -> Params:
-    while True:
-        words = [str(w) for w in rng.choice(ANALOGY_WORDS, size=ANALOGY_VOCAB_SIZE, replace=False)]
-        vectors = {w: [int(v) for v in rng.integers(-3, 4, size=2)] for w in words}
-        if any(v == [0, 0] for v in vectors.values()):
-            continue
-        a, b, c = words[:3]
-        answers = _screen_answers(vectors, a, b, c)
-        if None not in answers and len(set(answers)) == len(answers):
-            return {"vocab": words, "vectors": [vectors[w] for w in words], "a": a, "b": b, "c": c}
+    vectors = _draw_analogy_vectors(rng)
+    words = [str(w) for w in rng.choice(ANALOGY_WORDS, size=ANALOGY_VOCAB_SIZE, replace=False)]
+    order = [int(i) for i in rng.permutation(ANALOGY_VOCAB_SIZE)]
+    return {
+        "vocab": [words[i] for i in order],
+        "vectors": [[int(v) for v in vectors[i]] for i in order],
+        "a": words[0],
+        "b": words[1],
+        "c": words[2],
+    }
 
 
 def _analogy_with(p: Params, signs: tuple[int, int, int]) -> str:
@@ -435,7 +462,7 @@ target vector from the three given words and pick the word, other than {{ a }}, 
 Answer with the word.
 """,
     solve=solve_analogy,
-    check=Word(),
+    check=lambda p: Word(p["vocab"]),
     misconceptions=(
         Misconception(
             "reversed_offset",

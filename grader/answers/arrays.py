@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -91,6 +91,12 @@ class Matrix:
         if fraction == 1.0:
             return Check(1.0)
         return Check(fraction, self._diagnose(got, want) or _count_message(ok))
+
+    def matches(self, parsed: Vector | MatrixValue, key: Any) -> bool:
+        """Full marks?  The same verdict as `grade(...).correct`, without a diagnosis."""
+        want = _key_array(key)
+        got = np.array(parsed, dtype=float) if len(parsed) else np.zeros((0,))
+        return got.shape == want.shape and self._all_close(got, want)
 
     def to_toml(self, key: Any) -> list[Any]:
         return _key_array(key).tolist()

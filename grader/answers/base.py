@@ -59,6 +59,9 @@ class AnswerSpec(Protocol):
         """Compare a parsed answer with the key; never raises for a parsed answer."""
         ...
 
+    # A check may also define `matches(parsed, key) -> bool`, a faster `grade(...).correct`
+    # (see `answer_matches`).
+
     def to_toml(self, key: Any) -> Any:
         """The TOML value of the key: submitting it scores full marks."""
         ...
@@ -66,3 +69,10 @@ class AnswerSpec(Protocol):
     def to_text(self, key: Any) -> str:
         """The key as a short human-readable string (for previews and feedback)."""
         ...
+
+
+def answer_matches(check: AnswerSpec, parsed: Any, key: Any) -> bool:
+    """Would `parsed` score full marks against `key`?  Uses the check's `matches` when it
+    has one (no diagnosis message is built), else `grade`."""
+    matches = getattr(check, "matches", None)
+    return bool(matches(parsed, key)) if matches else check.grade(parsed, key).correct

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from typing import Any, Sequence
@@ -42,6 +43,8 @@ class _Options:
         """The letter an answer names: a letter (``b``, ``B)``, ``(B)``) or an option text."""
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
+        elif isinstance(raw, float) and math.isfinite(raw):
+            raw = str(int(raw)) if raw.is_integer() else repr(raw)
         if not isinstance(raw, str):
             raise AnswerParseError(f"expected one of {self.listing()}, got {show(raw)}")
         text = raw.strip()

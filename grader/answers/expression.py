@@ -8,10 +8,12 @@ Equivalence rule (in this order):
    skipped.  If at any other point the answer is undefined, or differs from the key by more
    than ``atol + rtol * max(|answer|, |key|)``, the answer is **not equivalent** (score 0).
 2. **Symbolic confirmation.** Otherwise sympy tries to show ``answer - key == 0``, cheapest
-   first: ``expand``, then ``cancel``, then ``cancel(expand(rewrite(exp)))``, then
-   ``simplify``; all under a wall-clock budget (`symbolic_budget` seconds, enforced with
-   ``signal.setitimer``; skipped when that is impossible: off the main thread or when another
-   timer is armed; also skipped when a constant exponent exceeds `MAX_SYMBOLIC_EXPONENT`).
+   first: ``expand`` (after rewriting sin, cos, tan and tanh with exp); then ``expand`` of
+   the numerator over a common denominator (``as_numer_denom``: a zero numerator proves the
+   difference zero wherever both sides are defined); then ``simplify``.  All of it runs
+   under a wall-clock budget (`symbolic_budget` seconds, enforced with
+   ``signal.setitimer``), and is skipped when that is impossible (off the main thread, or
+   another timer is armed) or when a constant exponent exceeds `MAX_SYMBOLIC_EXPONENT`.
    If it shows zero, the answer is **equivalent**.
 3. **Undecided** (sympy ran out of time, could not reduce the difference to 0, or was
    skipped): `N_EXTRA_POINTS` more points are tested as in step 1, and the answer is
@@ -212,6 +214,8 @@ class Expression:
     def _symbolically_zero(self, answer: Node, key: _Key) -> bool:
         if max(max_exponent(answer), max_exponent(key.node)) > MAX_SYMBOLIC_EXPONENT:
             return False
+        import sympy  # noqa: F401  (imported before the timer: an import must never be interrupted)
+
         done, zero = run_with_budget(lambda: self._sympy_zero(answer, key), self.symbolic_budget)
         return bool(done and zero)
 
@@ -222,9 +226,13 @@ class Expression:
         if key.sympy_expr is None:
             key.sympy_expr = to_sympy(key.node, symbols)
         diff = to_sympy(answer, symbols) - key.sympy_expr
-        if diff == 0 or sympy.expand(diff) == 0 or sympy.cancel(diff) == 0:
+        if diff == 0:
             return True
-        if sympy.cancel(sympy.expand(diff.rewrite(sympy.exp))) == 0:
+        if diff.has(sympy.sin, sympy.cos, sympy.tan, sympy.tanh):
+            reduced = sympy.expand(diff.rewrite(sympy.exp))
+        else:
+            reduced = sympy.expand(diff)
+        if reduced == 0 or sympy.expand(reduced.as_numer_denom()[0]) == 0:
             return True
         return bool(sympy.simplify(diff) == 0)
 

@@ -13,7 +13,7 @@ MAX_DIMS = 16
 MAX_SIZE = 10**12
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,19}", re.ASCII)
 _SIZE = re.compile(r"[0-9]{1,13}(?:\.0*)?", re.ASCII)
-_FORMAT = 'shape as [a, b, ...] with sizes or names, e.g. [64, 16, 16] or "(N, 64, 16, 16)"'
+_FORMAT = 'shape as a list of sizes or names, e.g. [2, 5] or "(N, 2, 5)"'
 
 Dim = int | str
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import sys
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:
     return ".".join([aliases[node.id], *reversed(parts)])
 
 
+@functools.lru_cache(maxsize=8192)
 def resolve_static(name: str) -> Any:
     """The object a `torch...` name denotes, looked up without importing or running anything
     (`inspect.getattr_static` from the longest prefix already in `sys.modules`)."""
@@ -137,76 +139,110 @@ class ForbiddenIndex:
         return None
 
 
+class ModuleScan:
+    """One parsed submission, indexed with a single walk: what each top-level statement
+    refers to and the nodes that could name a library call.  `forbidden_uses` then costs
+    a few dictionary look-ups per function."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.bindings = top_level_names(tree)
+        self.aliases = import_aliases(n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+        self._refs: dict[int, set[str]] = {}
+        self._candidates: dict[int, list[ast.AST]] = {}
+        self._local_imports: dict[int, list[ast.AST]] = {}
+        for statement in tree.body:
+            refs: set[str] = set()
+            candidates: list[ast.AST] = []
+            local_imports: list[ast.AST] = []
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Name):
+                    refs.add(node.id)
+                    candidates.append(node)
+                elif isinstance(node, ast.Attribute) or (isinstance(node, ast.Call) and _is_getattr(node)):
+                    candidates.append(node)
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    candidates.append(node)
+                    if node is not statement:
+                        local_imports.append(node)
+            self._refs[id(statement)] = refs
+            self._candidates[id(statement)] = candidates
+            self._local_imports[id(statement)] = local_imports
+
+    def closure(self, function: str) -> list[ast.AST]:
+        """The statement binding `function` and every top-level statement it refers to by
+        name, transitively (its helpers, module-level aliases, imports)."""
+        start = self.bindings.get(function)
+        if start is None:
+            return []
+        seen: dict[int, ast.AST] = {}
+        pending = [start]
+        while pending:
+            node = pending.pop()
+            if id(node) in seen:
+                continue
+            seen[id(node)] = node
+            pending.extend(self.bindings[name] for name in self._refs.get(id(node), ()) if name in self.bindings)
+        return list(seen.values())
+
+    def forbidden_uses(self, function: str, index: ForbiddenIndex) -> list[ForbiddenUse]:
+        """The forbidden references in `function` and the module-level helpers it uses."""
+        if not index.names:
+            return []
+        nodes = self.closure(function)
+        aliases = dict(self.aliases)
+        aliases.update(import_aliases(n for root in nodes for n in self._local_imports.get(id(root), ())))
+        uses: dict[tuple[str, int, str], ForbiddenUse] = {}
+        for root in nodes:
+            for node in self._candidates.get(id(root), ()):
+                use = _use_of(node, aliases, index)
+                if use is not None:
+                    uses.setdefault((use.name, use.line, use.written), use)
+        return sorted(uses.values(), key=lambda u: (u.line, u.name))
+
+
 def forbidden_uses(tree: ast.Module, function: str, index: ForbiddenIndex) -> list[ForbiddenUse]:
-    """The forbidden references in `function` and the module-level helpers it uses."""
-    if not index.names:
-        return []
-    bindings = top_level_names(tree)
-    start = bindings.get(function)
-    if start is None:
-        return []
-    aliases = import_aliases(node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)))
-    nodes = _closure(start, bindings)
-    aliases.update(import_aliases(n for n in nodes if not isinstance(n, (ast.Import, ast.ImportFrom))))
-    uses: list[ForbiddenUse] = []
-    for root in nodes:
-        uses.extend(_uses_in(root, aliases, index))
-    unique = {(u.name, u.line, u.written): u for u in uses}
-    return sorted(unique.values(), key=lambda u: (u.line, u.name))
+    """The forbidden references in `function` of `tree` and the helpers it uses."""
+    return ModuleScan(tree).forbidden_uses(function, index)
 
 
-def _closure(start: ast.AST, bindings: dict[str, ast.AST]) -> list[ast.AST]:
-    """`start` and every top-level statement it refers to by name, transitively."""
-    seen: list[ast.AST] = []
-    pending = [start]
-    while pending:
-        node = pending.pop()
-        if any(node is s for s in seen):
-            continue
-        seen.append(node)
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and sub.id in bindings:
-                pending.append(bindings[sub.id])
-    return seen
-
-
-def _uses_in(root: ast.AST, aliases: dict[str, str], index: ForbiddenIndex) -> Iterator[ForbiddenUse]:
-    for node in ast.walk(root):
-        if isinstance(node, ast.ImportFrom) and (node.level != 0 or not node.module):
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                base = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
-                hit = index.match(base)
-                if hit:
-                    yield ForbiddenUse(hit, node.lineno, base)
-        elif isinstance(node, (ast.Attribute, ast.Name)):
-            name = qualified_name(node, aliases)
-            if name is not None:
-                hit = index.match(name)
-                if hit:
-                    yield ForbiddenUse(hit, node.lineno, ast.unparse(node))
-                    continue
-            if isinstance(node, ast.Attribute) and node.attr in index.methods:
-                yield ForbiddenUse(index.methods[node.attr], node.lineno, f".{node.attr}")
-        elif isinstance(node, ast.Call) and _is_getattr(node):
-            yield from _getattr_use(node, aliases, index)
+def _use_of(node: ast.AST, aliases: dict[str, str], index: ForbiddenIndex) -> ForbiddenUse | None:
+    if isinstance(node, ast.ImportFrom) and (node.level != 0 or not node.module):
+        return None
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            base = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
+            hit = index.match(base)
+            if hit:
+                return ForbiddenUse(hit, node.lineno, base)
+        return None
+    if isinstance(node, (ast.Attribute, ast.Name)):
+        name = qualified_name(node, aliases)
+        if name is not None:
+            hit = index.match(name)
+            if hit:
+                return ForbiddenUse(hit, node.lineno, ast.unparse(node))
+        if isinstance(node, ast.Attribute) and node.attr in index.methods:
+            return ForbiddenUse(index.methods[node.attr], node.lineno, f".{node.attr}")
+        return None
+    if isinstance(node, ast.Call):
+        return _getattr_use(node, aliases, index)
+    return None
 
 
 def _is_getattr(node: ast.Call) -> bool:
     return isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2
 
 
-def _getattr_use(node: ast.Call, aliases: dict[str, str], index: ForbiddenIndex) -> Iterator[ForbiddenUse]:
+def _getattr_use(node: ast.Call, aliases: dict[str, str], index: ForbiddenIndex) -> ForbiddenUse | None:
     attribute = node.args[1]
     if not (isinstance(attribute, ast.Constant) and isinstance(attribute.value, str)):
-        return
+        return None
     written = f'getattr({ast.unparse(node.args[0])}, "{attribute.value}")'
     base = qualified_name(node.args[0], aliases)
     if base is not None:
         hit = index.match(f"{base}.{attribute.value}")
         if hit:
-            yield ForbiddenUse(hit, node.lineno, written)
-            return
+            return ForbiddenUse(hit, node.lineno, written)
     if attribute.value in index.methods:
-        yield ForbiddenUse(index.methods[attribute.value], node.lineno, written)
+        return ForbiddenUse(index.methods[attribute.value], node.lineno, written)
+    return None

@@ -69,7 +69,9 @@ def read_sheet(path: Path, known: Sequence[str] | None = None) -> dict[str, Any]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise SheetError(f"{path}: not UTF-8 text (byte {error.start})") from None
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise SheetError(f"{path}: not UTF-8 text (line {line}, byte {column}); save it as UTF-8") from None
     try:
         answers = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -2,7 +2,8 @@
 
 Selection with `count` is sampled once per quiz from the secret, so every student gets the
 same exercises (with different variants) unless `shuffle_exercises` is set, in which case
-each student gets their own sample in their own order.
+each student gets their own sample in their own order.  `count` applies to all the matching
+exercises, answer and code alike; without it the quiz holds every one of them.
 """
 
 from __future__ import annotations
@@ -26,17 +27,19 @@ def candidate_exercises(bank: Bank, spec: QuizSpec) -> list[Exercise]:
 
 
 def _sample(exercises: list[Exercise], count: int, rng: np.random.Generator, shuffle: bool) -> list[Exercise]:
-    """`count` of the answer exercises (all code exercises are kept; with kind=code the
-    count applies to them), in bank order unless shuffled."""
-    answer = [e for e in exercises if isinstance(e, AnswerExercise)]
-    code = [e for e in exercises if not isinstance(e, AnswerExercise)]
-    pool = answer if answer else code
+    """`count` of the exercises (all of them when `count` is 0), in bank order unless
+    shuffled."""
+    if count > len(exercises):
+        raise BankError(
+            f"--count {count} is more than the {len(exercises)} exercises that match the selection"
+        )
+    pool = list(exercises)
     if count and count < len(pool):
         chosen = set(rng.choice(len(pool), size=count, replace=False).tolist())
         pool = [e for i, e in enumerate(pool) if i in chosen]
     if shuffle:
         pool = [pool[i] for i in rng.permutation(len(pool))]
-    return pool + code if answer else pool
+    return pool
 
 
 def select_for_quiz(bank: Bank, spec: QuizSpec, secret: bytes) -> list[Exercise]:

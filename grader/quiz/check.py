@@ -15,7 +15,8 @@ from grader.answers.base import AnswerParseError
 from grader.grading import grade_answer, is_blank
 from grader.quiz.answer_sheet import SheetError, read_sheet
 from grader.quiz.load import load_quiz
-from grader.quiz.public_check import rebuild_check
+from grader.quiz.model import StudentQuiz
+from grader.quiz.public_check import describe_check, format_problem, rebuild_check
 from grader.quiz.spec import SpecError
 
 
@@ -55,71 +56,96 @@ class AnswerCheckReport:
 
 
 def _public_info(sheet: Path) -> dict[str, Any] | None:
-    path = sheet.parent / "quiz.json"
+    """students/<id>/quiz.json beside the sheet, when it is there and well-formed."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        info = json.loads((sheet.parent / "quiz.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
+    questions = info.get("questions") if isinstance(info, dict) else None
+    if not isinstance(info, dict) or not isinstance(info.get("student"), str) or not isinstance(questions, list):
+        return None
+    if not all(isinstance(q, dict) and isinstance(q.get("question"), str) for q in questions):
+        return None
+    return info
 
 
-def _validate_only(path: Path, info: dict[str, Any], answers: dict[str, Any]) -> AnswerCheckReport:
+def _missing(qid: str, fmt: str) -> AnswerLine:
+    return AnswerLine(qid, "missing", f"no answer yet ({fmt})")
+
+
+def _validated(qid: str, check: Any, description: dict[str, Any], raw: Any) -> AnswerLine:
+    """ok or invalid (with why) for a present answer; never says whether it is right."""
+    try:
+        parsed = check.parse(raw)
+    except AnswerParseError as error:
+        return AnswerLine(qid, "invalid", str(error))
+    problem = format_problem(description, parsed)
+    return AnswerLine(qid, "invalid", problem) if problem else AnswerLine(qid, "ok", "readable")
+
+
+def _validate_from_public_info(path: Path, info: dict[str, Any], answers: dict[str, Any]) -> AnswerCheckReport:
+    """Without the quiz folder: formats only, from quiz.json."""
     report = AnswerCheckReport(path, str(info.get("mode", "exam")), graded=False)
-    for question in info.get("questions", []):
-        qid = str(question.get("question"))
+    for question in info["questions"]:
+        qid, description = question["question"], question.get("check", {})
         raw = answers.get(qid)
+        check = rebuild_check(description) if isinstance(description, dict) else None
         if is_blank(raw):
-            report.lines.append(AnswerLine(qid, "missing", f"no answer yet ({question.get('format', '')})"))
-            continue
-        check = rebuild_check(question.get("check", {}))
-        if check is None:
+            report.lines.append(_missing(qid, str(question.get("format", ""))))
+        elif check is None:
             report.lines.append(AnswerLine(qid, "ok", "present (format not checked by this version)"))
-            continue
-        try:
-            check.parse(raw)
-        except AnswerParseError as error:
-            report.lines.append(AnswerLine(qid, "invalid", str(error)))
         else:
-            report.lines.append(AnswerLine(qid, "ok", "readable"))
+            report.lines.append(_validated(qid, check, description, raw))
     return report
 
 
-def _grade_practice(path: Path, quiz_dir: Path, student_id: str, answers: dict[str, Any]) -> AnswerCheckReport:
-    loaded = load_quiz(quiz_dir)
-    quiz = loaded.student_quiz(student_id)
-    practice = loaded.spec.mode == "practice"
-    report = AnswerCheckReport(path, loaded.spec.mode, graded=practice)
+def _check_with_quiz(path: Path, mode: str, quiz: StudentQuiz, answers: dict[str, Any]) -> AnswerCheckReport:
+    """With the quiz folder: graded in practice mode, formats only in exam mode."""
+    practice = mode == "practice"
+    report = AnswerCheckReport(path, mode, graded=practice)
     for question in quiz.questions:
-        result = grade_answer(question.exercise, question.variant, answers.get(question.qid), item=question.qid)
-        if result.status in ("missing", "invalid"):
-            report.lines.append(AnswerLine(question.qid, result.status, result.feedback))
-        elif practice:
+        raw = answers.get(question.qid)
+        key = question.variant.key
+        if practice:
+            result = grade_answer(question.exercise, question.variant, raw, item=question.qid)
             report.lines.append(
                 AnswerLine(question.qid, result.status, result.feedback, result.score, result.max_score, result.misconception)
             )
+        elif is_blank(raw):
+            report.lines.append(_missing(question.qid, question.check.describe(key)))
         else:
-            report.lines.append(AnswerLine(question.qid, "ok", "readable"))
+            report.lines.append(_validated(question.qid, question.check, describe_check(question.check, key), raw))
     return report
 
 
 def check_answers(path: Path, quiz_dir: Path | None = None, student_id: str | None = None) -> AnswerCheckReport:
     """Check one answers.toml.  The student's quiz is found from `quiz.json` beside the
     sheet (written into every student's folder), or from `quiz_dir` and the student id
-    (by default the name of the sheet's folder)."""
+    (by default the name of the sheet's folder).
+
+    Problems with the sheet itself (not UTF-8, not TOML, unknown questions) are reported
+    as problems (exit code 1); CheckUsageError means the check could not run at all."""
     path = Path(path)
     info = _public_info(path)
     if info is None and quiz_dir is None:
         raise CheckUsageError(
-            f"{path}: no quiz.json beside it; run the check in your quiz folder or give --quiz DIR"
+            f"{path}: no readable quiz.json beside it; check the answers.toml in the folder you were "
+            "given (it holds quiz.json), or give --quiz DIR"
         )
-    student_id = student_id or (str(info["student"]) if info else path.parent.name)
-    known = [q["question"] for q in info["questions"]] if info else None
+    student_id = student_id or (info["student"] if info else path.parent.name)
     try:
-        if quiz_dir is not None:
-            known = known or [q.qid for q in load_quiz(quiz_dir).student_quiz(student_id).questions]
-            answers = read_sheet(path, known)
-            return _grade_practice(path, Path(quiz_dir), student_id, answers)
-        assert info is not None
-        return _validate_only(path, info, read_sheet(path, known))
+        if quiz_dir is None:
+            assert info is not None
+            known = [q["question"] for q in info["questions"]]
+            return _validate_from_public_info(path, info, read_sheet(path, known))
+        loaded = load_quiz(quiz_dir)
+        if info is not None and info.get("quiz_id") != loaded.spec.quiz_id:
+            raise CheckUsageError(
+                f"{path} belongs to quiz {info.get('quiz_id')!r}, but {quiz_dir} is quiz {loaded.spec.quiz_id!r}"
+            )
+        quiz = loaded.student_quiz(student_id)
+        answers = read_sheet(path, [q.qid for q in quiz.questions])
+        return _check_with_quiz(path, loaded.spec.mode, quiz, answers)
     except SheetError as error:
         report = AnswerCheckReport(path, str((info or {}).get("mode", "exam")), graded=False)
         report.problems.append(str(error))

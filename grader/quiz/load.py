@@ -1,8 +1,12 @@
 """Reading a quiz folder back for checking and grading.
 
-Variants are rebuilt from `key/<id>/variant.json` (parameters, key and misconception
-answers as written there), not regenerated: grading does not need the secret, and a later
-upgrade of an exercise's generator cannot change an old quiz's keys.
+Variants are rebuilt from the parameters recorded in `key/<id>/variant.json`, not
+regenerated from the seed: grading does not need the secret, and a later upgrade of an
+exercise's generator cannot change an old quiz's questions.  The key and the misconceptions'
+answers are solved again from those parameters (an answer check's key is the solver's value,
+which its TOML form cannot always be parsed back into: an expression key is text, a parsed
+answer a syntax tree), and the recorded answer must still score full marks against the key,
+so a changed reference is noticed instead of silently grading against another key.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from grader.exercise import AnswerExercise
 from grader.quiz.model import CodeItem, Question, StudentQuiz
 from grader.quiz.roster import Student
 from grader.quiz.spec import QuizSpec, SpecError, read_spec
-from grader.variant import Variant
+from grader.variant import Variant, applicable_misconceptions
 
 
 @dataclass(frozen=True)
@@ -48,24 +52,34 @@ class LoadedQuiz:
         return StudentQuiz(student, questions, code)
 
     def _question(self, record: dict[str, Any], path: Path) -> Question:
-        exercise = self.bank.get(record["exercise"])
+        try:
+            qid, params = str(record["question"]), record["params"]
+            exercise = self.bank.get(record["exercise"])
+            recorded, generator_version, seed = record["answer"], int(record["generator_version"]), int(record["seed"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise SpecError(f"{path}: a question record is malformed ({error!r})") from None
         if not isinstance(exercise, AnswerExercise):
             raise SpecError(f"{path}: {exercise.id} is not an answer exercise")
-        check = exercise.check_for(record["params"])
+        check = exercise.check_for(params)
+        key = exercise.solve(params)
         try:
-            key = check.parse(record["answer"])
-            misconceptions = {t: check.parse(a) for t, a in record["misconceptions"].items()}
-        except AnswerParseError as error:
-            raise SpecError(f"{path}: the key of {record['question']} is unreadable: {error}") from None
+            still_right = check.grade(check.parse(recorded), key).correct
+        except AnswerParseError:
+            still_right = False
+        if not still_right:
+            raise SpecError(
+                f"{path}: the key of {qid} ({exercise.id}) was {recorded!r} when the quiz was made but "
+                f"is now {check.to_text(key)!r}: the exercise or the reference changed since"
+            )
         variant = Variant(
             exercise_id=exercise.id,
-            generator_version=int(record["generator_version"]),
-            seed=int(record["seed"]),
-            params=record["params"],
+            generator_version=generator_version,
+            seed=seed,
+            params=params,
             key=key,
-            misconceptions=misconceptions,
+            misconceptions=applicable_misconceptions(exercise, params),
         )
-        return Question(record["question"], exercise, variant)
+        return Question(qid, exercise, variant)
 
 
 def load_quiz(quiz_dir: Path, bank: Bank | None = None) -> LoadedQuiz:

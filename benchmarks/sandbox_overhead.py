@@ -1,0 +1,144 @@
+"""Overhead of the sandbox executor against running the same calls in-process.
+
+    python benchmarks/sandbox_overhead.py [--repeats N] [--calls N] [--isolation auto|bwrap|none]
+
+Grades the instructor's solutions/exercise.py (all 28 contract functions, vectorised as a
+strong student would write them) on about 100 calls with small float64 tensors, like the
+hidden tests: in-process (`run_in_process`, the floor), then on a warm ExecutorPool.  Prints
+median times per submission, the overhead ratio, the fixed cost of a one-call submission,
+and the throughput of a two-worker pool fed by two threads.  Target: ratio <= 1.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+from grader.sandbox import Call, ExecutorPool, ModelSpec, run_in_process
+
+ROOT = Path(__file__).resolve().parents[1]
+F64 = torch.float64
+
+
+def _r(generator: torch.Generator, *shape: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=generator, dtype=F64)
+
+
+def _arguments(g: torch.Generator, k: int) -> dict[str, tuple[tuple, dict]]:
+    """One set of hidden-test-sized arguments per function, varied by `k`."""
+    n, d, h = 1 + k % 4, 3 + k % 5, 4 + k % 3
+    probs = torch.rand(n + 2, generator=g, dtype=F64) * 0.9 + 0.05
+    model = ModelSpec(layers=(("linear", _r(g, h, d), _r(g, h)), ("relu",), ("linear", _r(g, 3, h), _r(g, 3))))
+    vocab = [f"w{i}" for i in range(12)]
+    return {
+        "regularized_loss": ((torch.tensor(0.7, dtype=F64), [_r(g, d, h), _r(g, h)], 0.01), {"kind": "l2" if k % 2 else "l1"}),
+        "softmax_cross_entropy": ((_r(g, n, 5), torch.randint(0, 5, (n,), generator=g)), {}),
+        "relu_backward": ((_r(g, n, d), _r(g, n, d)), {}),
+        "linear_backward": ((_r(g, n, d), _r(g, d, h), _r(g, n, h)), {}),
+        "adam_step": ((_r(g, d), _r(g, d), _r(g, d), _r(g, d).abs(), 1 + k), {"lr": 1e-2}),
+        "batchnorm_forward": ((_r(g, n + 1, d), _r(g, d), _r(g, d)), {}),
+        "dropout": ((_r(g, n, d), 0.3, k % 2 == 0), {}),
+        "conv2d": ((_r(g, n, 2, 7, 7), _r(g, 3, 2, 3, 3), _r(g, 3)), {"stride": 1 + k % 2, "padding": k % 2}),
+        "max_pool2d": ((_r(g, n, 2, 6, 6), 2, 2), {}),
+        "global_avg_pool": ((_r(g, n, 3, 5, 5),), {}),
+        "fgsm": ((model, _r(g, n, d), torch.randint(0, 3, (n,), generator=g), 0.1), {"targeted": k % 2 == 1}),
+        "project_linf": ((_r(g, n, d), _r(g, n, d), 0.2), {}),
+        "lstm_cell": ((_r(g, n, d), _r(g, n, h), _r(g, n, h), _r(g, 4 * h, d), _r(g, 4 * h, h), _r(g, 4 * h), _r(g, 4 * h)), {}),
+        "skipgram_pairs": ((list(range(6 + k)), 2), {}),
+        "negative_sampling_loss": ((_r(g, d), _r(g, d), _r(g, 4, d)), {}),
+        "analogy": ((_r(g, 12, d), vocab, "w1", "w2", "w3"), {}),
+        "attention_context": ((_r(g, d), _r(g, 5, d)), {}),
+        "scaled_dot_product_attention": ((_r(g, n, 4, d), _r(g, n, 5, d), _r(g, n, 5, d)), {}),
+        "multi_head_attention": ((_r(g, n, 4, 8), _r(g, n, 5, 8), _r(g, 8, 8), _r(g, 8, 8), _r(g, 8, 8), _r(g, 8, 8), 2), {}),
+        "sinusoidal_positional_encoding": ((5 + k, 8), {}),
+        "layer_norm": ((_r(g, n, 4, d), _r(g, d), _r(g, d)), {}),
+        "patchify": ((_r(g, n, 3, 8, 8), 4), {}),
+        "lora_linear": ((_r(g, n, d), _r(g, h, d), _r(g, 2, d), _r(g, h, 2), 4.0), {}),
+        "lora_merge": ((_r(g, h, d), _r(g, 2, d), _r(g, h, 2), 4.0), {}),
+        "gan_discriminator_loss": ((probs[:n], probs[1 : n + 1]), {}),
+        "gan_generator_loss": ((probs[:n],), {"non_saturating": k % 2 == 0}),
+        "diffusion_q_sample": ((_r(g, n, 3), torch.randint(0, 10, (n,), generator=g), _r(g, n, 3), torch.rand(10, generator=g, dtype=F64)), {}),
+        "diffusion_loss": ((_r(g, n, d), _r(g, n, d)), {}),
+    }
+
+
+def make_calls(count: int, seed: int = 0) -> list[Call]:
+    """`count` calls cycling through the 28 functions with fresh arguments."""
+    generator = torch.Generator().manual_seed(seed)
+    calls: list[Call] = []
+    k = 0
+    while len(calls) < count:
+        for name, (args, kwargs) in _arguments(generator, k).items():
+            if len(calls) == count:
+                break
+            calls.append(Call(f"{name}/hidden-{k}", name, args, kwargs))
+        k += 1
+    return calls
+
+
+def _median_time(run, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--isolation", default="auto", choices=("auto", "bwrap", "none"))
+    options = parser.parse_args()
+    # The sandbox runs student code on one thread; so must the floor.  (With torch's default
+    # threads, tiny tensor ops here cost tens of milliseconds of thread hand-offs.)
+    torch.set_num_threads(1)
+
+    source = (ROOT / "solutions" / "exercise.py").read_bytes()
+    calls = make_calls(options.calls)
+    floor_result = run_in_process(source, calls)
+    bad = [c.id for c in floor_result.calls.values() if c.status != "ok"]
+    if floor_result.status != "ok" or bad:
+        print(f"in-process run failed: {floor_result.status} {floor_result.message} {bad[:5]}", file=sys.stderr)
+        return 1
+    floor = _median_time(lambda: run_in_process(source, calls), options.repeats)
+
+    with ExecutorPool(workers=2, isolation=options.isolation) as pool:
+        first = pool.run(source, calls)  # also waits for the worker to be ready
+        bad = [c.id for c in first.calls.values() if c.status != "ok"]
+        if first.status != "ok" or bad:
+            print(f"sandboxed run failed: {first.status} {first.message} {bad[:5]}", file=sys.stderr)
+            return 1
+        pool.run(source, calls[:1])  # the second worker warm too
+        sandboxed = _median_time(lambda: pool.run(source, calls), options.repeats)
+        one_call = _median_time(lambda: pool.run(source, calls[:1]), options.repeats)
+        one_call_floor = _median_time(lambda: run_in_process(source, calls[:1]), options.repeats)
+
+        batch = 2 * options.repeats
+        started = time.perf_counter()
+        threads = [threading.Thread(target=lambda: [pool.run(source, calls) for _ in range(batch // 2)]) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        throughput = batch / (time.perf_counter() - started)
+        isolation = first.isolation
+
+    print(f"isolation: {isolation}; {len(calls)} calls per submission; median of {options.repeats} runs")
+    print(f"in-process (floor):        {floor * 1000:8.1f} ms per submission")
+    print(f"sandboxed (warm pool):     {sandboxed * 1000:8.1f} ms per submission")
+    print(f"overhead ratio:            {sandboxed / floor:8.2f}  (target <= 1.3)")
+    print(f"one-call submission:       {one_call * 1000:8.1f} ms sandboxed, {one_call_floor * 1000:.1f} ms in-process")
+    print(f"two workers, two threads:  {throughput:8.1f} submissions per second")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

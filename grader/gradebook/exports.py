@@ -1,0 +1,217 @@
+"""The files written from the gradebook at the end of every run, each atomically (a
+temporary file beside it, then `os.replace`):
+
+    grades.csv            student, item, score, max_score, status, misconception
+    totals.csv            student, name, email, total, max  (an LMS gradebook import)
+    results/<id>.json     Gradescope's results.json schema
+    feedback/<id>.html    the student's feedback page
+    report.html           the class report
+
+Every roster student gets a row and a file; a student the gradebook knows nothing about
+yet (possible after `--only`) is exported as missing every item.
+
+Gradescope tests: one per answer item ("q3: <title>", visible); a code item is split by
+the visibility of its tests: "<function>: public tests" (visible) and "<function>: hidden
+tests" (after_published), whose scores add up to the item's score. An item with no test
+outcome (file missing, syntax error...) is one test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from grader.gradebook.store import Gradebook, ItemInfo, ResultRow
+
+GRADES_CSV = "grades.csv"
+TOTALS_CSV = "totals.csv"
+RESULTS_DIR = "results"
+FEEDBACK_DIR = "feedback"
+REPORT_HTML = "report.html"
+
+_OUTPUT_LIMIT = 4000
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` so that readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def class_results(gradebook: Gradebook) -> dict[str, list[ResultRow]]:
+    """Every roster student's results in item order; students not graded yet get `missing`
+    rows built from their items."""
+    by_student: dict[str, list[ResultRow]] = {s: [] for s, _, _ in gradebook.students()}
+    for row in gradebook.results():
+        if row.student in by_student:
+            by_student[row.student].append(row)
+    items: dict[str, list[ItemInfo]] = {}
+    for info in gradebook.items():
+        items.setdefault(info.student, []).append(info)
+    for student, rows in by_student.items():
+        if not rows:
+            rows.extend(
+                ResultRow(student, i.item, 0.0, i.max_score, "missing", None, "No submission.", "", "", 0.0, [])
+                for i in items.get(student, [])
+            )
+    return by_student
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}" if value != int(value) else str(int(value))
+
+
+def grades_csv(results: dict[str, list[ResultRow]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "item", "score", "max_score", "status", "misconception"])
+    for rows in results.values():
+        for r in rows:
+            writer.writerow([r.student, r.item, _number(r.score), _number(r.max_score), r.status, r.misconception or ""])
+    return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Defuse spreadsheet formulas in a roster cell (=, +, -, @ at the start)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def totals_csv(gradebook: Gradebook, results: dict[str, list[ResultRow]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "name", "email", "total", "max"])
+    for student, name, email in gradebook.students():
+        rows = results.get(student, [])
+        total = round(sum(r.score for r in rows), 6)
+        maximum = round(sum(r.max_score for r in rows), 6)
+        writer.writerow([student, _cell(name), _cell(email), _number(total), _number(maximum)])
+    return buffer.getvalue()
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _OUTPUT_LIMIT else text[: _OUTPUT_LIMIT - 3] + "..."
+
+
+def _test_lines(tests: Iterable[dict[str, Any]], reveal: bool) -> list[str]:
+    lines = []
+    for t in tests:
+        line = f"{t['name']}: {t['status']}"
+        if t.get("message"):
+            line += f" - {t['message']}"
+        if reveal and t.get("status") != "passed" and (t.get("expected") or t.get("got")):
+            line += f"\n    expected: {t.get('expected', '')}\n    got:      {t.get('got', '')}"
+        lines.append(line)
+    return lines
+
+
+def _gradescope_tests(row: ResultRow, title: str, kind: str) -> list[dict[str, Any]]:
+    passed = "passed" if row.score >= row.max_score else "failed"
+    test_total = sum(t["score"] for t in row.tests)
+    if kind != "code" or not row.tests or (test_total <= 0 < row.score):
+        lines = [f"status: {row.status}"]
+        if row.answer:
+            lines.append(f"your answer: {row.answer}")
+        if row.expected and kind != "code":
+            lines.append(f"expected: {row.expected}")
+        if row.feedback:
+            lines.append(row.feedback)
+        name = f"{row.item}: {title}" if title else row.item
+        return [_test(name, row.score, row.max_score, passed, "\n".join(lines), "visible")]
+    entries = []
+    groups = [(False, "public tests", "visible"), (True, "hidden tests", "after_published")]
+    scale = row.score / test_total if test_total > 0 else 0.0
+    for hidden, label, visibility in groups:
+        tests = [t for t in row.tests if bool(t.get("hidden")) == hidden]
+        if not tests:
+            continue
+        score = round(sum(t["score"] for t in tests) * scale, 6)
+        maximum = round(sum(t["max_score"] for t in tests), 6)
+        status = "passed" if all(t["status"] == "passed" for t in tests) and score >= maximum else "failed"
+        lines = _test_lines(tests, reveal=not hidden)
+        # The item's feedback may quote a public test's values: it goes with the public
+        # tests, or with the hidden ones only when there are no public tests.
+        carries_feedback = not hidden or not any(not t.get("hidden") for t in row.tests)
+        if row.feedback and row.score < row.max_score and carries_feedback:
+            lines.append(row.feedback)
+        entries.append(_test(f"{row.item}: {label}", score, maximum, status, "\n".join(lines), visibility))
+    return entries
+
+
+def _test(name: str, score: float, max_score: float, status: str, output: str, visibility: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "score": round(score, 6),
+        "max_score": round(max_score, 6),
+        "status": status,
+        "output": _clip(output),
+        "output_format": "text",
+        "visibility": visibility,
+    }
+
+
+def gradescope_results(rows: list[ResultRow], items: dict[str, ItemInfo], duration: float) -> dict[str, Any]:
+    """One student's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/)."""
+    tests: list[dict[str, Any]] = []
+    for row in rows:
+        info = items.get(row.item)
+        kind = info.kind if info else ("answer" if not row.tests else "code")
+        tests.extend(_gradescope_tests(row, info.title if info else "", kind))
+    total = round(sum(r.score for r in rows), 6)
+    maximum = round(sum(r.max_score for r in rows), 6)
+    return {
+        "score": total,
+        "execution_time": round(duration, 3),
+        "output": f"Total: {_number(total)} / {_number(maximum)}",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
+    """Rewrite every output file from the gradebook; returns {what: path}."""
+    from grader.gradebook.feedback import feedback_page
+    from grader.gradebook.report import report_page
+
+    out = Path(out)
+    results = class_results(gradebook)
+    submissions = gradebook.submissions()
+    items_by_student: dict[str, dict[str, ItemInfo]] = {}
+    for info in gradebook.items():
+        items_by_student.setdefault(info.student, {})[info.item] = info
+    write_atomic(out / GRADES_CSV, grades_csv(results))
+    write_atomic(out / TOTALS_CSV, totals_csv(gradebook, results))
+    quiz_title = gradebook.quiz_title()
+    students = {s: (name, email) for s, name, email in gradebook.students()}
+    sentences = gradebook.misconception_sentences()
+    for student, rows in results.items():
+        items = items_by_student.get(student, {})
+        sub = submissions.get(student)
+        document = gradescope_results(rows, items, sub.duration if sub else 0.0)
+        write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, sentences)
+        write_atomic(out / FEEDBACK_DIR / f"{student}.html", page)
+    write_atomic(out / REPORT_HTML, report_page(gradebook, results))
+    return {
+        "gradebook": out / "gradebook.sqlite",
+        "grades": out / GRADES_CSV,
+        "totals": out / TOTALS_CSV,
+        "results": out / RESULTS_DIR,
+        "feedback": out / FEEDBACK_DIR,
+        "report": out / REPORT_HTML,
+    }

@@ -1,0 +1,74 @@
+"""feedback/<id>.html: one student's results as a standalone page.
+
+Each item shows the score and status; for an answer, what the student wrote and (when it
+is not correct) the expected answer; for code, the failing tests: a public test with its
+expected and returned values, a hidden test with its name and message only (never its
+values). A matched misconception is named with its sentence. Everything comes from the
+gradebook and is HTML-escaped by the template (student text included).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from grader.gradebook.report import css, environment
+from grader.gradebook.store import ItemInfo, ResultRow, SubmissionRow
+
+MAX_FAILING_SHOWN = 5
+
+
+def _item_context(row: ResultRow, info: ItemInfo | None, sentences: Mapping[tuple[str, str], str]) -> dict[str, Any]:
+    tests = row.tests
+    failing = [t for t in tests if t.get("status") != "passed"]
+    hidden = [t for t in tests if t.get("hidden")]
+    sentence = ""
+    if row.misconception and info is not None:
+        sentence = sentences.get((info.exercise, row.misconception), "")
+    feedback = row.feedback
+    if sentence and feedback.startswith(sentence):
+        feedback = feedback[len(sentence):].strip().removeprefix("(").removesuffix(")")
+    return {
+        "item": row.item,
+        "title": info.title if info else "",
+        "kind": info.kind if info else ("code" if tests else "answer"),
+        "score": row.score,
+        "max_score": row.max_score,
+        "status": row.status,
+        "answer": row.answer,
+        "expected": row.expected,
+        "feedback": feedback,
+        "misconception": row.misconception,
+        "sentence": sentence,
+        "tests": tests,
+        "passed": sum(1 for t in tests if t.get("status") == "passed"),
+        "hidden_total": len(hidden),
+        "hidden_passed": sum(1 for t in hidden if t.get("status") == "passed"),
+        "failing": failing[:MAX_FAILING_SHOWN],
+        "more_failing": max(0, len(failing) - MAX_FAILING_SHOWN),
+    }
+
+
+def feedback_page(
+    quiz_title: str,
+    student: str,
+    name: str,
+    rows: Sequence[ResultRow],
+    items: Mapping[str, ItemInfo],
+    submission: SubmissionRow | None,
+    sentences: Mapping[tuple[str, str], str] | None = None,
+) -> str:
+    """The HTML of one student's feedback page."""
+    sentences = sentences or {}
+    return environment().get_template("feedback.html.j2").render(
+        css=css(),
+        title=quiz_title,
+        student=student,
+        name=name,
+        graded_at=(submission.graded_at.replace("T", " ").replace("+00:00", " UTC")
+                   if submission and submission.status == "graded" else ""),
+        submitted=bool(submission and submission.status == "graded"),
+        notes=submission.notes if submission else [],
+        total=sum(r.score for r in rows),
+        maximum=sum(r.max_score for r in rows),
+        items=[_item_context(r, items.get(r.item), sentences) for r in rows],
+    )

@@ -1,0 +1,112 @@
+"""Grading one student's loaded submission: the answers here, in the judge process; the
+code through the sandbox pool.
+
+Every failure of the student's files becomes item results (never an exception): a file
+that is missing gives `missing`, one over the size cap, not UTF-8 or not valid TOML gives
+`invalid` for each of the items it holds, with the reason as feedback.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from grader.gradebook.submissions import ANSWERS_FILE, CODE_FILE, LoadedFile, LoadedSubmission
+from grader.grading import grade_answer
+from grader.quiz.model import StudentQuiz
+from grader.results import ItemResult
+
+
+@dataclass
+class Graded:
+    """Results of one part of a submission, in item order, with how long each took."""
+
+    results: list[ItemResult] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _all_items(items: Sequence[tuple[str, float]], status: str, feedback: str, seconds: float = 0.0) -> Graded:
+    return Graded(
+        [ItemResult(name, 0.0, points, status, feedback) for name, points in items],
+        [seconds] * len(items),
+    )
+
+
+def parse_sheet(file: LoadedFile) -> dict[str, Any]:
+    """The TOML table of an answers.toml that was loaded; ValueError says why it cannot be
+    read (the same checks as `grader.quiz.answer_sheet.read_sheet`, on bytes)."""
+    if file.data is None:
+        raise ValueError(f"{ANSWERS_FILE} {file.error}")
+    try:
+        text = file.data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{ANSWERS_FILE} is not UTF-8 text (invalid byte at offset {error.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{ANSWERS_FILE} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{ANSWERS_FILE} is nested too deeply to be read") from None
+
+
+def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
+    """Grade every question of the quiz from the submission's answers.toml."""
+    items = [(q.qid, q.points) for q in quiz.questions]
+    if not items:
+        return Graded()
+    file = submission.files.get(ANSWERS_FILE)
+    if file is None:
+        return _all_items(items, "missing", f"No {ANSWERS_FILE} was submitted.")
+    try:
+        answers = parse_sheet(file)
+    except ValueError as error:
+        return _all_items(items, "invalid", f"{error}; no answer could be read.")
+    graded = Graded()
+    unknown = sorted(set(answers) - {q.qid for q in quiz.questions})
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        graded.notes.append(f"{ANSWERS_FILE}: answers to questions this quiz does not have were ignored: {shown}")
+    for question in quiz.questions:
+        start = time.perf_counter()
+        try:
+            result = grade_answer(question.exercise, question.variant, answers.get(question.qid), item=question.qid)
+        except Exception as error:  # a grader bug must cost one item, not the batch
+            result = ItemResult(
+                question.qid, 0.0, question.points, "invalid",
+                f"The answer could not be graded ({type(error).__name__}); ask the instructor to check it.",
+            )
+        graded.results.append(result)
+        graded.durations.append(time.perf_counter() - start)
+    return graded
+
+
+def grade_code(quiz: StudentQuiz, submission: LoadedSubmission, pool: Any) -> Graded:
+    """Grade every code function of the quiz from the submission's exercise.py (blocking:
+    the pool runs the code; the judge compares in this process)."""
+    items = [(c.function, c.points) for c in quiz.code]
+    if not items:
+        return Graded()
+    file = submission.files.get(CODE_FILE)
+    if file is None:
+        return _all_items(items, "missing", f"No {CODE_FILE} was submitted.")
+    if file.data is None:
+        return _all_items(items, "invalid", f"{CODE_FILE} {file.error}; it was not run.")
+    from grader.code.judge import grade_code_submission
+
+    start = time.perf_counter()
+    results = grade_code_submission(
+        file.data,
+        [c.exercise for c in quiz.code],
+        {c.exercise.id: c.seed for c in quiz.code},
+        pool,
+    )
+    seconds = time.perf_counter() - start
+    by_item = {r.item: r for r in results}
+    ordered = [
+        by_item.get(name) or ItemResult(name, 0.0, points, "error", "No result came back for this function.")
+        for name, points in items
+    ]
+    return Graded(ordered, [seconds] * len(ordered))

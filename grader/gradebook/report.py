@@ -1,0 +1,116 @@
+"""report.html: the class report, a standalone page (inline CSS and SVG, no JavaScript, no
+network) built from the gradebook: the score histogram, per-item difficulty and
+discrimination (see `stats`), the most common misconceptions, counts of timeouts, invalid
+and missing items, and the students with links to their feedback pages."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+import jinja2
+from markupsafe import Markup
+
+from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
+from grader.gradebook.stats import ClassStats, class_stats
+from grader.gradebook.store import Gradebook, ResultRow
+
+PROBLEM_STATUSES = ("timeout", "invalid", "error", "crashed", "memory", "forbidden")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The templates of this package, HTML-escaped by default."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("grader.gradebook", "templates"),
+        autoescape=jinja2.select_autoescape(["html.j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(num=number, pct=percent, fixed=fixed, meter=lambda f: Markup(meter_svg(f)))
+    return env
+
+
+def css() -> Markup:
+    return Markup(environment().get_template("base.css.j2").render())
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def fixed(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _misconceptions(
+    stats: ClassStats, item_exercises: Mapping[str, Counter[str]], sentences: Mapping[tuple[str, str], str]
+) -> list[dict[str, Any]]:
+    rows = []
+    for item in stats.items:
+        for tag, count in item.misconceptions:
+            exercises = [e for e, _ in item_exercises.get(item.item, Counter()).most_common()]
+            sentence = next((sentences[(e, tag)] for e in exercises if (e, tag) in sentences), "")
+            rows.append(
+                {"item": item.item, "tag": tag, "count": count,
+                 "share": 100.0 * count / item.n if item.n else None, "feedback": sentence}
+            )
+    return sorted(rows, key=lambda r: (-r["count"], r["item"], r["tag"]))
+
+
+def _students(gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]]) -> list[dict[str, Any]]:
+    submissions = gradebook.submissions()
+    rows = []
+    for student, name, _email in gradebook.students():
+        mine = results.get(student, [])
+        total = sum(r.score for r in mine)
+        maximum = sum(r.max_score for r in mine)
+        sub = submissions.get(student)
+        problems = Counter(r.status for r in mine if r.status in PROBLEM_STATUSES)
+        rows.append({
+            "id": student, "name": name, "total": total, "max": maximum,
+            "percent": 100.0 * total / maximum if maximum else None,
+            "status": sub.status if sub else "missing",
+            "graded_at": sub.graded_at.replace("T", " ").replace("+00:00", " UTC") if sub else "",
+            "problems": sorted(problems.items()),
+        })
+    return rows
+
+
+def report_page(gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]]) -> str:
+    """The HTML of report.html from the gradebook and every roster student's results."""
+    submissions = gradebook.submissions()
+    submitted = {s for s, row in submissions.items() if row.status == "graded"}
+    items = gradebook.items()
+    stats = class_stats(results, submitted, items)
+    item_exercises: dict[str, Counter[str]] = {}
+    for info in items:
+        item_exercises.setdefault(info.item, Counter())[info.exercise] += 1
+    counts = Counter()
+    for status, n in stats.statuses.items():
+        counts[status] += n
+    points = [(i.item, i.difficulty, i.discrimination) for i in stats.items
+              if i.difficulty is not None and i.discrimination is not None]
+    quiz = gradebook.db.execute("SELECT quiz_id, title FROM quiz").fetchone() or ("", "")
+    return environment().get_template("report.html.j2").render(
+        title=quiz[1],
+        quiz_id=quiz[0],
+        generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
+        css=css(),
+        stats=stats,
+        counts={"timeout": counts["timeout"], "invalid": counts["invalid"], "missing": counts["missing"]},
+        histogram=Markup(histogram_svg(stats.histogram, title="score histogram")),
+        bin_width=f"{stats.histogram.edges[1] - stats.histogram.edges[0]:g}",
+        scatter=Markup(scatter_svg(points)) if len(points) >= 2 else "",
+        misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
+        students=_students(gradebook, results),
+    )

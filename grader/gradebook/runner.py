@@ -1,0 +1,422 @@
+"""`grader grade`: grade a class's submissions into the gradebook, then write the exports.
+
+The run, in order:
+
+1. open the quiz (an unusable quiz folder is a `BatchError`), the gradebook
+   `OUT/gradebook.sqlite` (one quiz per gradebook) and a lock on OUT (one run at a time);
+2. find the submissions (`submissions.discover`) and hash each student's files; a student
+   whose content hash and key hash are those already recorded is skipped, unless `force`;
+   students without any file are recorded as `missing`;
+3. grade the others: answers in this process's main thread (where answer checks can use
+   their time budget), code on ONE `ExecutorPool(workers=jobs)` driven by `jobs` threads;
+   each submission is committed in its own transaction as soon as it is graded;
+4. rewrite every output file from the gradebook (`exports.write_outputs`).
+
+A run killed at any point and started again grades each submission exactly once: the
+committed ones have their hash recorded and are skipped, the others were never written.
+A submission whose grading raised (a grader or sandbox failure, not the student's doing)
+is not committed: it is reported as failed and graded again by the next run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import statistics
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from grader.bank import BankError
+from grader.gradebook import exports
+from grader.gradebook.grade_one import Graded, grade_answers, grade_code
+from grader.gradebook.progress import Reporter, SilentReporter
+from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
+from grader.gradebook.submissions import (
+    CODE_FILE,
+    DEFAULT_MAX_FILE_BYTES,
+    Found,
+    IdMapError,
+    LoadedSubmission,
+    Unmatched,
+    discover,
+    load,
+    read_id_map,
+)
+from grader.quiz.load import LoadedQuiz, load_quiz
+from grader.quiz.model import StudentQuiz
+from grader.quiz.spec import SpecError
+from grader.results import ItemResult
+
+LOCK_FILE = ".grader-grade.lock"
+DEFAULT_OUT_NAME = "grading"
+
+PoolFactory = Callable[[int], Any]
+
+
+class BatchError(ValueError):
+    """The run cannot start: a usage error or an unusable quiz folder (message says why)."""
+
+
+@dataclass
+class BatchSummary:
+    """What a run did, and where its files are.
+
+    graded / skipped / missing / failed: student ids graded in this run, skipped because
+    unchanged, without a submission, and whose grading failed (to retry). Class figures
+    (mean, median, misconceptions) are over every student with a submission in the
+    gradebook, not only those graded in this run.
+    """
+
+    quiz_id: str
+    title: str
+    out: Path
+    students: int
+    graded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    unmatched: tuple[Unmatched, ...] = ()
+    max_total: float = 0.0
+    mean: float | None = None
+    median: float | None = None
+    misconceptions: list[tuple[str, str, int]] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """Every submission was graded (none failed, no interruption)."""
+        return not self.failed and not self.interrupted
+
+
+@dataclass
+class _Job:
+    """One submission to grade."""
+
+    quiz: StudentQuiz
+    found: Found
+    key_hash: str
+
+
+@dataclass
+class _InFlight:
+    job: _Job
+    loaded: LoadedSubmission
+    answers: Graded
+    start: float
+
+
+def default_out(quiz_dir: Path) -> Path:
+    """Where results go without --out: `<quiz>/grading`."""
+    return Path(quiz_dir) / DEFAULT_OUT_NAME
+
+
+def _default_pool(jobs: int) -> Any:
+    from grader.sandbox import ExecutorPool
+
+    return ExecutorPool(workers=jobs)
+
+
+def _key_hash(quiz_dir: Path, student: str) -> str:
+    digest = hashlib.sha256(b"grader-key-v1\0")
+    key_dir = quiz_dir / "key" / student
+    for name in ("variant.json", "exercise.py"):
+        path = key_dir / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _lock(out: Path) -> int:
+    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise BatchError(f"{out}: another `grader grade` is writing there; wait for it to finish") from None
+    return fd
+
+
+def _open_quiz(quiz_dir: Path) -> LoadedQuiz:
+    try:
+        return load_quiz(quiz_dir)
+    except (SpecError, BankError) as error:
+        raise BatchError(str(error)) from None
+
+
+def _student_quizzes(loaded: LoadedQuiz) -> dict[str, StudentQuiz]:
+    quizzes: dict[str, StudentQuiz] = {}
+    for student in loaded.student_ids():
+        try:
+            quizzes[student] = loaded.student_quiz(student)
+        except (SpecError, BankError, KeyError, TypeError, ValueError) as error:
+            raise BatchError(f"the quiz folder is unusable: {error}") from None
+    return quizzes
+
+
+def _items(quizzes: dict[str, StudentQuiz]) -> list[ItemInfo]:
+    items: list[ItemInfo] = []
+    for student, quiz in quizzes.items():
+        position = 0
+        for question in quiz.questions:
+            items.append(ItemInfo(student, question.qid, position, "answer", question.exercise.id,
+                                  question.exercise.title, float(question.points)))
+            position += 1
+        for code in quiz.code:
+            items.append(ItemInfo(student, code.function, position, "code", code.exercise.id,
+                                  code.exercise.title, float(code.points)))
+            position += 1
+    return items
+
+
+def _sentences(quizzes: dict[str, StudentQuiz]) -> list[tuple[str, str, str]]:
+    exercises = {q.exercise.id: q.exercise for quiz in quizzes.values() for q in quiz.questions}
+    exercises.update({c.exercise.id: c.exercise for quiz in quizzes.values() for c in quiz.code})
+    return [
+        (exercise_id, m.tag, m.feedback)
+        for exercise_id, exercise in exercises.items()
+        for m in getattr(exercise, "misconceptions", ())
+    ]
+
+
+def _check_only(only: Sequence[str] | None, known: Sequence[str]) -> set[str] | None:
+    if only is None:
+        return None
+    wanted = {s.strip() for s in only if s.strip()}
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise BatchError(f"--only: not students of this quiz: {', '.join(unknown)}")
+    if not wanted:
+        raise BatchError("--only: give at least one student id")
+    return wanted
+
+
+def grade_batch(
+    submissions: Path,
+    quiz_dir: Path,
+    out: Path | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    only: Sequence[str] | None = None,
+    id_map: Path | None = None,
+    progress: Reporter | None = None,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    pool_factory: PoolFactory | None = None,
+) -> BatchSummary:
+    """Grade the class's submissions (see the module docstring); returns the summary.
+
+    submissions: the folder of submissions (per-student folders and/or an LMS export);
+    out: where the gradebook and exports go (default `<quiz_dir>/grading`);
+    jobs: sandbox workers and code-grading threads (default: the number of cores);
+    force: regrade unchanged submissions; only: grade (or mark missing) these ids only;
+    id_map: a CSV `lms_id,id` mapping LMS ids to roster ids.
+    Raises BatchError for usage errors and unusable quiz folders; student files never make
+    it raise.
+    """
+    started = time.perf_counter()
+    reporter = progress or SilentReporter()
+    submissions, quiz_dir = Path(submissions), Path(quiz_dir)
+    if not submissions.is_dir():
+        raise BatchError(f"{submissions}: no such folder of submissions")
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise BatchError("--jobs must be at least 1")
+    loaded = _open_quiz(quiz_dir)
+    quizzes = _student_quizzes(loaded)
+    wanted = _check_only(only, loaded.student_ids())
+    try:
+        mapping = read_id_map(id_map, loaded.spec.students) if id_map else {}
+    except IdMapError as error:
+        raise BatchError(str(error)) from None
+    out = Path(out) if out else default_out(quiz_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BatchError(f"{out}: cannot create the output folder ({error.strerror})") from None
+    lock = _lock(out)
+    try:
+        try:
+            gradebook = Gradebook(out / GRADEBOOK_FILE)
+        except GradebookError as error:
+            raise BatchError(str(error)) from None
+        with gradebook:
+            return _run(
+                loaded, quizzes, gradebook, submissions, out, jobs, force, wanted, mapping,
+                reporter, max_file_bytes, pool_factory or _default_pool, started,
+            )
+    finally:
+        os.close(lock)
+
+
+def _run(
+    loaded: LoadedQuiz,
+    quizzes: dict[str, StudentQuiz],
+    gradebook: Gradebook,
+    submissions: Path,
+    out: Path,
+    jobs: int,
+    force: bool,
+    wanted: set[str] | None,
+    mapping: dict[str, str],
+    reporter: Reporter,
+    cap: int,
+    pool_factory: PoolFactory,
+    started: float,
+) -> BatchSummary:
+    spec = loaded.spec
+    try:
+        gradebook.set_quiz(spec.quiz_id, spec.title, spec.mode, str(loaded.path.resolve()))
+    except GradebookError as error:
+        raise BatchError(str(error)) from None
+    gradebook.set_roster(
+        [(s.id, s.name, s.email) for s in spec.students], _items(quizzes), _sentences(quizzes)
+    )
+    summary = BatchSummary(spec.quiz_id, spec.title, out, len(spec.students))
+    discovery = discover(submissions, spec.students, mapping, exclude=[out])
+    summary.unmatched = discovery.unmatched
+    for item in discovery.unmatched:
+        reporter.warn(f"{item.origin}: {item.reason}")
+
+    run_id = gradebook.start_run(jobs, force, sorted(wanted) if wanted else None)
+    recorded = gradebook.submissions()
+    queue: list[_Job] = []
+    for student in loaded.student_ids():
+        if wanted is not None and student not in wanted:
+            continue
+        quiz = quizzes[student]
+        key_hash = _key_hash(loaded.path, student)
+        found = discovery.found.get(student)
+        previous = recorded.get(student)
+        if found is None or not found.files:
+            summary.missing.append(student)
+            if force or previous is None or previous.status != "missing" or previous.key_hash != key_hash:
+                _record_missing(gradebook, quiz, key_hash, found, run_id)
+            continue
+        if not force and previous is not None and previous.status == "graded" and previous.key_hash == key_hash:
+            if load(found, submissions, cap).content_hash == previous.content_hash:
+                summary.skipped.append(student)
+                continue
+        queue.append(_Job(quiz, found, key_hash))
+
+    status = "finished"
+    try:
+        _grade_queue(queue, gradebook, submissions, cap, jobs, pool_factory, reporter, summary, run_id)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        status = "interrupted"
+    finally:
+        reporter.finish()
+    if summary.failed and status == "finished":
+        status = "incomplete"
+    summary.files = exports.write_outputs(gradebook, out)
+    _class_figures(gradebook, summary)
+    gradebook.finish_run(run_id, status, len(summary.graded), len(summary.skipped), len(summary.missing), len(summary.failed))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _record_missing(gradebook: Gradebook, quiz: StudentQuiz, key_hash: str, found: Found | None, run_id: int) -> None:
+    results = [ItemResult(q.qid, 0.0, q.points, "missing", "No submission.") for q in quiz.questions]
+    results += [ItemResult(c.function, 0.0, c.points, "missing", "No submission.") for c in quiz.code]
+    gradebook.record(
+        quiz.student.id, results, status="missing", content_hash=None, key_hash=key_hash,
+        files=[], notes=list(found.notes) if found else [], duration=0.0, run_id=run_id,
+        count_grading=False,
+    )
+
+
+def _grade_queue(
+    queue: list[_Job],
+    gradebook: Gradebook,
+    submissions: Path,
+    cap: int,
+    jobs: int,
+    pool_factory: PoolFactory,
+    reporter: Reporter,
+    summary: BatchSummary,
+    run_id: int,
+) -> None:
+    """Grade and commit every job; answers in this thread, code on `jobs` threads."""
+    reporter.start(len(queue))
+    if not queue:
+        return
+    needs_pool = any(job.quiz.code and CODE_FILE in job.found.files for job in queue)
+    pool = pool_factory(jobs) if needs_pool else None
+    threads = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader-code")
+    inflight: dict[Future[Graded], _InFlight] = {}
+    pending: Iterator[_Job] = iter(queue)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(inflight) < 2 * jobs:
+                job = next(pending, None)
+                if job is None:
+                    exhausted = True
+                    break
+                start = time.perf_counter()
+                loaded = load(job.found, submissions, cap)
+                future = threads.submit(grade_code, job.quiz, loaded, pool)
+                inflight[future] = _InFlight(job, loaded, grade_answers(job.quiz, loaded), start)
+            if not inflight:
+                break
+            done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                _commit(gradebook, inflight.pop(future), future, reporter, summary, run_id)
+    finally:
+        for future in inflight:
+            future.cancel()
+        if pool is not None:
+            pool.close()
+        threads.shutdown(wait=False, cancel_futures=True)
+
+
+def _commit(
+    gradebook: Gradebook,
+    entry: _InFlight,
+    future: Future[Graded],
+    reporter: Reporter,
+    summary: BatchSummary,
+    run_id: int,
+) -> None:
+    student = entry.job.quiz.student.id
+    try:
+        code = future.result()
+    except Exception as error:  # not the student's doing: retried by the next run
+        message = f"{type(error).__name__}: {error}"
+        summary.failed.append((student, message))
+        reporter.warn(f"{student}: grading failed ({message}); it will be retried by the next run")
+        return
+    results = entry.answers.results + code.results
+    duration = time.perf_counter() - entry.start
+    gradebook.record(
+        student, results, status="graded", content_hash=entry.loaded.content_hash,
+        key_hash=entry.job.key_hash, files=entry.loaded.manifest(),
+        notes=list(entry.loaded.notes) + entry.answers.notes + code.notes,
+        duration=duration, durations=entry.answers.durations + code.durations, run_id=run_id,
+    )
+    summary.graded.append(student)
+    score = sum(r.score for r in results)
+    points = sum(r.max_score for r in results)
+    reporter.graded(student, f"{score:.4g}/{points:.4g} in {duration:.1f} s")
+
+
+def _class_figures(gradebook: Gradebook, summary: BatchSummary) -> None:
+    rows = gradebook.submissions()
+    roster = {s[0] for s in gradebook.students()}
+    totals = [r.total for s, r in rows.items() if s in roster and r.status == "graded"]
+    maxima = [r.max_total for s, r in rows.items() if s in roster]
+    summary.max_total = max(maxima) if maxima else 0.0
+    if totals:
+        summary.mean = statistics.fmean(totals)
+        summary.median = statistics.median(totals)
+    counts: Counter[tuple[str, str]] = Counter(
+        (r.item, r.misconception) for r in gradebook.results() if r.misconception and r.student in roster
+    )
+    summary.misconceptions = [(item, tag, n) for (item, tag), n in counts.most_common(5)]

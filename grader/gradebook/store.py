@@ -1,0 +1,339 @@
+"""The gradebook: one SQLite file (WAL mode) that is the record of a class's grading.
+
+Tables:
+
+    meta(key, value)                  schema version
+    quiz(quiz_id, title, mode, path, updated_at)       one row
+    students(id, name, email, position)
+    items(student, item, position, kind, exercise, title, max_score)
+    misconceptions(exercise, tag, feedback)           the feedback sentence of each tag
+    runs(id, started_at, finished_at, status, jobs, force, only_ids,
+         graded, skipped, missing, failed)
+    submissions(student, content_hash, key_hash, files, notes, graded_at, duration, status,
+                total, max_total, graded_count, run_id)
+    results(student, item, score, max_score, status, misconception, feedback, answer,
+            expected, duration, details, run_id)      primary key (student, item)
+
+A submission's results are written by `record` in ONE transaction: the student's old results
+are deleted, the new ones inserted and the submissions row updated (its `graded_count`
+incremented). A run killed at any moment leaves each student either fully graded or not at
+all, and the content hash in `submissions` tells the next run which ones to skip.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from grader.results import ItemResult
+
+SCHEMA_VERSION = "1"
+GRADEBOOK_FILE = "gradebook.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quiz (
+    quiz_id TEXT PRIMARY KEY, title TEXT NOT NULL, mode TEXT NOT NULL,
+    path TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS students (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    student TEXT NOT NULL, item TEXT NOT NULL, position INTEGER NOT NULL,
+    kind TEXT NOT NULL, exercise TEXT NOT NULL, title TEXT NOT NULL, max_score REAL NOT NULL,
+    PRIMARY KEY (student, item)
+);
+CREATE TABLE IF NOT EXISTS misconceptions (
+    exercise TEXT NOT NULL, tag TEXT NOT NULL, feedback TEXT NOT NULL, PRIMARY KEY (exercise, tag)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT,
+    status TEXT NOT NULL, jobs INTEGER NOT NULL, force INTEGER NOT NULL, only_ids TEXT,
+    graded INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,
+    missing INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    student TEXT PRIMARY KEY, content_hash TEXT, key_hash TEXT, files TEXT NOT NULL,
+    notes TEXT NOT NULL, graded_at TEXT NOT NULL, duration REAL NOT NULL,
+    status TEXT NOT NULL, total REAL NOT NULL, max_total REAL NOT NULL,
+    graded_count INTEGER NOT NULL DEFAULT 0, run_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS results (
+    student TEXT NOT NULL, item TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL,
+    status TEXT NOT NULL, misconception TEXT, feedback TEXT NOT NULL, answer TEXT NOT NULL,
+    expected TEXT NOT NULL, duration REAL NOT NULL, details TEXT NOT NULL, run_id INTEGER,
+    PRIMARY KEY (student, item)
+);
+"""
+
+
+class GradebookError(RuntimeError):
+    """The gradebook cannot be used (another quiz's, newer schema, unreadable)."""
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    student: str
+    item: str
+    position: int
+    kind: str
+    exercise: str
+    title: str
+    max_score: float
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    student: str
+    content_hash: str | None
+    key_hash: str | None
+    files: list[dict[str, Any]]
+    notes: list[str]
+    graded_at: str
+    duration: float
+    status: str
+    total: float
+    max_total: float
+    graded_count: int
+    run_id: int | None
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    student: str
+    item: str
+    score: float
+    max_score: float
+    status: str
+    misconception: str | None
+    feedback: str
+    answer: str
+    expected: str
+    duration: float
+    tests: list[dict[str, Any]]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Gradebook:
+    """A connection to `gradebook.sqlite`; use from one thread (the batch's writer)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(_SCHEMA)
+            version = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise GradebookError(f"{self.path}: not a usable gradebook ({error})") from None
+        if version is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif version[0] != SCHEMA_VERSION:
+            raise GradebookError(
+                f"{self.path}: gradebook schema {version[0]}, this grader reads {SCHEMA_VERSION}"
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- the quiz, its students and items ---------------------------------------------
+
+    def quiz_id(self) -> str | None:
+        row = self.db.execute("SELECT quiz_id FROM quiz").fetchone()
+        return row[0] if row else None
+
+    def set_quiz(self, quiz_id: str, title: str, mode: str, path: str) -> None:
+        """Record the quiz; a gradebook belongs to one quiz for life."""
+        existing = self.quiz_id()
+        if existing is not None and existing != quiz_id:
+            raise GradebookError(
+                f"{self.path} is the gradebook of quiz {existing!r}, not {quiz_id!r}; "
+                "choose another --out"
+            )
+        with self.transaction() as db:
+            db.execute("DELETE FROM quiz")
+            db.execute("INSERT INTO quiz VALUES (?, ?, ?, ?, ?)", (quiz_id, title, mode, path, now_iso()))
+
+    def set_roster(
+        self,
+        students: Sequence[tuple[str, str, str]],
+        items: Sequence[ItemInfo],
+        misconceptions: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
+        """Replace the students (id, name, email), every student's items and the
+        misconception sentences (exercise, tag, feedback)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM misconceptions")
+            db.executemany("INSERT OR REPLACE INTO misconceptions VALUES (?, ?, ?)", misconceptions)
+            db.execute("DELETE FROM students")
+            db.executemany(
+                "INSERT INTO students VALUES (?, ?, ?, ?)",
+                [(sid, name, email, i) for i, (sid, name, email) in enumerate(students)],
+            )
+            db.execute("DELETE FROM items")
+            db.executemany(
+                "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(i.student, i.item, i.position, i.kind, i.exercise, i.title, i.max_score) for i in items],
+            )
+
+    def students(self) -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in self.db.execute("SELECT id, name, email FROM students ORDER BY position")]  # type: ignore[misc]
+
+    def misconception_sentences(self) -> dict[tuple[str, str], str]:
+        """(exercise, tag) -> the sentence a student with that misconception was shown."""
+        return {(e, t): f for e, t, f in self.db.execute("SELECT exercise, tag, feedback FROM misconceptions")}
+
+    def quiz_title(self) -> str:
+        row = self.db.execute("SELECT title FROM quiz").fetchone()
+        return row[0] if row else ""
+
+    def items(self, student: str | None = None) -> list[ItemInfo]:
+        sql = "SELECT student, item, position, kind, exercise, title, max_score FROM items"
+        args: tuple[Any, ...] = ()
+        if student is not None:
+            sql += " WHERE student = ?"
+            args = (student,)
+        rows = self.db.execute(sql + " ORDER BY student, position", args)
+        return [ItemInfo(*r) for r in rows]
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def start_run(self, jobs: int, force: bool, only: Sequence[str] | None) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (started_at, status, jobs, force, only_ids) VALUES (?, 'running', ?, ?, ?)",
+                (now_iso(), jobs, int(force), ",".join(only) if only else None),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, graded: int, skipped: int, missing: int, failed: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at=?, status=?, graded=?, skipped=?, missing=?, failed=? WHERE id=?",
+                (now_iso(), status, graded, skipped, missing, failed, run_id),
+            )
+
+    # -- submissions and results -----------------------------------------------------------
+
+    def submission(self, student: str) -> SubmissionRow | None:
+        row = self.db.execute(
+            "SELECT student, content_hash, key_hash, files, notes, graded_at, duration, status, "
+            "total, max_total, graded_count, run_id FROM submissions WHERE student = ?",
+            (student,),
+        ).fetchone()
+        return _submission_row(row) if row else None
+
+    def submissions(self) -> dict[str, SubmissionRow]:
+        rows = self.db.execute(
+            "SELECT student, content_hash, key_hash, files, notes, graded_at, duration, status, "
+            "total, max_total, graded_count, run_id FROM submissions"
+        )
+        return {r[0]: _submission_row(r) for r in rows}
+
+    def record(
+        self,
+        student: str,
+        results: Sequence[ItemResult],
+        *,
+        status: str,
+        content_hash: str | None,
+        key_hash: str | None,
+        files: list[dict[str, Any]],
+        notes: Sequence[str],
+        duration: float,
+        durations: Sequence[float] | None = None,
+        run_id: int | None = None,
+        count_grading: bool = True,
+    ) -> None:
+        """Replace the student's results by `results` and update their submissions row, in
+        one transaction. `count_grading` increments `graded_count` (a real grading, as
+        opposed to marking a student without a submission as missing)."""
+        durations = list(durations) if durations is not None else [0.0] * len(results)
+        total = sum(r.score for r in results)
+        max_total = sum(r.max_score for r in results)
+        rows = [
+            (
+                student, r.item, float(r.score), float(r.max_score), r.status, r.misconception,
+                r.feedback, r.answer, r.expected, float(d),
+                json.dumps([asdict(t) for t in r.tests], ensure_ascii=False), run_id,
+            )
+            for r, d in zip(results, durations)
+        ]
+        with self.transaction() as db:
+            db.execute("DELETE FROM results WHERE student = ?", (student,))
+            db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.execute(
+                """INSERT INTO submissions (student, content_hash, key_hash, files, notes, graded_at,
+                       duration, status, total, max_total, graded_count, run_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(student) DO UPDATE SET
+                       content_hash=excluded.content_hash, key_hash=excluded.key_hash,
+                       files=excluded.files, notes=excluded.notes, graded_at=excluded.graded_at,
+                       duration=excluded.duration, status=excluded.status, total=excluded.total,
+                       max_total=excluded.max_total,
+                       graded_count=submissions.graded_count + excluded.graded_count,
+                       run_id=excluded.run_id""",
+                (
+                    student, content_hash, key_hash, json.dumps(files, ensure_ascii=False),
+                    json.dumps(list(notes), ensure_ascii=False), now_iso(), float(duration),
+                    status, total, max_total, int(count_grading), run_id,
+                ),
+            )
+
+    def results(self, student: str | None = None) -> list[ResultRow]:
+        """Results in item order (students in roster order)."""
+        sql = """SELECT r.student, r.item, r.score, r.max_score, r.status, r.misconception,
+                        r.feedback, r.answer, r.expected, r.duration, r.details
+                 FROM results r
+                 LEFT JOIN items i ON i.student = r.student AND i.item = r.item
+                 LEFT JOIN students s ON s.id = r.student"""
+        args: tuple[Any, ...] = ()
+        if student is not None:
+            sql += " WHERE r.student = ?"
+            args = (student,)
+        sql += " ORDER BY s.position, r.student, i.position, r.item"
+        return [
+            ResultRow(*row[:10], tests=json.loads(row[10]))  # type: ignore[arg-type]
+            for row in self.db.execute(sql, args)
+        ]
+
+
+def _submission_row(row: Sequence[Any]) -> SubmissionRow:
+    return SubmissionRow(
+        student=row[0], content_hash=row[1], key_hash=row[2], files=json.loads(row[3]),
+        notes=json.loads(row[4]), graded_at=row[5], duration=row[6], status=row[7],
+        total=row[8], max_total=row[9], graded_count=row[10], run_id=row[11],
+    )
+
+
+def elapsed(start: float) -> float:
+    return round(time.perf_counter() - start, 6)

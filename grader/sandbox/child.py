@@ -1,0 +1,160 @@
+"""The per-submission child: set up limits and file descriptors, then run exercise.py.
+
+Runs inside the sandbox, in a process forked by the worker for one submission (or for the
+rest of one, after a call crashed or timed out).  It never returns: it reads its job from fd 4,
+reports over the result pipe (fd 3) and exits with os._exit.  A worker forks the child
+for the next submission ahead of time ("warm"), so that the fork and the first touches
+of torch's memory are paid while idle.
+
+Messages on the result pipe, in order: {"ev": "load", "status", "message"}, then one
+{"ev": "call", "index", "status", "message", "forbidden", "value"} (+ value buffers) per
+call from `start`, then {"ev": "end"}.  The worker times every step; nothing the child
+says is trusted beyond being this student's answer.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import math
+import os
+import resource
+import signal
+import sys
+from typing import Any
+
+from . import framing, harness
+
+RESULT_FD = 3
+JOB_FD = 4
+PR_SET_PDEATHSIG = 1
+_exit = os._exit
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _limit(which: int, value: int) -> None:
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def _text_stream(fd: int, **options: bool) -> io.TextIOWrapper:
+    raw = io.BufferedWriter(io.FileIO(fd, "w", closefd=False))
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", **options)
+
+
+def _redirect(out_w: int, err_w: int, result_w: int, job_r: int) -> None:
+    """fds 0-4 become /dev/null, stdout, stderr, results, job; every other fd is closed."""
+    null = os.open(os.devnull, os.O_RDWR)
+    sources = [os.dup(fd) for fd in (null, out_w, err_w, result_w, job_r)]
+    for target, fd in enumerate(sources):
+        os.dup2(fd, target)
+    os.closerange(JOB_FD + 1, 1 << 16)
+    sys.stdin = open(0, "r", closefd=False)
+    sys.stdout = _text_stream(1, line_buffering=True)
+    sys.stderr = _text_stream(2, write_through=True)
+
+
+def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool) -> None:
+    """Detach, redirect fds, drop privileges; with `warm`, touch the common torch code
+    paths now (copy-on-write faults taken while idle, not while grading)."""
+    os.setsid()
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write fails with EFBIG instead of killing
+    _redirect(*pipes)
+    os.chdir(cwd)
+    uid = config.get("child_uid")
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    if warm:
+        harness.warm_up()
+
+
+def restrict(config: dict[str, Any], limits: dict[str, Any], cwd: str, cpu_left: float) -> None:
+    """Apply the submission's rlimits, a clean environment and the import blocker."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _limit(resource.RLIMIT_CORE, 0)
+    _limit(resource.RLIMIT_FSIZE, int(limits["file_size"]))
+    _limit(resource.RLIMIT_CPU, max(1, math.ceil(usage.ru_utime + usage.ru_stime + cpu_left)))
+    _limit(resource.RLIMIT_AS, int(limits["address_space"]))
+    _limit(resource.RLIMIT_NPROC, int(limits["processes"]))
+    _limit(resource.RLIMIT_NOFILE, 1024)
+    os.environ.clear()
+    os.environ.update({"HOME": cwd, "TMPDIR": config.get("tmpdir") or cwd, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    sys.argv = [harness.FILENAME]
+    sys.meta_path.insert(0, harness.ImportBlocker(tuple(config["blocked"])))
+
+
+def _send(header: dict[str, Any], buffers: list[bytes] = ()) -> None:
+    framing.write_frame(RESULT_FD, header, buffers)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
+    """Import exercise.py and run the calls from `start`, reporting each; then exit."""
+    calls = job["calls"]
+    guard = harness.ForbiddenGuard(tuple(name for call in calls[start:] for name in call.get("forbidden", ())))
+    guard.install()
+    loaded = harness.load(job["source"])
+    _flush()
+    _send({"ev": "load", "status": loaded.status, "message": loaded.message})
+    if loaded.module is not None:
+        max_bytes = int(job["limits"]["result_bytes"])
+        for index in range(start, len(calls)):
+            call = calls[index]
+            try:
+                outcome = harness.run_call(loaded.module, call, call["args"], buffers, guard, max_bytes)
+            except BaseException as error:  # decoding arguments or building a model failed
+                status = "memory" if isinstance(error, MemoryError) else "error"
+                outcome = harness.Outcome(status, harness.describe_exception(error))
+            _flush()
+            _send(
+                {
+                    "ev": "call",
+                    "index": index,
+                    "status": outcome.status,
+                    "message": outcome.message,
+                    "forbidden": list(outcome.forbidden_calls),
+                    "duration": outcome.duration,
+                    "value": outcome.header,
+                },
+                outcome.buffers,
+            )
+    _flush()
+    _send({"ev": "end"})
+    _exit(0)
+
+
+def main(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool) -> None:
+    """Entry point right after fork: prepare, wait for the job on fd 4, run it.  Never returns."""
+    try:
+        prepare(config, cwd, pipes, warm)
+        frame = framing.FrameReader(JOB_FD, 1 << 40).next()
+        if frame is None:
+            _exit(0)
+        header, buffers = frame
+        os.close(JOB_FD)
+        restrict(config, header["job"]["limits"], cwd, float(header["cpu_left"]))
+        run(header["job"], buffers, int(header["start"]))
+    except BaseException as error:
+        try:
+            os.write(2, f"sandbox child failed: {harness.describe_exception(error)}\n".encode())
+        except BaseException:
+            pass
+    _exit(70)

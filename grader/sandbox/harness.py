@@ -1,0 +1,337 @@
+"""Running exercise.py and its calls: the code that executes next to student code.
+
+Used inside the sandbox (by the per-submission child) and, without isolation, by
+`run_in_process`.  It imports only the standard library, torch, numpy and its sibling
+`codec`, because inside the sandbox nothing else of the project exists.
+
+Nothing computed here is trusted: the child reports outcomes, and the trusted process
+decodes them as plain data.  Forbidden-call detection in particular happens in the
+student's own process, so it is a net for honest mistakes; the trusted AST scan is the
+other half.
+"""
+
+from __future__ import annotations
+
+import importlib
+import linecache
+import random
+import sys
+import time
+import traceback
+import types
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import codec
+
+FILENAME = "exercise.py"
+MODULE_NAME = "exercise"
+MESSAGE_CHARS = 4000
+_MEMORY_MARKERS = ("can't allocate memory", "not enough memory", "DefaultCPUAllocator", "out of memory")
+
+
+# ----------------------------------------------------------------------------- imports
+
+
+class ImportBlocker:
+    """A meta-path finder that refuses the project's own packages (defence in depth: in
+    the sandbox they are not mounted at all)."""
+
+    def __init__(self, blocked: tuple[str, ...]) -> None:
+        self.blocked = frozenset(blocked)
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in self.blocked:
+            raise ModuleNotFoundError(f"exercise.py may not import {name!r}: it is not available when grading", name=name)
+        return None
+
+
+# ----------------------------------------------------------------------------- forbidden calls
+
+
+def resolve(name: str) -> tuple[Any, str, Any] | None:
+    """(owner, attribute, object) for a qualified name like `torch.nn.functional.conv2d`,
+    importing the longest module prefix; None when it does not resolve."""
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            owner: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for part in parts[cut:-1]:
+                owner = getattr(owner, part)
+            return owner, parts[-1], getattr(owner, parts[-1])
+        except AttributeError:
+            return None
+    return None
+
+
+@dataclass
+class ForbiddenGuard:
+    """Wraps the callables behind qualified names so that calling one while it is
+    `active` is recorded.  Install before exercise.py runs, so that names it imports
+    (`from torch.nn.functional import conv2d`) are the wrappers."""
+
+    names: tuple[str, ...]
+    active: frozenset[str] = frozenset()
+    hits: list[str] = field(default_factory=list)
+    _undo: list[Callable[[], None]] = field(default_factory=list)
+
+    def install(self) -> None:
+        for name in sorted(set(self.names)):
+            resolved = resolve(name)
+            if resolved is not None:
+                self._wrap(name, *resolved)
+
+    def _record(self, name: str) -> None:
+        if name in self.active and name not in self.hits:
+            self.hits.append(name)
+
+    def _wrap(self, name: str, owner: Any, attribute: str, target: Any) -> None:
+        guard = self
+        if isinstance(target, type):
+            original_init = target.__init__
+
+            def init(self: Any, *args: Any, **kwargs: Any) -> None:
+                guard._record(name)
+                original_init(self, *args, **kwargs)
+
+            previous = target.__dict__.get("__init__")
+            try:
+                target.__init__ = init
+            except TypeError:  # a C type: fall back to wrapping the name
+                pass
+            else:
+                self._undo.append(lambda: _restore(target, "__init__", previous))
+                return
+        if not callable(target):
+            return
+        raw = owner.__dict__.get(attribute) if isinstance(owner, type) else None
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            guard._record(name)
+            return target(*args, **kwargs)
+
+        wrapper.__name__ = getattr(target, "__name__", attribute)
+        wrapper.__qualname__ = getattr(target, "__qualname__", attribute)
+        wrapper.__doc__ = getattr(target, "__doc__", None)
+        replacement: Any = wrapper
+        if isinstance(raw, staticmethod):
+            replacement = staticmethod(wrapper)
+        elif isinstance(raw, classmethod):
+            original = raw.__func__
+
+            def class_wrapper(cls: Any, *args: Any, **kwargs: Any) -> Any:
+                guard._record(name)
+                return original(cls, *args, **kwargs)
+
+            replacement = classmethod(class_wrapper)
+        try:
+            setattr(owner, attribute, replacement)
+        except (AttributeError, TypeError):
+            return
+        previous = owner.__dict__.get(attribute, target) if isinstance(owner, type) else target
+        self._undo.append(lambda: _restore(owner, attribute, raw if isinstance(owner, type) else previous))
+
+    def uninstall(self) -> None:
+        """Put every wrapped name back (used by the in-process runner)."""
+        while self._undo:
+            self._undo.pop()()
+
+    @contextmanager
+    def watch(self, names: tuple[str, ...]) -> Iterator[list[str]]:
+        """Record calls of `names` while the block runs; yields the list of hits."""
+        self.hits = []
+        self.active = frozenset(names)
+        try:
+            yield self.hits
+        finally:
+            self.active = frozenset()
+
+
+def _restore(owner: Any, attribute: str, previous: Any) -> None:
+    if previous is None:
+        try:
+            delattr(owner, attribute)
+        except AttributeError:
+            pass
+    else:
+        setattr(owner, attribute, previous)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@dataclass
+class Loaded:
+    """Outcome of importing exercise.py: status "ok" (with module), "syntax-error" or
+    "import-error" (with message)."""
+
+    status: str
+    message: str = ""
+    module: types.ModuleType | None = None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 15] + " ... [clipped]"
+
+
+def describe_exception(error: BaseException) -> str:
+    """`Type: message` plus the last traceback lines inside exercise.py.  Survives
+    hostile exceptions whose __str__ raises."""
+    try:
+        kind = type(error).__name__
+        text = str(error)
+    except BaseException:
+        text = "<message unavailable>"
+    try:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == FILENAME][-5:]
+        where = "".join(traceback.format_list(frames))
+    except BaseException:
+        where = ""
+    head = f"{kind}: {text}" if text else kind
+    return _clip(head + ("\n" + where.rstrip() if where else ""))
+
+
+def load(source: str) -> Loaded:
+    """Compile and execute `source` as the module `exercise` (registered in sys.modules)."""
+    lines = source.splitlines(keepends=True)
+    linecache.cache[FILENAME] = (len(source), None, lines, FILENAME)
+    try:
+        code = compile(source, FILENAME, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        where = f"line {error.lineno}" if error.lineno else "unknown line"
+        detail = f"{where}: {error.msg}"
+        if error.text:
+            detail += "\n    " + error.text.rstrip("\n")
+        return Loaded("syntax-error", _clip(detail))
+    except (ValueError, RecursionError, MemoryError) as error:
+        return Loaded("syntax-error", _clip(f"exercise.py cannot be compiled: {type(error).__name__}: {error}"))
+    module = types.ModuleType(MODULE_NAME)
+    module.__file__ = FILENAME
+    sys.modules[MODULE_NAME] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException as error:  # SystemExit and KeyboardInterrupt too: the import failed
+        return Loaded("import-error", describe_exception(error))
+    return Loaded("ok", module=module)
+
+
+# ----------------------------------------------------------------------------- calls
+
+
+@dataclass
+class Outcome:
+    """Outcome of one call; header/buffers hold the encoded value when status == "ok"."""
+
+    status: str
+    message: str = ""
+    header: dict[str, Any] | None = None
+    buffers: list[bytes] = field(default_factory=list)
+    forbidden_calls: tuple[str, ...] = ()
+    duration: float = 0.0
+
+
+def seed_everything(call_id: str) -> None:
+    """Seed torch, numpy and random from the call id, so a run is reproducible."""
+    seed = zlib.crc32(call_id.encode("utf-8", "surrogatepass"))
+    torch.default_generator.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def _build_models(value: Any) -> Any:
+    if type(value) is codec.ModelSpec:
+        return value.build()
+    if type(value) is tuple:
+        return tuple(_build_models(v) for v in value)
+    if type(value) is list:
+        return [_build_models(v) for v in value]
+    if type(value) is dict:
+        return {k: _build_models(v) for k, v in value.items()}
+    return value
+
+
+def _is_memory_error(error: BaseException) -> bool:
+    if isinstance(error, MemoryError):
+        return True
+    if isinstance(error, RuntimeError):
+        try:
+            text = str(error)
+        except BaseException:
+            return False
+        return any(marker in text for marker in _MEMORY_MARKERS)
+    return False
+
+
+def run_call(
+    module: types.ModuleType,
+    call: dict[str, Any],
+    args_header: Any,
+    buffers: list[bytes],
+    guard: ForbiddenGuard,
+    max_bytes: int,
+) -> Outcome:
+    """Run one call (`call` has "id", "function", "forbidden") on arguments decoded from
+    `args_header` (a (args, kwargs) pair) and encode its value."""
+    args, kwargs = codec.decode(args_header, buffers)
+    args, kwargs = _build_models(args), _build_models(kwargs)
+    function = module.__dict__.get(call["function"])
+    if not callable(function):
+        return Outcome("missing-function", f"exercise.py defines no function {call['function']!r}")
+    seed_everything(call["id"])
+    start = time.perf_counter()
+    try:
+        with guard.watch(tuple(call.get("forbidden", ()))) as hits:
+            value = function(*args, **kwargs)
+    except BaseException as error:
+        duration = time.perf_counter() - start
+        if hits:
+            return Outcome("forbidden", _forbidden_message(hits), forbidden_calls=tuple(hits), duration=duration)
+        if isinstance(error, NotImplementedError):
+            return Outcome("not-implemented", describe_exception(error), duration=duration)
+        status = "memory" if _is_memory_error(error) else "error"
+        return Outcome(status, describe_exception(error), duration=duration)
+    duration = time.perf_counter() - start
+    if hits:
+        return Outcome("forbidden", _forbidden_message(hits), forbidden_calls=tuple(hits), duration=duration)
+    try:
+        header, encoded = codec.encode(value, max_bytes=max_bytes)
+    except codec.CodecError as error:
+        return Outcome("bad-output", _clip(str(error)), duration=duration)
+    except BaseException as error:  # a hostile value's hooks raised, or the copy ran out of memory
+        status = "memory" if _is_memory_error(error) else "bad-output"
+        return Outcome(status, f"the value could not be encoded: {describe_exception(error)}", duration=duration)
+    return Outcome("ok", header=header, buffers=encoded, duration=duration)
+
+
+def warm_up() -> None:
+    """Run the common torch paths once (one thread), so that processes forked afterwards
+    find them initialised and, after a fork, have already taken their copy-on-write faults."""
+    import torch.nn.functional as F
+
+    torch.set_num_threads(1)
+    x = torch.randn(2, 3, 6, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(4, 3, 3, 3, dtype=torch.float64)
+    y = F.conv2d(x, w).relu().mean((2, 3))
+    loss = F.cross_entropy(y @ torch.randn(4, 3, dtype=torch.float64), torch.tensor([0, 1]))
+    loss.backward()
+    torch.einsum("ij,jk->ik", torch.randn(2, 2), torch.randn(2, 2)).softmax(-1)
+    codec.ModelSpec(layers=(("linear", w[0, 0], None), ("relu",))).build()(torch.randn(1, 3, dtype=torch.float64))
+    codec.decode(*codec.encode(([x.detach()], {"a": 1.5}, np.zeros(2))))
+    seed_everything("warm-up")
+    try:
+        raise ValueError("warm-up")
+    except ValueError as error:
+        describe_exception(error)
+
+
+def _forbidden_message(hits: list[str]) -> str:
+    return "called " + ", ".join(hits) + ", which is not allowed here"

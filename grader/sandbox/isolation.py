@@ -1,0 +1,246 @@
+"""How a sandbox worker is started: the bubblewrap command, or the rlimits-only fallback.
+
+Trusted side.  The worker is `python -I -S -B -c BOOTSTRAP` (isolated mode, no site, no
+user site, no .pth files); the bootstrap reads the sandbox's own modules (framing, codec,
+harness, child, worker) as source text from stdin, so the project's tree never needs to be
+visible to it.
+
+Under bwrap the worker sees: /usr (and the /lib*, /bin symlinks), the ld.so cache, the
+interpreter's prefix and site-packages read-only, with the project's own packages covered
+by empty tmpfs; a fresh /proc and /dev; a private /tmp and /sandbox (size-capped tmpfs);
+nothing else.  It is alone in new pid, network (loopback only), ipc, uts and cgroup
+namespaces, in a new session, and dies with the trusted process.  Run as root, the worker
+keeps just the capabilities it needs to run each submission as a distinct unprivileged
+uid (so RLIMIT_NPROC holds and the student cannot signal or trace the worker); run as a
+normal user, it gets a user namespace instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import json
+import os
+import secrets
+import shutil
+import struct
+import subprocess
+import sys
+import sysconfig
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+BLOCKED_PACKAGES = ("grader", "reference", "solutions", "exercises")
+"""The project's packages: never mounted in the sandbox, and refused by its import hook."""
+MODULE_ORDER = ("framing", "codec", "harness", "child", "worker")
+SANDBOX_SCRATCH = "/sandbox"
+SANDBOX_TMP = "/tmp"
+WORKER_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_CHOWN")
+BASE_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
+
+BOOTSTRAP = r"""
+import json, os, struct, sys, types
+def _read(n):
+    data = b""
+    while len(data) < n:
+        chunk = os.read(0, n - len(data))
+        if not chunk:
+            raise SystemExit("sandbox bootstrap: no boot data")
+        data += chunk
+    return data
+_boot = json.loads(_read(struct.unpack(">I", _read(4))[0]))
+sys.path.extend(_boot["sys_path"])
+_package = types.ModuleType("_sandbox")
+_package.__path__ = []
+sys.modules["_sandbox"] = _package
+for _name in _boot["order"]:
+    _module = types.ModuleType("_sandbox." + _name)
+    _module.__package__ = "_sandbox"
+    _module.__file__ = "<sandbox>/" + _name + ".py"
+    sys.modules[_module.__name__] = _module
+    setattr(_package, _name, _module)
+    exec(compile(_boot["modules"][_name], _module.__file__, "exec"), _module.__dict__)
+sys.modules["_sandbox.worker"].main(_boot["config"])
+"""
+
+
+class SandboxWarning(RuntimeWarning):
+    """Student code is running without the bubblewrap namespace."""
+
+
+_warned = False
+_warn_lock = threading.Lock()
+
+
+def warn_unisolated(reason: str) -> None:
+    """Warn, once per process, that submissions run with rlimits only."""
+    global _warned
+    with _warn_lock:
+        if _warned:
+            return
+        _warned = True
+    warnings.warn(
+        f"grader sandbox: {reason}; student code runs with resource limits and a private "
+        "directory only (no namespace isolation: it can read files and use the network)",
+        SandboxWarning,
+        stacklevel=3,
+    )
+
+
+def python_executable() -> str:
+    return os.path.realpath(sys.executable)
+
+
+def site_dirs() -> list[str]:
+    """The interpreter's site-packages directories (real paths), put on the worker's sys.path."""
+    dirs = []
+    for key in ("purelib", "platlib"):
+        path = sysconfig.get_path(key)
+        if path and os.path.isdir(path):
+            real = os.path.realpath(path)
+            if real not in dirs:
+                dirs.append(real)
+    return dirs
+
+
+def boot_blob(config: dict[str, Any]) -> bytes:
+    """What the bootstrap reads from stdin: the worker's modules and its configuration."""
+    here = Path(__file__).resolve().parent
+    modules = {name: (here / f"{name}.py").read_text("utf-8") for name in MODULE_ORDER}
+    body = json.dumps({"order": list(MODULE_ORDER), "modules": modules, "sys_path": site_dirs(), "config": config}).encode()
+    return struct.pack(">I", len(body)) + body
+
+
+def _python_roots() -> list[str]:
+    """Directories the interpreter needs, outside /usr, without nesting."""
+    paths = {sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix, os.path.dirname(python_executable())}
+    paths.update(sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+    real = sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
+    roots: list[str] = []
+    for path in real:
+        if path == "/usr" or path.startswith("/usr/") or any(path.startswith(root + "/") for root in roots):
+            continue
+        roots.append(path)
+    return roots
+
+
+def _with_parents(path: str, made: set[str]) -> list[str]:
+    """--dir for every missing ancestor of `path` (mode 0755, so any uid can traverse)."""
+    args: list[str] = []
+    parts = Path(path).parts
+    for i in range(2, len(parts)):
+        ancestor = str(Path(*parts[:i]))
+        if ancestor not in made:
+            made.add(ancestor)
+            args += ["--perms", "0755", "--dir", ancestor]
+    return args
+
+
+def _hidden_entries() -> list[str]:
+    """The project's own packages (and editable-install hooks) inside site-packages."""
+    hidden = []
+    for site in site_dirs():
+        for name in BLOCKED_PACKAGES:
+            for candidate in (os.path.join(site, name), os.path.join(site, name + ".py")):
+                if os.path.lexists(candidate):
+                    hidden.append(candidate)
+        hidden += sorted(glob.glob(os.path.join(site, "__editable__*")))
+    return hidden
+
+
+def privileged() -> bool:
+    return os.geteuid() == 0
+
+
+def bwrap_command(tmpfs_bytes: int) -> list[str]:
+    """The bwrap command line (without the program to run)."""
+    args = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session", "--clearenv"]
+    if privileged():
+        args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        args += ["--cap-drop", "ALL"]
+        for capability in WORKER_CAPABILITIES:
+            args += ["--cap-add", capability]
+    else:
+        args += ["--unshare-all", "--unshare-user", "--disable-userns"]
+    args += ["--hostname", "sandbox"]
+    for name, value in BASE_ENV.items():
+        args += ["--setenv", name, value]
+    args += ["--setenv", "HOME", SANDBOX_SCRATCH, "--setenv", "TMPDIR", SANDBOX_TMP]
+    args += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d"):
+        args += ["--ro-bind-try", path, path]
+    made: set[str] = set()
+    for root in _python_roots():
+        args += _with_parents(root, made)
+        args += ["--ro-bind", root, root]
+    for path in _hidden_entries():
+        if os.path.isdir(path) and not os.path.islink(path):
+            args += ["--tmpfs", path]
+        else:
+            args += ["--ro-bind", "/dev/null", path]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(tmpfs_bytes), "--tmpfs", SANDBOX_TMP]
+    args += ["--size", str(tmpfs_bytes), "--perms", "0755", "--tmpfs", SANDBOX_SCRATCH]
+    args += ["--chdir", SANDBOX_SCRATCH, "--remount-ro", "/dev", "--remount-ro", "/"]
+    return args
+
+
+def worker_argv(isolation: str, tmpfs_bytes: int) -> list[str]:
+    """The full command line of a worker."""
+    python = [python_executable(), "-I", "-S", "-B", "-c", BOOTSTRAP]
+    return bwrap_command(tmpfs_bytes) + python if isolation == "bwrap" else python
+
+
+def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:
+    """The configuration a worker receives with its modules."""
+    if isolation == "bwrap":
+        uid = 100_000 + secrets.randbelow(2**30) if privileged() else None
+        return {"isolation": "bwrap", "child_uid": uid, "scratch": SANDBOX_SCRATCH, "tmpdir": SANDBOX_TMP,
+                "blocked": list(BLOCKED_PACKAGES)}
+    return {"isolation": "rlimits", "child_uid": None, "scratch": scratch, "tmpdir": None, "blocked": list(BLOCKED_PACKAGES)}
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_problem() -> str | None:
+    """None when bwrap works here with our arguments; otherwise why not."""
+    if shutil.which("bwrap") is None:
+        return "bwrap (bubblewrap) is not installed"
+    command = bwrap_command(1 << 20) + [python_executable(), "-I", "-S", "-c", "pass"]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bwrap could not be run ({error})"
+    if done.returncode != 0:
+        return "bwrap failed: " + done.stderr.decode("utf-8", "replace").strip()[-500:]
+    return None
+
+
+def choose(isolation: str) -> str:
+    """"bwrap" or "rlimits" for a requested isolation ("auto", "bwrap" or "none")."""
+    if isolation not in ("auto", "bwrap", "none"):
+        raise ValueError(f"isolation must be 'auto', 'bwrap' or 'none', not {isolation!r}")
+    if isolation == "none":
+        warn_unisolated("isolation='none' was requested")
+        return "rlimits"
+    problem = bwrap_problem()
+    if problem is None:
+        return "bwrap"
+    if isolation == "bwrap":
+        from .api import SandboxError
+
+        raise SandboxError(problem)
+    warn_unisolated(problem)
+    return "rlimits"

@@ -1,0 +1,100 @@
+"""Turning what a sandbox worker reported into a SubmissionResult.
+
+Trusted side.  The worker's messages are treated as untrusted: statuses are checked
+against the known lists, strings and numbers are type-checked and clipped, values are
+decoded by `codec.decode` with its size caps, and every requested call gets a result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .api import CALL_STATUSES, SUBMISSION_STATUSES, Call, CallResult, Limits, SubmissionResult
+
+MESSAGE_CHARS = 4000
+
+
+@dataclass
+class Events:
+    """What one worker said about one job.  `lost` is set (status, message) when the
+    worker died or stopped answering before it was done."""
+
+    load: tuple[str, str] | None = None
+    calls: dict[int, tuple[dict[str, Any], list[bytes]]] = field(default_factory=dict)
+    done: tuple[dict[str, Any], list[bytes]] | None = None
+    lost: tuple[str, str] | None = None
+
+
+def _text(value: Any) -> str:
+    return value[:MESSAGE_CHARS] if type(value) is str else ""
+
+
+def _output(buffers: list[bytes], index: int, cap: int) -> str:
+    if index >= len(buffers):
+        return ""
+    return buffers[index][:cap].decode("utf-8", "replace")
+
+
+def failed_submission(calls: Sequence[Call], status: str, message: str, isolation: str, duration: float,
+                      stdout: str = "", stderr: str = "") -> SubmissionResult:
+    """A submission none of whose calls ran: each carries the submission's status."""
+    results = {call.id: CallResult(call.id, status, message=message) for call in calls}
+    return SubmissionResult(status, message, results, stdout, stderr, duration, isolation)
+
+
+def _call_result(call: Call, header: dict[str, Any], buffers: list[bytes], limits: Limits, budget: list[int]) -> CallResult:
+    from . import codec
+
+    status = header.get("status")
+    message = _text(header.get("message"))
+    if status not in CALL_STATUSES:
+        status, message = "error", "the sandbox reported an unknown status"
+    duration = header.get("duration")
+    duration = float(duration) if type(duration) in (int, float) and math.isfinite(duration) and duration >= 0 else 0.0
+    forbidden = header.get("forbidden")
+    forbidden_calls = tuple(_text(name) for name in forbidden[:50]) if type(forbidden) is list else ()
+    value = None
+    if status == "ok":
+        budget[0] -= sum(len(b) for b in buffers)
+        if budget[0] < 0:
+            status, message = "bad-output", f"the submission's values exceed {limits.results_total_bytes} bytes in total"
+        else:
+            try:
+                value = codec.decode(header.get("value"), buffers, max_bytes=limits.result_bytes)
+            except codec.CodecError as error:
+                status, message = "bad-output", _text(str(error))
+    elif status == "forbidden" and not forbidden_calls:
+        forbidden_calls = ("a function that is not allowed",)
+    return CallResult(call.id, status, value, message, duration, forbidden_calls)
+
+
+def assemble(calls: Sequence[Call], events: Events, limits: Limits, isolation: str, duration: float) -> SubmissionResult:
+    """The SubmissionResult for a job, from the worker's events."""
+    status, message = "ok", ""
+    stdout = stderr = ""
+    if events.load is not None and events.load[0] != "ok":
+        status, message = events.load
+    if events.done is not None:
+        header, buffers = events.done
+        reported = header.get("status")
+        if status == "ok" and reported in SUBMISSION_STATUSES:
+            status, message = reported, _text(header.get("message"))
+        stdout = _output(buffers, 0, limits.output_bytes)
+        stderr = _output(buffers, 1, limits.output_bytes)
+    elif events.lost is not None:
+        status, message = events.lost
+    if status not in SUBMISSION_STATUSES:
+        status, message = "crashed", "the sandbox reported an unknown status"
+    budget = [limits.results_total_bytes]
+    results: dict[str, CallResult] = {}
+    for index, call in enumerate(calls):
+        reported_call = events.calls.get(index)
+        if reported_call is not None:
+            results[call.id] = _call_result(call, *reported_call, limits, budget)
+        else:
+            missing = status if status != "ok" else "crashed"
+            results[call.id] = CallResult(call.id, missing, message=message or "the call did not run")
+    return SubmissionResult(status, message, results, stdout, stderr, duration, isolation)
