@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -93,6 +94,15 @@ def _code_preview(exercise: Exercise, seed: int) -> Preview:
     )
 
 
+def _without_docstring(source: str) -> str:
+    """A module's source without its docstring (the preview shows the code)."""
+    tree = ast.parse(source)
+    first = tree.body[0] if tree.body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        source = "".join(source.splitlines(keepends=True)[first.end_lineno or 0:])
+    return source.strip() + "\n"
+
+
 def _misconception_row(entry: Any) -> tuple[str, str, str]:
     """(tag, answer or behaviour, feedback) from a tuple or a dict."""
     if isinstance(entry, dict):
@@ -108,11 +118,16 @@ def _basic_code_details(exercise: Exercise) -> dict[str, Any]:
     signature = getattr(exercise, "signature", "")
     docstring = getattr(exercise, "docstring", "")
     tests = [t.name for t in getattr(exercise, "public_tests", ())]
+    try:
+        from grader.code.stubs import solution_file
+
+        solution = _without_docstring(solution_file([exercise]))  # type: ignore[list-item]
+    except (ImportError, OSError, ValueError, SyntaxError):
+        solution = ""
     return {
         "prompt": f"```python\n{signature}\n```\n\n{docstring.strip()}",
-        "misconceptions": [
-            (m.tag, "(buggy implementation)", m.feedback) for m in getattr(exercise, "misconceptions", ())
-        ],
+        "solution": solution,
+        "misconceptions": [(m.tag, "", m.feedback) for m in getattr(exercise, "misconceptions", ())],
         "tests": f"Public tests: {', '.join(tests)}" if tests else "",
     }
 
@@ -139,19 +154,23 @@ def create_quiz(
     secret_file: Path | None = None,
     bank_dirs: Sequence[str | Path] = (),
     progress: Any = None,
+    workers: int | None = None,
 ) -> QuizSummary:
-    """`grader new-quiz`: see grader.quiz.create for the files written."""
+    """`grader new-quiz`: see grader.quiz.create for the files written.  `progress(done,
+    total)` is called as students are written; `workers` processes write them (default:
+    2 for a large class on Linux)."""
     students = read_roster(roster) if roster else students_from_ids(student_ids)
+    resolved_topics = tuple(resolve_topic(t) for t in topics)  # before the (slow) bank loads
     bank = bank_for(bank_dirs)
     spec = QuizSpec(
         title=title,
         students=tuple(students),
         mode=mode,
         kind=kind,
-        topics=tuple(resolve_topic(t) for t in topics),
+        topics=resolved_topics,
         exercises=tuple(exercise_ids),
         count=count,
         shuffle_exercises=shuffle_exercises,
         bank_dirs=tuple(str(Path(d).resolve()) for d in bank_dirs),
     )
-    return new_quiz(Path(out), spec, secret_file=secret_file, bank=bank, progress=progress)
+    return new_quiz(Path(out), spec, secret_file=secret_file, bank=bank, progress=progress, workers=workers)

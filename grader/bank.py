@@ -96,7 +96,10 @@ def _builtin_modules() -> Iterator[object]:
     import exercises
 
     for info in pkgutil.walk_packages(exercises.__path__, prefix="exercises."):
-        yield importlib.import_module(info.name)
+        try:
+            yield importlib.import_module(info.name)
+        except Exception as error:  # a broken built-in module: name it, don't traceback
+            raise BankError(f"built-in bank module {info.name} failed to load: {type(error).__name__}: {error}") from error
 
 
 def _exercises_of(module: object, origin: str) -> list[Exercise]:

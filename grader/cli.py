@@ -98,8 +98,8 @@ def preview(exercise_id: str, seed: int, bank_dirs: tuple[Path, ...]) -> None:
 @click.option("--topics", help="Comma-separated topics or section numbers.")
 @click.option("--exercises", help="Comma-separated exercise ids.")
 @click.option("--kind", type=click.Choice(["answer", "code", "all"]), default="all", show_default=True)
-@click.option("--count", type=click.IntRange(min=0), default=0, help="Sample this many exercises (0: all selected).")
-@click.option("--shuffle-exercises", is_flag=True, help="A different sample and order per student.")
+@click.option("--count", type=click.IntRange(min=0), default=0, help="Sample this many of the selected exercises, the same for every student (0: all).")
+@click.option("--shuffle-exercises", is_flag=True, help="Sample and order the exercises per student instead.")
 @click.option("--mode", type=click.Choice(["exam", "practice"]), default="exam", show_default=True)
 @click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), help="Use this secret instead of a new one.")
 @click.option("--title", default="Quiz", show_default=True)
@@ -109,18 +109,21 @@ def new_quiz_command(
     kind: str, count: int, shuffle_exercises: bool, mode: str, secret_file: Path | None,
     title: str, bank_dirs: tuple[Path, ...],
 ) -> None:
-    """Create a quiz folder with one variant per student, the answer sheets and the keys."""
+    """Create a quiz folder: one variant per student (quiz.html, quiz.md, answers.toml,
+    exercise.py), the keys, and the spec.  Nothing is written unless everything is."""
     from grader.api import create_quiz
 
     if bool(students) == bool(roster):
         fail("give exactly one of --students or --roster")
-    with console.status("Writing quizzes...") if console.is_terminal else _nullcontext():
+    from grader.cli_render import student_progress
+
+    with student_progress(console) as progress:
         summary = run_api(
             lambda: create_quiz(
                 out, title=title, student_ids=_split(students), roster=roster, topics=_split(topics),
                 exercise_ids=_split(exercises), kind=kind, count=count,
                 shuffle_exercises=shuffle_exercises, mode=mode, secret_file=secret_file,
-                bank_dirs=bank_dirs,
+                bank_dirs=bank_dirs, progress=progress,
             )
         )
     console.print(
@@ -134,14 +137,6 @@ def new_quiz_command(
         console.print(
             Text(f"The secret is {summary.out / 'secret.key'}: keep it, never hand it out."), soft_wrap=True
         )
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @main.command()

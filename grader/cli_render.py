@@ -3,12 +3,15 @@ student wrote)."""
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from rich import box
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -36,6 +39,27 @@ def exercise_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+@contextmanager
+def student_progress(console: Console) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of the students written, in a terminal only.  It is refreshed by the
+    callback itself, never by a background thread: quiz writing may fork worker processes,
+    and a thread holding the terminal's lock at that moment would hang them."""
+    if not console.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("Writing quizzes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, auto_refresh=False,
+    )
+    task = bar.add_task("students", total=None)
+    with bar:
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.refresh()
+
+        yield advance
+
+
 def print_preview(console: Console, preview: Any) -> None:
     """An exercise variant: prompt (math as Unicode), answer format, key, misconceptions."""
     exercise = preview.exercise
@@ -48,17 +72,23 @@ def print_preview(console: Console, preview: Any) -> None:
     console.print(Panel(prompt, title=Text(exercise.title, style="bold"), title_align="left"))
     if preview.answer_format:
         console.print(Text("Answer format: ", style="bold") + Text(preview.answer_format))
-    if preview.key:
-        console.print(Text("Key: ", style="bold green") + Text(str(preview.key)))
+    if preview.key and "\n" in str(preview.key):
+        console.print(Text("Key:", style="bold green"))
+        console.print(Syntax(str(preview.key).strip(), "python", theme="ansi_dark"))
+    elif preview.key:
+        console.print(Text("Key: ", style="bold green") + Text(str(preview.key)), soft_wrap=True)
     if preview.extra.get("tests"):
         console.print(Text(str(preview.extra["tests"])))
     if preview.misconceptions:
+        with_answers = any(answer for _, answer, _ in preview.misconceptions)
         table = Table(title="Misconceptions", show_lines=True, title_justify="left")
         table.add_column("tag", no_wrap=True)
-        table.add_column("answer / behaviour")
+        if with_answers:
+            table.add_column("answer")
         table.add_column("feedback", ratio=1)
         for tag, answer, feedback in preview.misconceptions:
-            table.add_row(Text(tag), Text(answer), Text(feedback))
+            cells = [Text(tag), Text(answer), Text(feedback)] if with_answers else [Text(tag), Text(feedback)]
+            table.add_row(*cells)
         console.print(table)
 
 

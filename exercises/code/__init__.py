@@ -1,12 +1,13 @@
 """The code exercises: one declaration per function of the student code contract
-(DESIGN.md), grouped by section in `foundations` (1-3), `vision` (4-5), `sequences` (6-8),
-`transformers` (9-10) and `generative` (11-12)."""
+(DESIGN.md), grouped by section: `s01_foundations` (sections 1-3), `s04_vision` (4-5),
+`s06_sequences` (6-8), `s09_transformers` (9-10) and `s11_generative` (11-12); the bank
+loads them in that order, which is the contract's."""
 
 from __future__ import annotations
 
 import importlib
 
-MODULES = ("foundations", "vision", "sequences", "transformers", "generative")
+MODULES = ("s01_foundations", "s04_vision", "s06_sequences", "s09_transformers", "s11_generative")
 
 
 def all_code_exercises() -> list:

@@ -1,6 +1,7 @@
-"""Code exercises: declarations (`exercise`), comparison of outputs (`compare`), the AST
-scans of a submission (`scan`), the trusted judge (`judge`), stubs and keys (`stubs`) and
-`grader check exercise.py` (`check`).
+"""Code exercises: declarations (`exercise`), reading a submission without running it
+(`source`, `scan`, `signature`), comparing outputs (`compare`), the trusted judge
+(`judge`), stubs and keys (`stubs`), `grader check exercise.py` (`check`) and `grader
+preview` details (`preview`).
 
 This package's `__init__` imports nothing heavy, so `grader check` can start its sandbox
 worker before the trusted side imports torch.

@@ -14,14 +14,15 @@ from __future__ import annotations
 import json
 import threading
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from grader.code.source import MAX_SOURCE_BYTES, check_source
+from grader.results import TestOutcome
 
-# Imported lazily (they import torch): grader.code.judge's grading half, exercises.code,
-# grader.sandbox.  check_source and the AST helpers need neither.
+# Imported lazily, because they import torch: grader.code.judge, exercises.code and the
+# sandbox's codec.  Reading, parsing and compiling the file need none of them.
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class FunctionCheck:
 
     status: the judge's item status on the public tests (correct, partial, incorrect,
         error, forbidden, missing, not-implemented, timeout, memory, crashed).
+    hint: the sentence of the typical mistake the failing public tests show, if any.
     """
 
     function: str
@@ -37,8 +39,9 @@ class FunctionCheck:
     signature_problems: tuple[str, ...]
     status: str
     feedback: str
-    tests: tuple[Any, ...]
+    tests: tuple[TestOutcome, ...]
     hidden_tests: int
+    hint: str = ""
 
     @property
     def passed(self) -> int:
@@ -71,9 +74,14 @@ class CodeCheckReport:
         return sum(f.hidden_tests for f in self.functions)
 
     @property
+    def signature_problems(self) -> int:
+        return sum(len(f.signature_problems) for f in self.functions)
+
+    @property
     def exit_code(self) -> int:
-        """0 when every public test passes, 1 otherwise."""
-        if self.problems or not self.functions:
+        """0 when every public test passes, 1 otherwise (also for a file-level problem or a
+        def line that breaks the contract: hidden tests pass some arguments by keyword)."""
+        if self.problems or not self.functions or self.signature_problems:
             return 1
         return 0 if self.public_passed == self.public_total else 1
 
@@ -156,6 +164,7 @@ def _check_parsed(path: Path, raw: bytes, tree: Any, quiz_dir: str | Path | None
             feedback=result.feedback,
             tests=result.tests,
             hidden_tests=hidden_test_count(exercise),
+            hint=next((m.feedback for m in exercise.misconceptions if m.tag == result.misconception), ""),
         )
         for exercise, result in zip(exercises, results)
     )
@@ -240,9 +249,13 @@ def print_check_report(console: Any, report: CodeCheckReport) -> None:
             if test.status != "passed" and test.got and test.expected:
                 message = f"{message} | expected {test.expected} | got {test.got}"
             table.add_row(name, Text(test.name), Text(test.status, style=_STYLE.get(test.status, "red")), Text(message))
+        if function.hint:
+            table.add_row(name, Text("hint"), Text(""), Text(function.hint, style="italic"))
     console.print(table)
     summary = (
         f"{report.public_passed} of {report.public_total} public tests passed. "
         f"{report.hidden_total} hidden tests will grade these {len(report.functions)} functions; they do not run here."
     )
+    if report.signature_problems:
+        summary += " Fix the signatures: hidden tests pass some arguments by name."
     console.print(Text(summary, style="green" if report.exit_code == 0 else "red"))

@@ -14,7 +14,6 @@ not-implemented, missing.  Test statuses: passed, failed, and the sandbox's call
 
 from __future__ import annotations
 
-import ast
 import threading
 import warnings
 from collections import Counter
@@ -27,8 +26,9 @@ import torch
 from grader.code.compare import describe
 from grader.code.exercise import CodeExercise, TestCase, Verdict
 from grader.code.scan import ForbiddenIndex, ModuleScan
-from grader.code.source import MAX_SOURCE_BYTES, SourceCheck, check_source  # noqa: F401  (re-exported)
+from grader.code.source import check_source
 from grader.results import ItemResult, TestOutcome
+from grader.sandbox import Call, ModelSpec
 
 _MESSAGE_LIMIT = 300
 
@@ -70,8 +70,7 @@ def materialize(value: Any) -> Any:
         return [materialize(v) for v in value]
     if isinstance(value, dict):
         return {k: materialize(v) for k, v in value.items()}
-    build = getattr(type(value), "build", None)
-    if build is not None and type(value).__name__ == "ModelSpec":
+    if isinstance(value, ModelSpec):
         return value.build()
     return value
 
@@ -181,8 +180,6 @@ def grade_tests(
 def _grade_tests(
     source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: Runner
 ) -> list[ItemResult]:
-    from grader.sandbox import Call
-
     checked = check_source(source, compile_check=False)  # the sandbox compiles it anyway
     if checked.tree is None:
         return [_whole_file_failure(e, planned, checked.error_status, checked.error) for e in exercises]
@@ -350,8 +347,8 @@ def _outcomes(exercise: CodeExercise, judged: Sequence[_Judged]) -> tuple[TestOu
     return tuple(
         TestOutcome(
             name=j.planned.test.name,
-            score=round(m if j.passed else 0.0, 6),
-            max_score=round(m, 6),
+            score=m if j.passed else 0.0,
+            max_score=m,
             status=j.status,
             message=j.message,
             hidden=j.planned.test.hidden,

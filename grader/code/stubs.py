@@ -44,9 +44,12 @@ class SolutionError(ValueError):
     """The solution file lacks a function the exercises need."""
 
 
-def solution_file(exercises: Sequence[CodeExercise], solution_path: Path | None = None) -> str:
-    """The key's exercise.py: the solution module's docstring and imports, then the
-    helpers and functions the exercises need, in the solution file's order."""
+def solution_file(
+    exercises: Sequence[CodeExercise], solution_path: Path | None = None, *, module_docstring: bool = True
+) -> str:
+    """The key's exercise.py: the solution module's docstring (unless `module_docstring` is
+    False) and imports, then the helpers and functions the exercises need, in the solution
+    file's order."""
     path = solution_path or SOLUTION_PATH
     text = path.read_text(encoding="utf-8")
     tree = ast.parse(text)
@@ -60,7 +63,7 @@ def solution_file(exercises: Sequence[CodeExercise], solution_path: Path | None 
         wanted.append(node)
     needed = _closure(wanted, definitions)
     head: list[str] = []
-    if ast.get_docstring(tree, clean=False) is not None:
+    if module_docstring and ast.get_docstring(tree, clean=False) is not None:
         head.append(_segment(lines, tree.body[0]))
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     head.append("".join(_segment(lines, node) for node in imports))

@@ -38,12 +38,19 @@ _OUTPUT_LIMIT = 4000
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) to `path` so that readers see the old file or the new one."""
+    """Write `text` (UTF-8) to `path` so that readers see the old file or the new one.
+    A file that already holds exactly `text` is left alone."""
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(temp, path)
     except BaseException:
         try:
@@ -53,15 +60,15 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def class_results(gradebook: Gradebook) -> dict[str, list[ResultRow]]:
+def class_results(gradebook: Gradebook, all_items: list[ItemInfo] | None = None) -> dict[str, list[ResultRow]]:
     """Every roster student's results in item order; students not graded yet get `missing`
-    rows built from their items."""
+    rows built from their items (`all_items`: gradebook.items(), if already read)."""
     by_student: dict[str, list[ResultRow]] = {s: [] for s, _, _ in gradebook.students()}
     for row in gradebook.results():
         if row.student in by_student:
             by_student[row.student].append(row)
     items: dict[str, list[ItemInfo]] = {}
-    for info in gradebook.items():
+    for info in gradebook.items() if all_items is None else all_items:
         items.setdefault(info.student, []).append(info)
     for student, rows in by_student.items():
         if not rows:
@@ -189,10 +196,11 @@ def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
     from grader.gradebook.report import report_page
 
     out = Path(out)
-    results = class_results(gradebook)
+    all_items = gradebook.items()
+    results = class_results(gradebook, all_items)
     submissions = gradebook.submissions()
     items_by_student: dict[str, dict[str, ItemInfo]] = {}
-    for info in gradebook.items():
+    for info in all_items:
         items_by_student.setdefault(info.student, {})[info.item] = info
     write_atomic(out / GRADES_CSV, grades_csv(results))
     write_atomic(out / TOTALS_CSV, totals_csv(gradebook, results))
@@ -203,10 +211,10 @@ def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
         items = items_by_student.get(student, {})
         sub = submissions.get(student)
         document = gradescope_results(rows, items, sub.duration if sub else 0.0)
-        write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, ensure_ascii=False) + "\n")
         page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, sentences)
         write_atomic(out / FEEDBACK_DIR / f"{student}.html", page)
-    write_atomic(out / REPORT_HTML, report_page(gradebook, results))
+    write_atomic(out / REPORT_HTML, report_page(gradebook, results, all_items, submissions))
     return {
         "gradebook": out / "gradebook.sqlite",
         "grades": out / GRADES_CSV,

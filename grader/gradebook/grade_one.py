@@ -21,11 +21,13 @@ from grader.results import ItemResult
 
 @dataclass
 class Graded:
-    """Results of one part of a submission, in item order, with how long each took."""
+    """Results of one part of a submission, in item order, with how long each took
+    (`seconds`: the whole part; for code, every item carries the run's duration)."""
 
     results: list[ItemResult] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 def _all_items(items: Sequence[tuple[str, float]], status: str, feedback: str, seconds: float = 0.0) -> Graded:
@@ -80,6 +82,7 @@ def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
             )
         graded.results.append(result)
         graded.durations.append(time.perf_counter() - start)
+    graded.seconds = sum(graded.durations)
     return graded
 
 
@@ -109,4 +112,4 @@ def grade_code(quiz: StudentQuiz, submission: LoadedSubmission, pool: Any) -> Gr
         by_item.get(name) or ItemResult(name, 0.0, points, "error", "No result came back for this function.")
         for name, points in items
     ]
-    return Graded(ordered, [seconds] * len(ordered))
+    return Graded(ordered, [seconds] * len(ordered), seconds=seconds)

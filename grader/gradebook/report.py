@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
 from grader.gradebook.stats import ClassStats, class_stats
-from grader.gradebook.store import Gradebook, ResultRow
+from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
 
 PROBLEM_STATUSES = ("timeout", "invalid", "error", "crashed", "memory", "forbidden")
 
@@ -67,8 +67,9 @@ def _misconceptions(
     return sorted(rows, key=lambda r: (-r["count"], r["item"], r["tag"]))
 
 
-def _students(gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]]) -> list[dict[str, Any]]:
-    submissions = gradebook.submissions()
+def _students(
+    gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]], submissions: Mapping[str, SubmissionRow]
+) -> list[dict[str, Any]]:
     rows = []
     for student, name, _email in gradebook.students():
         mine = results.get(student, [])
@@ -86,11 +87,17 @@ def _students(gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]]) 
     return rows
 
 
-def report_page(gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]]) -> str:
-    """The HTML of report.html from the gradebook and every roster student's results."""
-    submissions = gradebook.submissions()
+def report_page(
+    gradebook: Gradebook,
+    results: Mapping[str, Sequence[ResultRow]],
+    items: Sequence[ItemInfo] | None = None,
+    submissions: Mapping[str, SubmissionRow] | None = None,
+) -> str:
+    """The HTML of report.html from the gradebook and every roster student's results
+    (`items` and `submissions`: the gradebook's, when the caller already read them)."""
+    submissions = gradebook.submissions() if submissions is None else submissions
     submitted = {s for s, row in submissions.items() if row.status == "graded"}
-    items = gradebook.items()
+    items = gradebook.items() if items is None else items
     stats = class_stats(results, submitted, items)
     item_exercises: dict[str, Counter[str]] = {}
     for info in items:
@@ -112,5 +119,5 @@ def report_page(gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]]
         bin_width=f"{stats.histogram.edges[1] - stats.histogram.edges[0]:g}",
         scatter=Markup(scatter_svg(points)) if len(points) >= 2 else "",
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
-        students=_students(gradebook, results),
+        students=_students(gradebook, results, submissions),
     )

@@ -5,8 +5,9 @@ The run, in order:
 1. open the quiz (an unusable quiz folder is a `BatchError`), the gradebook
    `OUT/gradebook.sqlite` (one quiz per gradebook) and a lock on OUT (one run at a time);
 2. find the submissions (`submissions.discover`) and hash each student's files; a student
-   whose content hash and key hash are those already recorded is skipped, unless `force`;
-   students without any file are recorded as `missing`;
+   whose content hash and key hash (their variant.json and the grader's version) are those
+   already recorded is skipped, unless `force`; students without any file are recorded as
+   `missing`;
 3. grade the others: answers in this process's main thread (where answer checks can use
    their time budget), code on ONE `ExecutorPool(workers=jobs)` driven by `jobs` threads;
    each submission is committed in its own transaction as soon as it is graded;
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from grader import __version__
 from grader.bank import BankError
 from grader.gradebook import exports
 from grader.gradebook.grade_one import Graded, grade_answers, grade_code
@@ -39,6 +41,7 @@ from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, It
 from grader.gradebook.submissions import (
     CODE_FILE,
     DEFAULT_MAX_FILE_BYTES,
+    Discovery,
     Found,
     IdMapError,
     LoadedSubmission,
@@ -109,7 +112,6 @@ class _InFlight:
     job: _Job
     loaded: LoadedSubmission
     answers: Graded
-    start: float
 
 
 def default_out(quiz_dir: Path) -> Path:
@@ -124,17 +126,21 @@ def _default_pool(jobs: int) -> Any:
 
 
 def _key_hash(quiz_dir: Path, student: str) -> str:
-    digest = hashlib.sha256(b"grader-key-v1\0")
-    key_dir = quiz_dir / "key" / student
-    for name in ("variant.json", "exercise.py"):
-        path = key_dir / name
-        if path.is_file():
-            digest.update(name.encode() + b"\0" + path.read_bytes())
+    """What a grade depends on besides the submission: the student's variant.json (keys,
+    misconception answers, hidden-test seeds) and the grader's version. A change of
+    either regrades the student's submission."""
+    digest = hashlib.sha256(f"grader-key-v1\0{__version__}\0".encode())
+    path = quiz_dir / "key" / student / "variant.json"
+    if path.is_file():
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def _lock(out: Path) -> int:
-    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise BatchError(f"{out}: cannot write there ({error.strerror})") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -247,164 +253,161 @@ def grade_batch(
         except GradebookError as error:
             raise BatchError(str(error)) from None
         with gradebook:
-            return _run(
+            batch = _Batch(
                 loaded, quizzes, gradebook, submissions, out, jobs, force, wanted, mapping,
-                reporter, max_file_bytes, pool_factory or _default_pool, started,
+                reporter, max_file_bytes, pool_factory or _default_pool,
             )
+            summary = batch.run()
     finally:
         os.close(lock)
-
-
-def _run(
-    loaded: LoadedQuiz,
-    quizzes: dict[str, StudentQuiz],
-    gradebook: Gradebook,
-    submissions: Path,
-    out: Path,
-    jobs: int,
-    force: bool,
-    wanted: set[str] | None,
-    mapping: dict[str, str],
-    reporter: Reporter,
-    cap: int,
-    pool_factory: PoolFactory,
-    started: float,
-) -> BatchSummary:
-    spec = loaded.spec
-    try:
-        gradebook.set_quiz(spec.quiz_id, spec.title, spec.mode, str(loaded.path.resolve()))
-    except GradebookError as error:
-        raise BatchError(str(error)) from None
-    gradebook.set_roster(
-        [(s.id, s.name, s.email) for s in spec.students], _items(quizzes), _sentences(quizzes)
-    )
-    summary = BatchSummary(spec.quiz_id, spec.title, out, len(spec.students))
-    discovery = discover(submissions, spec.students, mapping, exclude=[out])
-    summary.unmatched = discovery.unmatched
-    for item in discovery.unmatched:
-        reporter.warn(f"{item.origin}: {item.reason}")
-
-    run_id = gradebook.start_run(jobs, force, sorted(wanted) if wanted else None)
-    recorded = gradebook.submissions()
-    queue: list[_Job] = []
-    for student in loaded.student_ids():
-        if wanted is not None and student not in wanted:
-            continue
-        quiz = quizzes[student]
-        key_hash = _key_hash(loaded.path, student)
-        found = discovery.found.get(student)
-        previous = recorded.get(student)
-        if found is None or not found.files:
-            summary.missing.append(student)
-            if force or previous is None or previous.status != "missing" or previous.key_hash != key_hash:
-                _record_missing(gradebook, quiz, key_hash, found, run_id)
-            continue
-        if not force and previous is not None and previous.status == "graded" and previous.key_hash == key_hash:
-            if load(found, submissions, cap).content_hash == previous.content_hash:
-                summary.skipped.append(student)
-                continue
-        queue.append(_Job(quiz, found, key_hash))
-
-    status = "finished"
-    try:
-        _grade_queue(queue, gradebook, submissions, cap, jobs, pool_factory, reporter, summary, run_id)
-    except KeyboardInterrupt:
-        summary.interrupted = True
-        status = "interrupted"
-    finally:
-        reporter.finish()
-    if summary.failed and status == "finished":
-        status = "incomplete"
-    summary.files = exports.write_outputs(gradebook, out)
-    _class_figures(gradebook, summary)
-    gradebook.finish_run(run_id, status, len(summary.graded), len(summary.skipped), len(summary.missing), len(summary.failed))
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _record_missing(gradebook: Gradebook, quiz: StudentQuiz, key_hash: str, found: Found | None, run_id: int) -> None:
-    results = [ItemResult(q.qid, 0.0, q.points, "missing", "No submission.") for q in quiz.questions]
-    results += [ItemResult(c.function, 0.0, c.points, "missing", "No submission.") for c in quiz.code]
-    gradebook.record(
-        quiz.student.id, results, status="missing", content_hash=None, key_hash=key_hash,
-        files=[], notes=list(found.notes) if found else [], duration=0.0, run_id=run_id,
-        count_grading=False,
-    )
+@dataclass
+class _Batch:
+    """One run's context; `run` does steps 2-4 of the module docstring."""
 
+    loaded: LoadedQuiz
+    quizzes: dict[str, StudentQuiz]
+    gradebook: Gradebook
+    submissions: Path
+    out: Path
+    jobs: int
+    force: bool
+    wanted: set[str] | None
+    mapping: dict[str, str]
+    reporter: Reporter
+    cap: int
+    pool_factory: PoolFactory
+    run_id: int = 0
 
-def _grade_queue(
-    queue: list[_Job],
-    gradebook: Gradebook,
-    submissions: Path,
-    cap: int,
-    jobs: int,
-    pool_factory: PoolFactory,
-    reporter: Reporter,
-    summary: BatchSummary,
-    run_id: int,
-) -> None:
-    """Grade and commit every job; answers in this thread, code on `jobs` threads."""
-    reporter.start(len(queue))
-    if not queue:
-        return
-    needs_pool = any(job.quiz.code and CODE_FILE in job.found.files for job in queue)
-    pool = pool_factory(jobs) if needs_pool else None
-    threads = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader-code")
-    inflight: dict[Future[Graded], _InFlight] = {}
-    pending: Iterator[_Job] = iter(queue)
-    exhausted = False
-    try:
-        while True:
-            while not exhausted and len(inflight) < 2 * jobs:
-                job = next(pending, None)
-                if job is None:
-                    exhausted = True
+    def run(self) -> BatchSummary:
+        spec = self.loaded.spec
+        try:
+            self.gradebook.set_quiz(spec.quiz_id, spec.title, spec.mode, str(self.loaded.path.resolve()))
+        except GradebookError as error:
+            raise BatchError(str(error)) from None
+        self.gradebook.set_roster(
+            [(s.id, s.name, s.email) for s in spec.students], _items(self.quizzes), _sentences(self.quizzes)
+        )
+        summary = BatchSummary(spec.quiz_id, spec.title, self.out, len(spec.students))
+        try:
+            discovery = discover(self.submissions, spec.students, self.mapping, exclude=[self.out])
+        except OSError as error:
+            raise BatchError(f"{self.submissions}: cannot read the submissions ({error.strerror})") from None
+        summary.unmatched = discovery.unmatched
+        for item in discovery.unmatched:
+            self.reporter.warn(f"{item.origin}: {item.reason}")
+        self.run_id = self.gradebook.start_run(self.jobs, self.force, sorted(self.wanted) if self.wanted else None)
+        queue = self._plan(discovery, summary)
+        status = "finished"
+        try:
+            self._grade(queue, summary)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            status = "interrupted"
+        finally:
+            self.reporter.finish()
+        if summary.failed and status == "finished":
+            status = "incomplete"
+        summary.files = exports.write_outputs(self.gradebook, self.out)
+        _class_figures(self.gradebook, summary)
+        self.gradebook.finish_run(
+            self.run_id, status, len(summary.graded), len(summary.skipped), len(summary.missing), len(summary.failed)
+        )
+        return summary
+
+    def _plan(self, discovery: Discovery, summary: BatchSummary) -> list[_Job]:
+        """The submissions to grade; records students without one as missing, and notes
+        the unchanged ones as skipped."""
+        recorded = self.gradebook.submissions()
+        queue: list[_Job] = []
+        for student in self.loaded.student_ids():
+            if self.wanted is not None and student not in self.wanted:
+                continue
+            quiz = self.quizzes[student]
+            key_hash = _key_hash(self.loaded.path, student)
+            found = discovery.found.get(student)
+            previous = recorded.get(student)
+            if found is None or not found.files:
+                summary.missing.append(student)
+                unchanged = previous is not None and previous.status == "missing" and previous.key_hash == key_hash
+                if self.force or not unchanged:
+                    self._record_missing(quiz, key_hash, found)
+                continue
+            if (
+                not self.force
+                and previous is not None
+                and previous.status == "graded"
+                and previous.key_hash == key_hash
+                and load(found, self.submissions, self.cap).content_hash == previous.content_hash
+            ):
+                summary.skipped.append(student)
+                continue
+            queue.append(_Job(quiz, found, key_hash))
+        return queue
+
+    def _record_missing(self, quiz: StudentQuiz, key_hash: str, found: Found | None) -> None:
+        results = [ItemResult(q.qid, 0.0, q.points, "missing", "No submission.") for q in quiz.questions]
+        results += [ItemResult(c.function, 0.0, c.points, "missing", "No submission.") for c in quiz.code]
+        self.gradebook.record(
+            quiz.student.id, results, status="missing", content_hash=None, key_hash=key_hash,
+            files=[], notes=list(found.notes) if found else [], duration=0.0, run_id=self.run_id,
+            count_grading=False,
+        )
+
+    def _grade(self, queue: list[_Job], summary: BatchSummary) -> None:
+        """Grade and commit every job: answers in this thread, code on `jobs` threads that
+        share one sandbox pool; at most 2 * jobs submissions are in flight."""
+        self.reporter.start(len(queue))
+        if not queue:
+            return
+        needs_pool = any(job.quiz.code and CODE_FILE in job.found.files for job in queue)
+        pool = self.pool_factory(self.jobs) if needs_pool else None
+        threads = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="grader-code")
+        inflight: dict[Future[Graded], _InFlight] = {}
+        pending: Iterator[_Job] = iter(queue)
+        try:
+            while True:
+                while len(inflight) < 2 * self.jobs and (job := next(pending, None)) is not None:
+                    loaded = load(job.found, self.submissions, self.cap)
+                    future = threads.submit(grade_code, job.quiz, loaded, pool)
+                    inflight[future] = _InFlight(job, loaded, grade_answers(job.quiz, loaded))
+                if not inflight:
                     break
-                start = time.perf_counter()
-                loaded = load(job.found, submissions, cap)
-                future = threads.submit(grade_code, job.quiz, loaded, pool)
-                inflight[future] = _InFlight(job, loaded, grade_answers(job.quiz, loaded), start)
-            if not inflight:
-                break
-            done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                _commit(gradebook, inflight.pop(future), future, reporter, summary, run_id)
-    finally:
-        for future in inflight:
-            future.cancel()
-        if pool is not None:
-            pool.close()
-        threads.shutdown(wait=False, cancel_futures=True)
+                done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._commit(inflight.pop(future), future, summary)
+        finally:
+            for future in inflight:
+                future.cancel()
+            if pool is not None:
+                pool.close()
+            threads.shutdown(wait=False, cancel_futures=True)
 
-
-def _commit(
-    gradebook: Gradebook,
-    entry: _InFlight,
-    future: Future[Graded],
-    reporter: Reporter,
-    summary: BatchSummary,
-    run_id: int,
-) -> None:
-    student = entry.job.quiz.student.id
-    try:
-        code = future.result()
-    except Exception as error:  # not the student's doing: retried by the next run
-        message = f"{type(error).__name__}: {error}"
-        summary.failed.append((student, message))
-        reporter.warn(f"{student}: grading failed ({message}); it will be retried by the next run")
-        return
-    results = entry.answers.results + code.results
-    duration = time.perf_counter() - entry.start
-    gradebook.record(
-        student, results, status="graded", content_hash=entry.loaded.content_hash,
-        key_hash=entry.job.key_hash, files=entry.loaded.manifest(),
-        notes=list(entry.loaded.notes) + entry.answers.notes + code.notes,
-        duration=duration, durations=entry.answers.durations + code.durations, run_id=run_id,
-    )
-    summary.graded.append(student)
-    score = sum(r.score for r in results)
-    points = sum(r.max_score for r in results)
-    reporter.graded(student, f"{score:.4g}/{points:.4g} in {duration:.1f} s")
+    def _commit(self, entry: _InFlight, future: Future[Graded], summary: BatchSummary) -> None:
+        """Record one graded submission in its own transaction (or report its failure)."""
+        student = entry.job.quiz.student.id
+        try:
+            code = future.result()
+        except Exception as error:  # not the student's doing: retried by the next run
+            message = f"{type(error).__name__}: {error}"
+            summary.failed.append((student, message))
+            self.reporter.warn(f"{student}: grading failed ({message}); it will be retried by the next run")
+            return
+        results = entry.answers.results + code.results
+        duration = entry.answers.seconds + code.seconds
+        self.gradebook.record(
+            student, results, status="graded", content_hash=entry.loaded.content_hash,
+            key_hash=entry.job.key_hash, files=entry.loaded.manifest(),
+            notes=list(entry.loaded.notes) + entry.answers.notes + code.notes,
+            duration=duration, durations=entry.answers.durations + code.durations, run_id=self.run_id,
+        )
+        summary.graded.append(student)
+        score = sum(r.score for r in results)
+        points = sum(r.max_score for r in results)
+        self.reporter.graded(student, f"{score:.4g}/{points:.4g} in {duration:.1f} s")
 
 
 def _class_figures(gradebook: Gradebook, summary: BatchSummary) -> None:

@@ -14,6 +14,10 @@ Tables:
     results(student, item, score, max_score, status, misconception, feedback, answer,
             expected, duration, details, run_id)      primary key (student, item)
 
+Durations are seconds spent grading, waiting excluded: a submission's is its answers'
+plus its code run; an answer item's is its own check; a code item's is the whole code run
+(every function of exercise.py runs in one sandbox process).
+
 A submission's results are written by `record` in ONE transaction: the student's old results
 are deleted, the new ones inserted and the submissions row updated (its `graded_count`
 incremented). A run killed at any moment leaves each student either fully graded or not at
@@ -24,7 +28,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -333,7 +336,3 @@ def _submission_row(row: Sequence[Any]) -> SubmissionRow:
         notes=json.loads(row[4]), graded_at=row[5], duration=row[6], status=row[7],
         total=row[8], max_total=row[9], graded_count=row[10], run_id=row[11],
     )
-
-
-def elapsed(start: float) -> float:
-    return round(time.perf_counter() - start, 6)

@@ -36,7 +36,7 @@ from grader.quiz.roster import Student
 ANSWERS_FILE = "answers.toml"
 CODE_FILE = "exercise.py"
 SUBMISSION_FILES = (ANSWERS_FILE, CODE_FILE)
-DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = 1_000_000  # 1 MB, the judge's limit on exercise.py too
 
 _CANVAS = re.compile(
     r"^(?P<name>[^_]+?)(?P<late>_LATE)?_(?P<lms>\d+)_(?P<sub>\d+)_(?P<file>.+)$"

@@ -21,10 +21,17 @@ class SheetError(ValueError):
     """answers.toml cannot be read; the message says why (and where)."""
 
 
+def _comment(text: str) -> str:
+    """Text that stays inside one TOML comment line (no line breaks or control characters)."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else " " for c in text)
+    return " ".join(text.split())
+
+
 def _header(title: str, quiz_id: str, quiz: StudentQuiz, what: str) -> list[str]:
     return [
-        f"# {what} for {title} (quiz {quiz_id})",
-        f"# Student: {quiz.student.display}",
+        f"# {what} for {_comment(title)} (quiz {quiz_id})",
+        f"# Student: {_comment(quiz.student.display)}",
         "# Write each answer after its '=' in TOML: numbers as 14 or 0.25, expressions and",
         '# fractions in quotes ("1/3", "s*(1-s)"), matrices as [[1, 2], [3, 4]], choices as "B".',
         "# Check the file with: grader check answers.toml",
@@ -35,7 +42,7 @@ def _header(title: str, quiz_id: str, quiz: StudentQuiz, what: str) -> list[str]
 def _question_comment(question: Question) -> str:
     fmt = question.check.describe(question.variant.key)
     points = f"{question.points:g} point{'s' if question.points != 1 else ''}"
-    return f"# {question.qid}: {question.exercise.title} ({points}) -- {fmt}"
+    return f"# {question.qid}: {_comment(question.exercise.title)} ({points}) -- {_comment(fmt)}"
 
 
 def blank_sheet(title: str, quiz_id: str, quiz: StudentQuiz) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from grader.bank import Bank, load_bank
 from grader.quiz.build import select_for_quiz
 from grader.quiz.spec import SECRET_FILE, SPEC_FILE, QuizSpec, secret_fingerprint
-from grader.quiz.write import CodeSupportMissing, Job, Progress, write_all
+from grader.quiz.write import CodeFilesError, Job, Progress, write_all
 from grader.seeding import SECRET_BYTES, new_secret
 
 
@@ -107,7 +107,7 @@ def new_quiz(
         shutil.rmtree(staging, ignore_errors=True)
         where = f" ({error.filename})" if error.filename else ""
         raise QuizError(f"{out}: cannot write the quiz: {error.strerror or error}{where}") from None
-    except CodeSupportMissing as error:
+    except CodeFilesError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise QuizError(str(error)) from None
     except BaseException:

@@ -60,12 +60,14 @@ class LoadedQuiz:
             raise SpecError(f"{path}: a question record is malformed ({error!r})") from None
         if not isinstance(exercise, AnswerExercise):
             raise SpecError(f"{path}: {exercise.id} is not an answer exercise")
-        check = exercise.check_for(params)
-        key = exercise.solve(params)
         try:
+            check = exercise.check_for(params)
+            key = exercise.solve(params)
             still_right = check.grade(check.parse(recorded), key).correct
         except AnswerParseError:
             still_right = False
+        except Exception as error:  # an exercise's solver may fail in any way on bad parameters
+            raise SpecError(f"{path}: cannot solve {qid} ({exercise.id}) again: {type(error).__name__}: {error}") from None
         if not still_right:
             raise SpecError(
                 f"{path}: the key of {qid} ({exercise.id}) was {recorded!r} when the quiz was made but "

@@ -12,8 +12,9 @@ Matrix delimiters (`bmatrix`, `pmatrix`, `vmatrix`) become a CSS class on the `<
 instead of `<mo>` brackets: a browser stretches an `<mo>` only with an OpenType math font,
 which many machines lack, while the page's CSS draws the class's brackets at any height.
 
-Both conversions are cached: a quiz repeats the same formulas and, with only the numbers
-changed, the same Markdown around them for every student.
+Both conversions are cached, with the numbers masked (`grader.quiz.number_mask`): a quiz
+repeats the same formulas and the same Markdown around them for every student, with only the
+numbers changed.
 """
 
 from __future__ import annotations
@@ -25,9 +26,17 @@ from functools import lru_cache
 from latex2mathml.converter import convert
 from markdown_it import MarkdownIt
 
+from grader.quiz.number_mask import convert_masked
+
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.DOTALL)
-_PLACEHOLDER = "\u2063MATH{}\u2063"
-_PLACEHOLDER_RE = re.compile("\u2063MATH(\\d+)\u2063")
+_FORMULA = "\u2063MATH\u2063"  # where a formula was cut out of the Markdown
+
+# Numbers latex2mathml writes as one <mn> (not part of a macro name like \frac12 or x2)
+_LATEX_NUMBER = re.compile(r"(?<![A-Za-z\\\d.])\d+(?:\.\d+)?")
+# Numbers in Markdown text, except where a digit means something: list markers ("2. ",
+# "3) ") and character references (&#35; &#x1F;)
+_TEXT_NUMBER = re.compile(r"(?<![\w#])\d+(?![\d.)]*(?:[.)]\s|[.)]$|;))")
+_TEXT_MASK = "\ue000"  # private use: Markdown treats it as a letter, as it does digits
 
 # (opening <mo>, closing <mo>) as latex2mathml writes them -> the class drawn by the CSS
 _FENCES = {
@@ -41,9 +50,10 @@ _OPENING = ("{", "\\begin{", "\\left")
 _CLOSING = ("}", "\\end{", "\\right")
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+@lru_cache(maxsize=2)
+def _markdown(breaks: bool = False) -> MarkdownIt:
+    options = {"html": False, "typographer": False, "breaks": breaks}
+    return MarkdownIt("commonmark", options).enable("table")
 
 
 def css_fences(mathml: str) -> str:
@@ -86,8 +96,17 @@ def split_equations(latex: str) -> list[str]:
     return [piece.strip() for piece in pieces if piece.strip()]
 
 
-def _convert(latex: str, display: bool) -> str:
+@lru_cache(maxsize=20_000)
+def _convert_exactly(latex: str, display: bool) -> str:
     return css_fences(convert(latex.strip(), display="block" if display else "inline"))
+
+
+def _convert(latex: str, display: bool) -> str:
+    masked = convert_masked(
+        latex, _LATEX_NUMBER, "7", "<mn>7</mn>", lambda n: f"<mn>{n}</mn>",
+        lambda text: _convert_exactly(text, display),
+    )
+    return masked if masked is not None else _convert_exactly(latex, display)
 
 
 @lru_cache(maxsize=50_000)
@@ -109,18 +128,29 @@ def latex_to_mathml(latex: str, display: bool = False) -> str:
 
 
 @lru_cache(maxsize=20_000)
-def _render_markdown(text: str) -> str:
-    return _markdown().render(text)
+def _render_exactly(text: str, breaks: bool = False) -> str:
+    return _markdown(breaks).render(text)
 
 
-def markdown_to_html(text: str) -> str:
-    """Markdown with $math$ -> an HTML fragment with MathML."""
+def _render_markdown(text: str, breaks: bool) -> str:
+    masked = convert_masked(
+        text, _TEXT_NUMBER, _TEXT_MASK, _TEXT_MASK, lambda n: n, lambda t: _render_exactly(t, breaks)
+    )
+    return masked if masked is not None else _render_exactly(text, breaks)
+
+
+def markdown_to_html(text: str, *, breaks: bool = False) -> str:
+    """Markdown with $math$ -> an HTML fragment with MathML; with `breaks`, every line
+    break of the text is kept (for docstrings written line by line)."""
     formulas: list[str] = []
 
     def cut(match: re.Match[str]) -> str:
         display = match.group(1) is not None
         formulas.append(latex_to_mathml(match.group(1) or match.group(2), display))
-        return _PLACEHOLDER.format(len(formulas) - 1)
+        return _FORMULA
 
-    rendered = _render_markdown(_MATH.sub(cut, text))
-    return _PLACEHOLDER_RE.sub(lambda m: formulas[int(m.group(1))], rendered)
+    parts = _render_markdown(_MATH.sub(cut, text.replace(_FORMULA, "")), breaks).split(_FORMULA)
+    pieces = [parts[0]]
+    for formula, part in zip(formulas, parts[1:]):
+        pieces += [formula, part]
+    return "".join(pieces)

@@ -4,6 +4,7 @@ functions (each with its hidden-test seed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from grader.answers.base import AnswerSpec
@@ -20,8 +21,10 @@ class Question:
     exercise: AnswerExercise
     variant: Variant
 
-    @property
+    @cached_property
     def check(self) -> AnswerSpec:
+        """The variant's answer check (built once: choice checks are built from the
+        shuffled options)."""
         return self.exercise.check_for(self.variant.params)
 
     @property

@@ -53,7 +53,7 @@ def _context(title: str, quiz_id: str, mode: str, quiz: StudentQuiz) -> dict[str
             "signature": getattr(item.exercise, "signature", f"def {item.function}(...):"),
             "docstring": docstring,
         }
-        entry["docstring_html"] = jinja2.utils.markupsafe.Markup(markdown_to_html(docstring))
+        entry["docstring_html"] = jinja2.utils.markupsafe.Markup(markdown_to_html(docstring, breaks=True))
         code.append(entry)
     return {
         "title": title,

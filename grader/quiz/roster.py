@@ -4,6 +4,7 @@ and `email` used when present) or from a list of ids."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,23 +49,34 @@ def students_from_ids(ids: Iterable[str]) -> list[Student]:
     return _validated([Student(i.strip()) for i in ids if i.strip()])
 
 
+def _delimiter(header: str) -> str:
+    """`,` unless the header row is clearly separated by `;` or tabs (spreadsheet exports
+    in many locales)."""
+    if "," in header:
+        return ","
+    return max(";\t", key=header.count) if any(c in header for c in ";\t") else ","
+
+
 def read_roster(path: Path) -> list[Student]:
     """A CSV roster with a header row; `id` is required, `name` and `email` optional
-    (column names are matched case-insensitively)."""
+    (column names are matched case-insensitively; `;` or tab separators are recognised)."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise RosterError(f"{path}: not UTF-8 text") from None
     except OSError as error:
         raise RosterError(f"{path}: {error.strerror}") from None
-    reader = csv.DictReader(text.splitlines())
+    header = text.splitlines()[0] if text.strip() else ""
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(header))
     columns = {(c or "").strip().lower(): c for c in (reader.fieldnames or [])}
     if "id" not in columns:
         raise RosterError(f"{path}: the roster needs a header row with an 'id' column")
 
     def cell(row: dict[str, str], name: str) -> str:
+        """The cell on one line: line breaks and control characters become spaces."""
         key = columns.get(name)
-        return (row.get(key) or "").strip() if key else ""
+        value = (row.get(key) or "") if key else ""
+        return " ".join("".join(c if c.isprintable() else " " for c in value).split())
 
     rows = [row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
     return _validated([Student(cell(r, "id"), cell(r, "name"), cell(r, "email")) for r in rows])

@@ -108,11 +108,18 @@ def latex_to_text(latex: str) -> str:
     return text.replace(_OPEN_BRACE, "{").replace(_CLOSE_BRACE, "}")
 
 
+def _formula(match: re.Match[str]) -> str:
+    if match.group(2) is not None:
+        return latex_to_text(match.group(2))
+    from grader.quiz.mathml import split_equations
+
+    # a displayed formula is a paragraph of its own, one equation a line (Markdown hard breaks)
+    equations = "  \n".join(latex_to_text(piece) for piece in split_equations(match.group(1)))
+    return f"\n\n{equations}\n\n"
+
+
 def markdown_for_terminal(markdown: str) -> str:
-    """Replace every $...$ / $$...$$ formula by its Unicode text."""
-    return re.sub(
-        r"\$\$(.+?)\$\$|\$([^$\n]+?)\$",
-        lambda m: latex_to_text(m.group(1) or m.group(2)),
-        markdown,
-        flags=re.DOTALL,
-    )
+    """Replace every $...$ / $$...$$ formula by its Unicode text (a displayed one as its own
+    paragraph)."""
+    text = re.sub(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", _formula, markdown, flags=re.DOTALL)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -26,8 +26,8 @@ PARALLEL_FROM = 64  # fewer students are written in this process
 _CHUNK = 25
 
 
-class CodeSupportMissing(RuntimeError):
-    """The quiz has code exercises but this installation cannot write their stubs."""
+class CodeFilesError(RuntimeError):
+    """The quiz has code exercises but their stubs or solutions cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,16 @@ def _write(path: Path, text: str) -> None:
 
 
 def _code_files(quiz: StudentQuiz) -> tuple[str, str]:
+    """(students' exercise.py, key's exercise.py)."""
     try:
         from grader.code.stubs import solution_file, stub_file
     except ImportError as error:
-        raise CodeSupportMissing(
-            f"the quiz has code exercises but their stubs cannot be written ({error})"
-        ) from None
+        raise CodeFilesError(f"the quiz has code exercises but their stubs cannot be written ({error})") from None
     exercises = [item.exercise for item in quiz.code]
-    return stub_file(exercises), solution_file(exercises)
+    try:
+        return stub_file(exercises), solution_file(exercises)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise CodeFilesError(f"cannot write the code exercises' files: {error}") from None
 
 
 def write_student(root: Path, spec: QuizSpec, quiz: StudentQuiz) -> None:

@@ -14,6 +14,7 @@ says is trusted beyond being this student's answer.
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import io
 import math
@@ -91,11 +92,16 @@ def restrict(config: dict[str, Any], limits: dict[str, Any], cwd: str, cpu_left:
     os.environ.clear()
     os.environ.update({"HOME": cwd, "TMPDIR": config.get("tmpdir") or cwd, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     sys.argv = [harness.FILENAME]
+    builtins.exit = builtins.quit = sys.exit  # what `site` would have provided
     sys.meta_path.insert(0, harness.ImportBlocker(tuple(config["blocked"])))
 
 
-def _send(header: dict[str, Any], buffers: list[bytes] = ()) -> None:
-    framing.write_frame(RESULT_FD, header, buffers)
+_END = framing.pack({"ev": "end"})
+
+
+def _send(header: dict[str, Any], buffers: list[bytes] = (), last: bool = False) -> None:
+    """Write one frame; the last one goes together with "end", so the worker sees both at once."""
+    framing.write_all(RESULT_FD, framing.pack(header, buffers) + (_END if last else b""))
 
 
 def _flush() -> None:
@@ -113,7 +119,8 @@ def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
     guard.install()
     loaded = harness.load(job["source"])
     _flush()
-    _send({"ev": "load", "status": loaded.status, "message": loaded.message})
+    nothing_to_run = loaded.module is None or start == len(calls)
+    _send({"ev": "load", "status": loaded.status, "message": loaded.message}, last=nothing_to_run)
     if loaded.module is not None:
         max_bytes = int(job["limits"]["result_bytes"])
         for index in range(start, len(calls)):
@@ -135,23 +142,25 @@ def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
                     "value": outcome.header,
                 },
                 outcome.buffers,
+                last=index == len(calls) - 1,
             )
-    _flush()
-    _send({"ev": "end"})
     _exit(0)
 
 
 def main(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool) -> None:
-    """Entry point right after fork: prepare, wait for the job on fd 4, run it.  Never returns."""
+    """Entry point right after fork: prepare, wait for the job on fd 4 ({"start", "cpu_left"},
+    then the job frame as the trusted side sent it), run it.  Never returns."""
     try:
         prepare(config, cwd, pipes, warm)
-        frame = framing.FrameReader(JOB_FD, 1 << 40).next()
-        if frame is None:
+        reader = framing.FrameReader(JOB_FD, 1 << 40)
+        control = reader.next()
+        frame = reader.next()
+        if control is None or frame is None:
             _exit(0)
-        header, buffers = frame
+        job, buffers = frame
         os.close(JOB_FD)
-        restrict(config, header["job"]["limits"], cwd, float(header["cpu_left"]))
-        run(header["job"], buffers, int(header["start"]))
+        restrict(config, job["limits"], cwd, float(control[0]["cpu_left"]))
+        run(job, buffers, int(control[0]["start"]))
     except BaseException as error:
         try:
             os.write(2, f"sandbox child failed: {harness.describe_exception(error)}\n".encode())

@@ -214,6 +214,20 @@ class _Encoder:
         raise CodecError(f"a {_type_name(value)} is not plain data")
 
     def _tensor(self, value: torch.Tensor) -> dict[str, Any]:
+        if type(value) is torch.Tensor:  # the common case first, without intermediate tensors
+            name = _TENSOR_DTYPE_NAMES.get(value.dtype)
+            if (
+                name is not None
+                and name != "bfloat16"  # numpy has no bfloat16
+                and not value.requires_grad
+                and value.layout == torch.strided
+                and value.device.type == "cpu"
+                and value.is_contiguous()
+                and not value.is_conj()
+                and not value.is_neg()
+            ):
+                self._reserve(value.numel() * value.element_size() + 64)
+                return {"t": "tensor", "dtype": name, "shape": list(value.shape), "buf": self._add(value.numpy().tobytes())}
         with torch._C.DisableTorchFunctionSubclass():
             if type(value) is not torch.Tensor:
                 value = torch.Tensor.as_subclass(value, torch.Tensor)

@@ -11,6 +11,7 @@ as a FrameError; it never evaluates what it reads.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -23,6 +24,15 @@ _LENGTH = struct.Struct(">Q")
 MAX_BUFFERS = 1 << 20
 
 Frame = tuple[dict[str, Any], list[bytes]]
+
+
+def widen_pipe(fd: int, size: int = 1 << 20) -> None:
+    """Ask for a larger pipe buffer, so that a whole job or result usually fits in it and
+    the writer need not wait for the reader to be scheduled (best effort)."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+    except (OSError, AttributeError):
+        pass
 
 
 class FrameError(Exception):
@@ -76,6 +86,7 @@ class FrameDecoder:
 
     def __init__(self, max_frame: int) -> None:
         self.max_frame = max_frame
+        self.consumed = 0  # bytes fed so far
         self._data = bytearray()
         self._pos = 0
         self._reset()
@@ -107,6 +118,7 @@ class FrameDecoder:
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add bytes; return the frames they complete, in order."""
+        self.consumed += len(data)
         self._data += data
         frames: list[Frame] = []
         while True:
@@ -160,20 +172,49 @@ def _parse_header(raw: bytes) -> dict[str, Any]:
 
 
 class FrameReader:
-    """Blocking reader of consecutive frames from one fd."""
+    """Blocking reader of consecutive frames from one fd, reading in large chunks."""
 
     def __init__(self, fd: int, max_frame: int) -> None:
         self.fd = fd
-        self._decoder = FrameDecoder(max_frame)
-        self._ready: list[Frame] = []
+        self.max_frame = max_frame
+        self._data = bytearray()
+
+    def _fill(self, size: int) -> bool:
+        while len(self._data) < size:
+            chunk = os.read(self.fd, max(1 << 20, size - len(self._data)))
+            if not chunk:
+                return False
+            self._data += chunk
+        return True
+
+    def next_raw(self) -> tuple[dict[str, Any], list[bytes], bytes] | None:
+        """(header, buffers, the frame's bytes); None at end of stream between frames."""
+        if not self._fill(_PREFIX.size):
+            if self._data:
+                raise FrameError("stream ended inside a frame")
+            return None
+        header_length, count = _PREFIX.unpack_from(self._data)
+        if count > MAX_BUFFERS or header_length > self.max_frame:
+            raise FrameError("frame too large")
+        end = _PREFIX.size + header_length
+        spans = []
+        for _ in range(count):
+            if not self._fill(end + _LENGTH.size):
+                raise FrameError("stream ended inside a frame")
+            (length,) = _LENGTH.unpack_from(self._data, end)
+            end += _LENGTH.size
+            if end + length > self.max_frame + _LENGTH.size * count + _PREFIX.size:
+                raise FrameError(f"frame larger than {self.max_frame} bytes")
+            spans.append((end, end + length))
+            end += length
+        if not self._fill(end):
+            raise FrameError("stream ended inside a frame")
+        raw = bytes(self._data[:end])
+        del self._data[:end]
+        header = _parse_header(raw[_PREFIX.size : _PREFIX.size + header_length])
+        return header, [raw[a:b] for a, b in spans], raw
 
     def next(self) -> Frame | None:
         """The next frame; None at end of stream between frames."""
-        while not self._ready:
-            data = os.read(self.fd, 1 << 16)
-            if not data:
-                if self._decoder.pending:
-                    raise FrameError("stream ended inside a frame")
-                return None
-            self._ready.extend(self._decoder.feed(data))
-        return self._ready.pop(0)
+        frame = self.next_raw()
+        return None if frame is None else frame[:2]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import linecache
+import math
 import random
 import sys
 import time
@@ -137,8 +138,8 @@ class ForbiddenGuard:
             setattr(owner, attribute, replacement)
         except (AttributeError, TypeError):
             return
-        previous = owner.__dict__.get(attribute, target) if isinstance(owner, type) else target
-        self._undo.append(lambda: _restore(owner, attribute, raw if isinstance(owner, type) else previous))
+        restore_to = raw if isinstance(owner, type) else target  # None: the class inherited it
+        self._undo.append(lambda: _restore(owner, attribute, restore_to))
 
     def uninstall(self) -> None:
         """Put every wrapped name back (used by the in-process runner)."""
@@ -314,23 +315,62 @@ def run_call(
 
 def warm_up() -> None:
     """Run the common torch paths once (one thread), so that processes forked afterwards
-    find them initialised and, after a fork, have already taken their copy-on-write faults."""
+    find them initialised and, run in a fresh fork, take its copy-on-write faults early."""
     import torch.nn.functional as F
 
     torch.set_num_threads(1)
-    x = torch.randn(2, 3, 6, 6, dtype=torch.float64, requires_grad=True)
-    w = torch.randn(4, 3, 3, 3, dtype=torch.float64)
-    y = F.conv2d(x, w).relu().mean((2, 3))
-    loss = F.cross_entropy(y @ torch.randn(4, 3, dtype=torch.float64), torch.tensor([0, 1]))
+    f64 = torch.float64
+    x = torch.randn(2, 3, 6, 6, dtype=f64, requires_grad=True)
+    w = torch.randn(4, 3, 3, 3, dtype=f64)
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1)), w, stride=2).relu().mean((2, 3))
+    windows = x.unfold(2, 3, 1).unfold(3, 3, 1)
+    z = torch.einsum("nchwij,ocij->nohw", windows, w).amax(dim=(2, 3))
+    logits = y @ torch.randn(4, 3, dtype=f64) + z @ torch.randn(4, 3, dtype=f64)
+    loss = F.cross_entropy(logits, torch.tensor([0, 1])) + logits.log_softmax(-1).mean() + logits.logsumexp(-1).sum()
     loss.backward()
-    torch.einsum("ij,jk->ik", torch.randn(2, 2), torch.randn(2, 2)).softmax(-1)
-    codec.ModelSpec(layers=(("linear", w[0, 0], None), ("relu",))).build()(torch.randn(1, 3, dtype=torch.float64))
-    codec.decode(*codec.encode(([x.detach()], {"a": 1.5}, np.zeros(2))))
+    a = torch.randn(2, 4, 5, dtype=f64)
+    scores = (a @ a.transpose(-2, -1)) / math.sqrt(5)
+    scores = scores.masked_fill(torch.ones(4, 4, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
+    normed = (a - a.mean(-1, keepdim=True)) / torch.sqrt(a.var(-1, unbiased=False, keepdim=True) + 1e-5)
+    flat = normed.reshape(2, -1)
+    both = torch.cat([a, a], 0).flatten(1)[:2] + torch.stack([a, a]).sum(0).view(2, -1)
+    torch.where(flat > 0, flat, both).clamp(-1, 1).abs().sign()
+    torch.sigmoid(a).tanh().exp().log1p().sqrt().norm()
+    F.logsigmoid(torch.dot(a[0, 0], a[0, 1])) + torch.outer(a[0, 0], a[1, 0]).sum()
+    (torch.rand(3, 3, dtype=f64) < 0.5).to(f64).mul(2).argmax(1).gather(0, torch.tensor([0, 1]))
+    torch.arange(6, dtype=f64).sin().cos().pow(2).topk(2).values.sort().values.cumsum(0)
+    torch.zeros_like(a).scatter(2, torch.zeros(2, 4, 1, dtype=torch.long), 1.0).bernoulli().ne(0).any()
+    x_var = torch.randn(3, 4, dtype=f64, requires_grad=True)
+    (grad,) = torch.autograd.grad((x_var**2).sum(), x_var)
+    grad.sign().detach().clone().numpy()
+    codec.ModelSpec(layers=(("linear", w[0, 0], None), ("relu",))).build()(torch.randn(1, 3, dtype=f64))
+    codec.decode(*codec.encode(([x.detach()], {"a": 1.5}, np.zeros(2), scores)))
     seed_everything("warm-up")
+    _warm_compiler()
     try:
         raise ValueError("warm-up")
     except ValueError as error:
         describe_exception(error)
+
+
+_WARM_SOURCE = "import math\nimport torch\n" + "".join(
+    f"def f{i}(x, y=1, *, z=None):\n"
+    f'    """Doc {i}."""\n'
+    f"    total = [x * k for k in range(y) if k % 2 == 0]\n"
+    f"    for j, v in enumerate(total):\n"
+    f"        if v > {i} and z is None:\n"
+    f"            total[j] = math.sqrt(abs(v)) + torch.tensor([{i}.0, 2.0]).sum().item()\n"
+    f"    return {{'n': len(total), 's': sum(total), 't': (x, y)}}\n\n"
+    for i in range(60)
+)
+
+
+def _warm_compiler() -> None:
+    """Compile and run a module about the size of an exercise.py (the compiler's and the
+    allocator's memory then is this process's own)."""
+    namespace: dict[str, Any] = {"__name__": "warm_up"}
+    exec(compile(_WARM_SOURCE, "<warm-up>", "exec"), namespace)
+    namespace["f7"](3.0, 4)
 
 
 def _forbidden_message(hits: list[str]) -> str:

@@ -9,7 +9,8 @@ Under bwrap the worker sees: /usr (and the /lib*, /bin symlinks), the ld.so cach
 interpreter's prefix and site-packages read-only, with the project's own packages covered
 by empty tmpfs; a fresh /proc and /dev; a private /tmp and /sandbox (size-capped tmpfs);
 nothing else.  It is alone in new pid, network (loopback only), ipc, uts and cgroup
-namespaces, in a new session, and dies with the trusted process.  Run as root, the worker
+namespaces, in a new session, under a seccomp filter (`seccomp`), and dies with the
+trusted process.  Run as root, the worker
 keeps just the capabilities it needs to run each submission as a distinct unprivileged
 uid (so RLIMIT_NPROC holds and the student cannot signal or trace the worker); run as a
 normal user, it gets a user namespace instead.
@@ -17,6 +18,7 @@ normal user, it gets a user namespace instead.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import json
@@ -29,8 +31,11 @@ import sys
 import sysconfig
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from . import seccomp
 
 BLOCKED_PACKAGES = ("grader", "reference", "solutions", "exercises")
 """The project's packages: never mounted in the sandbox, and refused by its import hook."""
@@ -160,9 +165,27 @@ def privileged() -> bool:
     return os.geteuid() == 0
 
 
-def bwrap_command(tmpfs_bytes: int) -> list[str]:
+@contextlib.contextmanager
+def seccomp_fd() -> Iterator[int | None]:
+    """A readable fd holding the seccomp program (None where there is none), to pass to bwrap."""
+    program = seccomp.program()
+    if program is None:
+        yield None
+        return
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, program)
+        os.close(write_end)
+        yield read_end
+    finally:
+        os.close(read_end)
+
+
+def bwrap_command(tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
     """The bwrap command line (without the program to run)."""
     args = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session", "--clearenv"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     if privileged():
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
         args += ["--cap-drop", "ALL"]
@@ -198,10 +221,10 @@ def bwrap_command(tmpfs_bytes: int) -> list[str]:
     return args
 
 
-def worker_argv(isolation: str, tmpfs_bytes: int) -> list[str]:
+def worker_argv(isolation: str, tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
     """The full command line of a worker."""
     python = [python_executable(), "-I", "-S", "-B", "-c", BOOTSTRAP]
-    return bwrap_command(tmpfs_bytes) + python if isolation == "bwrap" else python
+    return bwrap_command(tmpfs_bytes, seccomp_fd) + python if isolation == "bwrap" else python
 
 
 def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:
@@ -218,9 +241,11 @@ def bwrap_problem() -> str | None:
     """None when bwrap works here with our arguments; otherwise why not."""
     if shutil.which("bwrap") is None:
         return "bwrap (bubblewrap) is not installed"
-    command = bwrap_command(1 << 20) + [python_executable(), "-I", "-S", "-c", "pass"]
     try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        with seccomp_fd() as fd:
+            command = bwrap_command(1 << 20, fd) + [python_executable(), "-I", "-S", "-c", "pass"]
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+                                  pass_fds=() if fd is None else (fd,))
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bwrap could not be run ({error})"
     if done.returncode != 0:

@@ -13,6 +13,7 @@ from short-lived threads.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import queue
 import select
@@ -22,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,6 +59,7 @@ class _Spawner:
                 future.set_result(function())
             except BaseException as error:
                 future.set_exception(error)
+            del request, function, future  # hold nothing (a pool must stay collectable)
 
     def call(self, function: Callable[[], Any]) -> Any:
         future: concurrent.futures.Future = concurrent.futures.Future()
@@ -78,17 +81,23 @@ class _WorkerProcess:
         if self.scratch:
             env.update(HOME=self.scratch, TMPDIR=self.scratch)
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            isolation_mod.worker_argv(isolation, max(4 * limits.file_size, 64 << 20)),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            cwd=self.scratch or "/",
-            env=env,
-            close_fds=True,
-            start_new_session=True,
-            bufsize=0,
-        )
+        with isolation_mod.seccomp_fd() as seccomp_fd:
+            if isolation != "bwrap":
+                seccomp_fd = None
+            self.proc = subprocess.Popen(
+                isolation_mod.worker_argv(isolation, max(4 * limits.file_size, 64 << 20), seccomp_fd),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.log,
+                cwd=self.scratch or "/",
+                env=env,
+                close_fds=True,
+                pass_fds=() if seccomp_fd is None else (seccomp_fd,),
+                start_new_session=True,
+                bufsize=0,
+            )
+        framing.widen_pipe(self.proc.stdin.fileno())
+        framing.widen_pipe(self.proc.stdout.fileno())
         self.decoder = framing.FrameDecoder(limits.result_bytes + 2 * limits.output_bytes + (1 << 20))
         self.pending: list[framing.Frame] = []
         self.ready = False
@@ -158,6 +167,8 @@ class _WorkerProcess:
         events = Events()
         deadline = time.monotonic() + limits.wall_per_submission + BACKSTOP
         count = len(job["calls"])
+        # what a well-behaved worker can send: the values, the output, and bounded messages
+        budget = self.decoder.consumed + limits.results_total_bytes + 2 * limits.output_bytes + (count + 32) * 32768
         while True:
             try:
                 frame = self.next_event(deadline)
@@ -170,6 +181,9 @@ class _WorkerProcess:
                 events.lost = ("crashed", "the sandbox worker died")
                 return events
             header, frame_buffers = frame
+            if self.decoder.consumed > budget:
+                events.lost = ("crashed", "the sandbox worker sent more data than the limits allow")
+                return events
             event = header.get("ev")
             index = header.get("index")
             if event == "load" and events.load is None:
@@ -201,6 +215,34 @@ class _WorkerProcess:
                 pass
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _descendants(roots: list[int]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], list(roots)
+    while todo:
+        for pid in children.get(todo.pop(), []):
+            found.append(pid)
+            todo.append(pid)
+    return found
+
+
+def _shutdown(live: set[_WorkerProcess], lock: threading.Lock, spawner: _Spawner) -> None:
+    with lock:
+        workers = list(live)
+        live.clear()
+    for worker in workers:
+        worker.kill()
+    spawner.close()
 
 
 def _check_calls(calls: Sequence[Call]) -> None:
@@ -246,11 +288,13 @@ class ExecutorPool:
         self._live: set[_WorkerProcess] = set()
         self._lock = threading.Lock()
         self._closed = False
+        # a pool dropped without close() still takes its workers down
+        self._finalizer = weakref.finalize(self, _shutdown, self._live, self._lock, self._spawner)
         for _ in range(workers):
             self._idle.put(self._start())
 
     def _start(self) -> _WorkerProcess:
-        worker = self._spawner.call(lambda: _WorkerProcess(self.isolation, self.limits))
+        worker = self._spawner.call(functools.partial(_WorkerProcess, self.isolation, self.limits))
         with self._lock:
             self._live.add(worker)
         return worker
@@ -301,18 +345,20 @@ class ExecutorPool:
             return assemble(calls, events, self.limits, self.isolation, time.perf_counter() - started)
         raise AssertionError("unreachable")
 
+    def processes(self) -> list[int]:
+        """Pids of the workers and of every process below them (host view), for monitoring."""
+        with self._lock:
+            roots = [worker.proc.pid for worker in self._live if worker.proc.poll() is None]
+        return roots + _descendants(roots)
+
     def close(self) -> None:
         """Kill every worker.  Runs in progress end as "crashed"."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            workers = list(self._live)
-            self._live.clear()
-        for worker in workers:
-            worker.kill()
+        self._finalizer()
         self._idle.put(None)
-        self._spawner.close()
 
     def __enter__(self) -> ExecutorPool:
         return self

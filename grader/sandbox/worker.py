@@ -36,6 +36,7 @@ from . import child, framing, harness
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 POLL = 0.02
+BATCH = 0.001
 MEMORY_POLL = 0.25
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SLACK = 1 << 20
@@ -101,6 +102,8 @@ class Child:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         job_r, job_w = os.pipe()
+        for fd in (result_r, out_r, job_r):
+            framing.widen_pipe(fd)
         pid = os.fork()
         if pid == 0:
             child.main(config, cwd, (out_w, err_w, result_w, job_r), warm)
@@ -115,10 +118,10 @@ class Child:
         self.stat_fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
         self.reaped = False
 
-    def start(self, job: dict[str, Any], buffers: list[bytes], start: int, cpu_left: float) -> bool:
-        """Hand the child its job; False if it is gone."""
+    def start(self, raw_job: bytes, start: int, cpu_left: float) -> bool:
+        """Hand the child its job (the job frame as the trusted side sent it); False if it is gone."""
         try:
-            framing.write_frame(self.job_fd, {"job": job, "start": start, "cpu_left": cpu_left}, buffers)
+            framing.write_all(self.job_fd, framing.pack({"start": start, "cpu_left": cpu_left}) + raw_job)
         except OSError:
             return False
         finally:
@@ -175,6 +178,8 @@ class Worker:
         self.own_namespace = config["isolation"] == "bwrap"
         self.pid = os.getpid()
         self.cwd = os.path.join(config["scratch"], "work")
+        self.outbox: list[bytes] = []
+        self.outbox_size = 0
 
     # ---------------------------------------------------------------- processes
 
@@ -277,7 +282,22 @@ class Worker:
     # ---------------------------------------------------------------- protocol
 
     def send(self, header: dict[str, Any], buffers: list[bytes] = ()) -> None:
-        framing.write_frame(self.control_out, header, buffers)
+        """Queue a frame for the trusted side (see `flush`)."""
+        self.send_packed(framing.pack(header, buffers))
+
+    def send_packed(self, frame: bytes) -> None:
+        self.outbox.append(frame)
+        self.outbox_size += len(frame)
+        if self.outbox_size > (1 << 20):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued frames in one go."""
+        if self.outbox:
+            data = b"".join(self.outbox)
+            self.outbox.clear()
+            self.outbox_size = 0
+            framing.write_all(self.control_out, data)
 
     def spare(self) -> Child:
         """A fresh, warmed-up child waiting for the next submission."""
@@ -286,18 +306,20 @@ class Worker:
 
     def serve(self) -> None:
         """Answer jobs until the trusted side closes the pipe."""
-        reader = framing.FrameReader(self.control_in, 1 << 40)
         spare = self.spare()
         self.send({"ev": "ready"})
+        self.flush()
+        reader = framing.FrameReader(self.control_in, 1 << 40)
         while True:
-            frame = reader.next()
+            frame = reader.next_raw()
             if frame is None:
                 return
-            header, buffers = frame
+            header, _, raw = frame
             if header.get("op") != "run":
                 raise SystemExit(f"unknown request {header.get('op')!r}")
             self.send({"ev": "accepted"})
-            Submission(self, header, buffers, spare).run()
+            self.flush()
+            Submission(self, header, raw, spare).run()
             self.kill_everything()
             self.wipe_files()
             spare = self.spare()
@@ -306,10 +328,9 @@ class Worker:
 class Submission:
     """One job: sessions of forked children until every call has an outcome."""
 
-    def __init__(self, worker: Worker, job: dict[str, Any], buffers: list[bytes], spare: Child) -> None:
+    def __init__(self, worker: Worker, job: dict[str, Any], raw_job: bytes, spare: Child) -> None:
         self.worker = worker
-        self.job = job
-        self.buffers = buffers
+        self.raw_job = raw_job
         self.spare: Child | None = spare
         self.limits = job["limits"]
         self.calls = job["calls"]
@@ -319,17 +340,18 @@ class Submission:
         self.out = Capture(int(self.limits["output_bytes"]))
         self.err = Capture(int(self.limits["output_bytes"]))
         self.max_frame = int(self.limits["result_bytes"]) + SLACK
+        self.value_bytes = 0
 
     def child(self, start: int) -> Child:
         """The spare child for the first session, a new one for later sessions."""
         candidate, self.spare = self.spare, None
         if candidate is not None:
-            if candidate.start(self.job, self.buffers, start, self.cpu_left):
+            if candidate.start(self.raw_job, start, self.cpu_left):
                 return candidate
             candidate.kill()
             candidate.close()
         fresh = Child(self.worker.config, self.worker.cwd, warm=False)
-        fresh.start(self.job, self.buffers, start, self.cpu_left)
+        fresh.start(self.raw_job, start, self.cpu_left)
         return fresh
 
     def run(self) -> None:
@@ -360,8 +382,21 @@ class Submission:
             {"ev": "done", "status": status, "message": message, "dropped": [self.out.dropped, self.err.dropped]},
             [bytes(self.out.data), bytes(self.err.data)],
         )
+        self.worker.flush()
         if last is not None and last.finished:
             last.stop()
+
+    def forward(self, header: dict[str, Any], buffers: list[bytes]) -> None:
+        """Pass a call's result on, unless the submission's values exceed their total cap."""
+        frame = framing.pack(header, buffers)
+        if header["status"] == "ok":
+            self.value_bytes += len(frame)
+            if self.value_bytes > int(self.limits["results_total_bytes"]):
+                cap = self.limits["results_total_bytes"]
+                message = f"the submission's values exceed {cap} bytes in total"
+                header = dict(header, status="bad-output", message=message, value=None)
+                frame = framing.pack(header)
+        self.worker.send_packed(frame)
 
     def fail_rest(self, start: int, load: str, message: str) -> None:
         """exercise.py failed when imported again after a call was stopped."""
@@ -389,6 +424,7 @@ class Session:
         self.finished = False
         self.stop_reason: tuple[str, str] | None = None  # (status, message) for the current phase
         self.decoder = framing.FrameDecoder(submission.max_frame)
+        self.cpu_now: float | None = None  # the child's CPU time, read once per batch of results
 
     def run(self) -> SessionEnd:
         """Watch the child; unless it finished normally, kill it and blame the running phase."""
@@ -419,8 +455,11 @@ class Session:
                 elif fd == child.result_fd:
                     if not self.read_results():
                         readers.discard(fd)
+            self.sub.worker.flush()
             if self.finished or self.stop_reason:
                 return
+            if child.result_fd in ready and child.pidfd not in ready:
+                time.sleep(BATCH)  # let the child's next results pile up: fewer wake-ups on both sides
             if child.pidfd in ready:
                 self.read_results()  # what it wrote before dying
                 if not self.finished and not self.stop_reason:
@@ -441,10 +480,19 @@ class Session:
                     return
                 if now >= next_memory_check:
                     next_memory_check = now + MEMORY_POLL
-                    worker = self.sub.worker
-                    if len(worker.sandbox_processes()) > 1 and worker.memory_in_use() > int(limits["address_space"]):
-                        self.stop_reason = ("memory", "its processes together used more memory than allowed")
+                    if self.check_processes(limits):
                         return
+
+    def check_processes(self, limits: dict[str, Any]) -> bool:
+        """Stop a submission that forked up to its process limit, or whose processes
+        together hold more memory than one may address (sets stop_reason)."""
+        worker = self.sub.worker
+        processes = worker.sandbox_processes()
+        if len(processes) >= int(limits["processes"]):
+            self.stop_reason = ("crashed", f"started too many processes (the limit is {limits['processes']})")
+        elif len(processes) > 1 and worker.memory_in_use() > int(limits["address_space"]):
+            self.stop_reason = ("memory", "its processes together used more memory than allowed")
+        return self.stop_reason is not None
 
     def read_results(self) -> bool:
         """Read and handle what the child sent; False at end of stream."""
@@ -460,15 +508,18 @@ class Session:
             except framing.FrameError as error:
                 self.stop_reason = ("bad-output", f"the process sent malformed results ({error})")
                 return True
+            self.cpu_now = None
             for header, buffers in frames:
                 self.handle(header, buffers)
                 if self.finished or self.stop_reason:
                     return True
 
     def next_phase(self) -> None:
+        if self.cpu_now is None:
+            self.cpu_now = self.child.cpu()
         self.phase = self.end.next_index
         self.phase_started = time.monotonic()
-        self.phase_cpu = self.child.cpu()
+        self.phase_cpu = self.cpu_now
 
     def handle(self, header: dict[str, Any], buffers: list[bytes]) -> None:
         event = header.get("ev")
@@ -494,7 +545,7 @@ class Session:
             forbidden = header.get("forbidden")
             if type(forbidden) is not list or not all(type(name) is str for name in forbidden):
                 forbidden = []
-            self.sub.worker.send(
+            self.sub.forward(
                 {
                     "ev": "call",
                     "index": self.phase,

@@ -131,7 +131,7 @@ def test_allowed_library_calls_comments_and_strings_are_not_flagged() -> None:
     assert found == []
 
 
-def test_a_local_variable_named_like_a_module_is_not_confused() -> None:
+def test_names_that_are_not_imported_are_not_resolved() -> None:
     assert uses("def conv2d(x, w):\n    torch = x\n    return torch.conv2d(w)\n") == []
 
 

@@ -225,3 +225,12 @@ def test_a_gradebook_of_another_quiz_is_refused(tmp_path: Path, mini_bank: Path,
     other = make_quiz(tmp_path / "other", mini_bank, STUDENTS[:2], title="Another quiz")
     with pytest.raises(BatchError, match="gradebook of quiz"):
         grade_batch(class_submissions, other, out=out, jobs=1)
+
+
+def test_a_changed_key_regrades_that_student(tmp_path: Path, quiz: Path, class_submissions: Path) -> None:
+    out = tmp_path / "out"
+    grade_batch(class_submissions, quiz, out=out, jobs=1)
+    variant = quiz / "key" / "s3" / "variant.json"
+    variant.write_text(variant.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    again = grade_batch(class_submissions, quiz, out=out, jobs=1)
+    assert again.graded == ["s3"] and sorted(again.skipped) == ["s1", "s2"]

@@ -20,8 +20,8 @@ from grader.quiz.roster import Student
 from .conftest import key_answers, make_quiz, write_answers
 
 STUDENTS = tuple(Student(f"k{i:02d}", f"Student {i}") for i in range(10))
-# Each call sleeps, so one submission (4 calls) takes about a second with one worker.
-SLOW = "\n\nimport time\n\ndef diffusion_loss(eps_pred, eps):\n    time.sleep(0.25)\n    return ((eps_pred - eps) ** 2).mean()\n"
+# Each call sleeps, so one submission (4 calls) takes over half a second with one worker.
+SLOW = "\n\nimport time\n\ndef diffusion_loss(eps_pred, eps):\n    time.sleep(0.15)\n    return ((eps_pred - eps) ** 2).mean()\n"
 
 
 def committed(gradebook: Path) -> dict[str, int]:
@@ -35,9 +35,10 @@ def committed(gradebook: Path) -> dict[str, int]:
     return dict(rows)
 
 
-@pytest.mark.slow
-def test_sigkill_then_rerun_grades_each_submission_exactly_once(tmp_path: Path, mini_bank: Path) -> None:
-    quiz = make_quiz(tmp_path / "quiz", mini_bank, STUDENTS, exercises=("gb_double", "gb_mse"))
+def slow_class(tmp_path: Path, bank: Path) -> tuple[Path, list[str]]:
+    """A quiz of 10 students whose submissions each take over half a second to grade, and the
+    `grader grade` command line for them (one job)."""
+    quiz = make_quiz(tmp_path / "quiz", bank, STUDENTS, exercises=("gb_double", "gb_mse"))
     subs = tmp_path / "subs"
     for student in STUDENTS:
         write_answers(subs / student.id, key_answers(quiz, student.id))
@@ -46,20 +47,31 @@ def test_sigkill_then_rerun_grades_each_submission_exactly_once(tmp_path: Path, 
     out = tmp_path / "out"
     command = [sys.executable, "-m", "grader.cli_grade", "grade", str(subs), "--quiz", str(quiz),
                "--out", str(out), "--jobs", "1"]
+    return out, command
+
+
+def interrupt_after(command: list[str], out: Path, done: int, sig: int) -> int:
+    """Start the run, send `sig` once `done` submissions are committed; its exit status."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
-        while len(committed(out / "gradebook.sqlite")) < 3:
-            assert process.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "no submission was committed in 90 s"
+        while len(committed(out / "gradebook.sqlite")) < done:
+            assert process.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline, f"fewer than {done} submissions committed in 90 s"
             time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        os.kill(process.pid, sig)
+        return process.wait(timeout=60)
     finally:
         try:
-            os.killpg(process.pid, signal.SIGKILL)  # orphaned sandbox workers of the killed run
+            os.killpg(process.pid, signal.SIGKILL)  # orphaned sandbox workers of a killed run
         except ProcessLookupError:
             pass
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_grades_each_submission_exactly_once(tmp_path: Path, mini_bank: Path) -> None:
+    out, command = slow_class(tmp_path, mini_bank)
+    assert interrupt_after(command, out, 3, signal.SIGKILL) == -signal.SIGKILL
     before = committed(out / "gradebook.sqlite")
     assert 3 <= len(before) < len(STUDENTS)
     assert set(before.values()) == {1}
@@ -82,3 +94,17 @@ def test_sigkill_then_rerun_grades_each_submission_exactly_once(tmp_path: Path, 
         document = json.loads((out / "results" / f"{student.id}.json").read_text(encoding="utf-8"))
         assert document["score"] == pytest.approx(2.0)
         assert (out / "feedback" / f"{student.id}.html").is_file()
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_keeps_what_was_committed_and_resumes(tmp_path: Path, mini_bank: Path) -> None:
+    out, command = slow_class(tmp_path, mini_bank)
+    assert interrupt_after(command, out, 2, signal.SIGINT) == 130
+    before = committed(out / "gradebook.sqlite")
+    assert 2 <= len(before) < len(STUDENTS)
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert (out / "grades.csv").is_file()  # outputs are written even when interrupted
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert committed(out / "gradebook.sqlite") == {s.id: 1 for s in STUDENTS}

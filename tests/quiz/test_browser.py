@@ -248,8 +248,24 @@ def test_fixture_quiz_page_has_laid_out_mathml_and_no_errors(browser: DevTools, 
     assert len(linear["fences"]) == 3  # X, W and b, each between CSS-drawn brackets
 
 
-def test_every_answer_exercise_of_the_bank_renders_in_the_browser(browser: DevTools, tmp_path: Path) -> None:
+CODE_LAYOUT = """
+Array.from(document.querySelectorAll('section.code')).map(section => {
+  const signature = section.querySelector('pre.signature');
+  return {id: section.id, wide: signature.scrollWidth > signature.clientWidth + 1,
+          height: signature.getBoundingClientRect().height,
+          doc: section.querySelector('.code-doc').innerText.trim().length};
+})
+"""
+
+
+def test_every_exercise_of_the_bank_renders_in_the_browser(browser: DevTools, tmp_path: Path) -> None:
     out = tmp_path / "quiz"
-    summary = create_quiz(out, title="All answer exercises", student_ids=["ana"], kind="answer")
+    summary = create_quiz(out, title="All exercises", student_ids=["ana"], kind="all")
     layout = check_page(browser, out / "students/ana/quiz.html", "quiz_bank_page.png")
     assert len(layout) == summary.questions
+    session = open_page(browser, (out / "students/ana/quiz.html").as_uri())
+    code = evaluate(browser, session, CODE_LAYOUT)
+    assert len(code) == summary.code_functions
+    for section in code:
+        assert not section["wide"], f"{section['id']}: the signature does not fit the page"
+        assert section["height"] > 0 and section["doc"] > 0, section["id"]

@@ -167,3 +167,22 @@ def test_usage_errors_exit_2(cli, new_quiz, tmp_path: Path) -> None:
     (quiz / "quiz.toml").write_text("title = [unclosed\n")
     broken = cli("check", quiz / "students/ana/answers.toml", "--quiz", quiz)
     assert broken.exit_code == 2 and "quiz.toml: cannot read it" in broken.stderr
+
+
+def test_a_sheet_checked_against_another_quiz_is_refused(cli, new_quiz) -> None:
+    first = new_quiz("--students", "ana", "--exercises", ALL_FIXTURES, "--title", "First", name="first")
+    second = new_quiz("--students", "ana", "--exercises", ALL_FIXTURES, "--title", "Second", name="second")
+    result = cli("check", first / "students/ana/answers.toml", "--quiz", second)
+    assert result.exit_code == 2
+    assert "belongs to quiz 'first', but" in result.stderr and "is quiz 'second'" in result.stderr
+
+
+def test_answers_of_the_wrong_toml_type_are_unreadable_with_the_reason(cli, new_quiz) -> None:
+    quiz = new_quiz("--students", "ana", "--exercises", ALL_FIXTURES)
+    sheet = quiz / "students/ana/answers.toml"
+    sheet.write_text('q1 = 12\nq2 = "[[1, 2, 3], [4, 5, 6]]"\nq3 = true\n[q4]\nletter = "A"\n', encoding="utf-8")
+    result = cli("check", sheet)
+    assert result.exit_code == 1
+    lines = rows(result.stdout)
+    assert [lines[q].split()[1] for q in ("q1", "q2", "q3", "q4")] == ["ok", "ok", "invalid", "invalid"]
+    assert "expression" in lines["q3"]

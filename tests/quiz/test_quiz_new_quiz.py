@@ -221,3 +221,23 @@ def test_summary_line_names_the_folder_and_counts(cli, tmp_path: Path, mode: str
     assert result.exit_code == 0
     assert f"Wrote {tmp_path / 'q'}: 3 students, 4 answer questions and 0 code functions each ({mode} mode)." in result.stdout
     assert "secret.key" in result.stdout
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_roster_from_a_spreadsheet_export(new_quiz, tmp_path: Path, separator: str) -> None:
+    roster = tmp_path / "roster.csv"
+    rows = [["Name", "id", "e-mail"], ["Grace Hopper", "gh", "gh@navy.mil"], ["Dennis", "dr", ""]]
+    roster.write_bytes(("\ufeff" + "\r\n".join(separator.join(r) for r in rows) + "\r\n").encode("utf-8"))
+    quiz = new_quiz("--roster", roster, "--exercises", "qfix_conv_size")
+    spec = tomllib.loads((quiz / "quiz.toml").read_text())
+    assert spec["students"] == [{"id": "gh", "name": "Grace Hopper", "email": ""}, {"id": "dr", "name": "Dennis", "email": ""}]
+
+
+def test_line_breaks_in_title_and_names_do_not_break_the_answer_sheets(new_quiz, tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text('id,name\nada,"Ada\nLovelace\x07"\n', encoding="utf-8")
+    quiz = new_quiz("--roster", roster, "--exercises", "qfix_conv_size", "--title", "Quiz\nq1 = 5")
+    blank = (quiz / "students/ada/answers.toml").read_text()
+    assert tomllib.loads(blank) == {"q1": ""}
+    assert "# Answer sheet for Quiz q1 = 5 (quiz quiz-q1-5)" in blank and "# Student: Ada Lovelace (ada)" in blank
+    assert set(tomllib.loads((quiz / "key/ada/answers.toml").read_text())) == {"q1"}

@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: F401  (misconception implementations may use F)
 
 from exercises.code._common import case, code_exercise, fixed, hidden, randn, rounded, size, tensor, uniform
 from grader.code.exercise import CodeMisconception, TestCase, Tolerance

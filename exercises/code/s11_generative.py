@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from exercises.code._common import case, code_exercise, fixed, hidden, integers, randn, rounded, size, tensor, uniform
+from exercises.code._common import case, code_exercise, fixed, hidden, randn, rounded, size, tensor, uniform
 from grader.code.exercise import CodeMisconception, TestCase
 
 # --------------------------------------------------------------------------- lora_linear

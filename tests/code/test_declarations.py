@@ -1,0 +1,212 @@
+"""The 28 code exercise declarations, checked in the trusted process (no sandbox): contract
+names and signatures, not-allowed names, deterministic float64 hidden tests, and buggy
+implementations that each fail some hidden test and are recognised as themselves."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import pytest
+import torch
+
+from grader.code.exercise import CodeExercise, resolve_qualified_name
+from grader.code.judge import hidden_test_count, hidden_tests_for, run_trusted, _matching_misconception
+from grader.code.signature import check_signature
+from grader.code.stubs import solution_file, stub_file
+from grader.exercise import TOPICS
+from reference.contract import CONTRACT, SIGNATURES
+
+SEEDS = range(6)
+
+# DESIGN.md: section of each function, and the "not allowed" column (the names that must
+# be in the declaration's forbidden list).
+SECTIONS = {
+    "regularized_loss": 1, "softmax_cross_entropy": 2, "relu_backward": 2, "linear_backward": 2, "adam_step": 2,
+    "batchnorm_forward": 3, "dropout": 3, "conv2d": 4, "max_pool2d": 4, "global_avg_pool": 4, "fgsm": 5,
+    "project_linf": 5, "lstm_cell": 6, "skipgram_pairs": 7, "negative_sampling_loss": 7, "analogy": 7,
+    "attention_context": 8, "scaled_dot_product_attention": 9, "multi_head_attention": 9,
+    "sinusoidal_positional_encoding": 9, "layer_norm": 9, "patchify": 10, "lora_linear": 11, "lora_merge": 11,
+    "gan_discriminator_loss": 12, "gan_generator_loss": 12, "diffusion_q_sample": 12, "diffusion_loss": 12,
+}
+AUTOGRAD = {"torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward"}
+NOT_ALLOWED = {
+    "softmax_cross_entropy": {"torch.nn.functional.cross_entropy", "torch.nn.functional.log_softmax"} | AUTOGRAD,
+    "relu_backward": AUTOGRAD,
+    "linear_backward": AUTOGRAD,
+    "adam_step": {"torch.optim.Adam"},
+    "batchnorm_forward": {"torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d"},
+    "dropout": {"torch.nn.functional.dropout", "torch.nn.Dropout"},
+    "conv2d": {"torch.nn.functional.conv2d", "torch.nn.Conv2d", "torch.conv2d"},
+    "max_pool2d": {"torch.nn.functional.max_pool2d", "torch.nn.MaxPool2d"},
+    "global_avg_pool": {"torch.nn.functional.adaptive_avg_pool2d"},
+    "lstm_cell": {"torch.nn.LSTM", "torch.nn.LSTMCell", "torch.lstm_cell"},
+    "scaled_dot_product_attention": {"torch.nn.functional.scaled_dot_product_attention", "torch.nn.MultiheadAttention"},
+    "multi_head_attention": {
+        "torch.nn.MultiheadAttention",
+        "torch.nn.functional.multi_head_attention_forward",
+        "torch.nn.functional.scaled_dot_product_attention",
+    },
+    "layer_norm": {"torch.nn.functional.layer_norm", "torch.nn.LayerNorm"},
+}
+# functions without a batch dimension to test at size 1
+NO_BATCH = {"regularized_loss", "skipgram_pairs", "negative_sampling_loss", "analogy", "sinusoidal_positional_encoding"}
+
+
+def test_one_declaration_per_contract_function(exercises: list[CodeExercise]) -> None:
+    assert [e.function for e in exercises] == list(CONTRACT)
+    for exercise in exercises:
+        assert exercise.id == f"code_{exercise.function}"
+        assert exercise.kind == "code"
+        assert exercise.section == SECTIONS[exercise.function]
+        assert exercise.topic == TOPICS[exercise.section]
+        assert exercise.signature == SIGNATURES[exercise.function]
+        assert exercise.reference is CONTRACT[exercise.function]
+
+
+def test_the_bank_loads_the_code_exercises(exercises: list[CodeExercise]) -> None:
+    from grader.bank import load_bank
+
+    bank = load_bank()
+    assert [e.id for e in bank.select(kind="code")] == [e.id for e in exercises]
+
+
+@pytest.mark.parametrize("function", list(CONTRACT))
+def test_declaration_shape(by_function: dict[str, CodeExercise], function: str) -> None:
+    exercise = by_function[function]
+    assert 2 <= len(exercise.public_tests) <= 3
+    assert len(exercise.misconceptions) >= 2
+    assert NOT_ALLOWED.get(function, set()) <= set(exercise.forbidden)
+    for name in exercise.forbidden:
+        assert resolve_qualified_name(name) is not None
+    for test in exercise.public_tests:  # the reference accepts every public input
+        run_trusted(exercise.reference, test)
+
+
+@pytest.mark.parametrize("function", list(CONTRACT))
+def test_hidden_tests_are_deterministic_float64_and_finite(by_function: dict[str, CodeExercise], function: str) -> None:
+    exercise = by_function[function]
+    counts = set()
+    batch_of_one = False
+    for seed in SEEDS:
+        first, again = hidden_tests_for(exercise, seed), hidden_tests_for(exercise, seed)
+        assert [t.name for t in first] == [t.name for t in again]
+        for a, b in zip(first, again):
+            assert _same(a.args, b.args) and _same(a.kwargs, b.kwargs)
+        counts.add(len(first))
+        for test in first:
+            assert test.hidden
+            tensors = [v for v in _leaves((test.args, test.kwargs)) if isinstance(v, torch.Tensor)]
+            assert all(t.dtype in (torch.float64, torch.int64, torch.bool) for t in tensors), test.name
+            batch_of_one |= any(t.dim() >= 1 and t.shape[0] == 1 for t in tensors)
+            expected = run_trusted(exercise.reference, test)
+            for value in _leaves(expected):
+                if isinstance(value, torch.Tensor) and value.is_floating_point():
+                    assert torch.isfinite(value).all(), (function, test.name)
+    assert counts == {hidden_test_count(exercise)}
+    assert hidden_test_count(exercise) >= 4
+    assert batch_of_one or function in NO_BATCH
+
+
+@pytest.mark.filterwarnings("ignore:var\\(\\)")  # unbiased variance of one sample
+@pytest.mark.parametrize("function", list(CONTRACT))
+def test_each_misconception_fails_a_hidden_test_and_is_recognised(
+    by_function: dict[str, CodeExercise], function: str
+) -> None:
+    exercise = by_function[function]
+    compare = exercise.compare_with()
+    for seed in SEEDS:
+        tests = hidden_tests_for(exercise, seed)
+        expected = [run_trusted(exercise.reference, t) for t in tests]
+        for misconception in exercise.misconceptions:
+            failing, recognised = 0, 0
+            for test, want in zip(tests, expected):
+                try:
+                    got = run_trusted(misconception.implementation, test)
+                except Exception:
+                    continue  # e.g. dx = dout @ W needs a square W
+                if not compare(test, want, got, exercise.tolerance, False).ok:
+                    failing += 1
+                    recognised += _matching_misconception(exercise, test, got) == misconception.tag
+            assert failing >= 1, (function, misconception.tag, seed)
+            assert recognised >= 1, (function, misconception.tag, seed)
+
+
+def test_the_reference_passes_its_own_comparison(exercises: list[CodeExercise]) -> None:
+    for exercise in exercises:
+        compare = exercise.compare_with()
+        for test in [*exercise.public_tests, *hidden_tests_for(exercise, 11)]:
+            want = run_trusted(exercise.reference, test)
+            got = run_trusted(exercise.reference, test)  # dropout: a second random draw
+            assert compare(test, want, got, exercise.tolerance, True).ok, (exercise.function, test.name)
+
+
+def test_stubs_follow_the_contract(exercises: list[CodeExercise]) -> None:
+    text = stub_file(exercises)
+    tree = ast.parse(text)
+    compile(tree, "exercise.py", "exec")
+    defs = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert list(defs) == [e.function for e in exercises]
+    for exercise in exercises:
+        node = defs[exercise.function]
+        assert check_signature(node, exercise.signature) == []
+        assert ast.get_docstring(node) == ast.get_docstring(ast.parse(exercise.stub).body[0])
+        raised = node.body[-1]
+        assert isinstance(raised, ast.Raise) and ast.unparse(raised.exc) == "NotImplementedError"
+    assert "grader check exercise.py" in text
+    imports = {ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))}
+    assert {"import torch", "import torch.nn.functional as F"} <= imports
+
+
+def test_solution_file_holds_the_requested_functions_and_their_helpers(by_function: dict[str, CodeExercise]) -> None:
+    chosen = [by_function["conv2d"], by_function["gan_generator_loss"]]
+    text = solution_file(chosen)
+    tree = ast.parse(text)
+    compile(tree, "exercise.py", "exec")
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert {"conv2d", "gan_generator_loss", "_pair", "_clamped_log", "_clamped_log1m"} <= names
+    assert not names & {"fgsm", "multi_head_attention", "dropout", "_attend"}
+    assert "Tensor = torch.Tensor" in text  # annotations use it
+    imports = {ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))}
+    assert imports == {"import math", "import torch", "import torch.nn.functional as F"}
+
+
+def test_solution_file_of_every_exercise_defines_all_functions(exercises: list[CodeExercise]) -> None:
+    tree = ast.parse(solution_file(exercises))
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert set(CONTRACT) <= names
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    layers = getattr(value, "layers", None)
+    if layers is not None:
+        return _leaves(list(layers))
+    return [value]
+
+
+def _same(a: Any, b: Any) -> bool:
+    left, right = _leaves(a), _leaves(b)
+    if len(left) != len(right):
+        return False
+    for x, y in zip(left, right):
+        if isinstance(x, torch.Tensor):
+            if not (isinstance(y, torch.Tensor) and x.dtype == y.dtype and torch.equal(x, y)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def test_preview_details(by_function: dict[str, CodeExercise]) -> None:
+    from grader.code.preview import code_preview_details
+
+    exercise = by_function["conv2d"]
+    details = code_preview_details(exercise, 3)
+    assert exercise.signature in details["prompt"]
+    assert "def conv2d(" in details["solution"] and "def fgsm(" not in details["solution"]
+    assert f"Hidden tests ({hidden_test_count(exercise)}, seed 3)" in details["tests"]
+    assert [row[0] for row in details["misconceptions"]] == [m.tag for m in exercise.misconceptions]

@@ -1,0 +1,61 @@
+"""Pool lifecycle: a worker that dies is replaced, its submission alone is affected."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from grader.sandbox import Call, ExecutorPool
+
+from .conftest import TEST_LIMITS, needs_bwrap
+
+SOURCE = "import time\ndef add(a, b):\n    return a + b\ndef slow():\n    time.sleep(2)\n    return 1\n"
+
+
+def worker_root(pool: ExecutorPool) -> int:
+    (root,) = [pid for pid in pool.processes()[:1]]
+    return root
+
+
+def test_dead_workers_are_replaced():
+    needs_bwrap()
+    with ExecutorPool(workers=1, limits=TEST_LIMITS, isolation="bwrap") as pool:
+        assert pool.run(SOURCE, [Call("a", "add", (1, 2))]).calls["a"].value == 3
+
+        # killed while idle: nothing was running, the next submission is simply retried
+        os.kill(worker_root(pool), signal.SIGKILL)
+        result = pool.run(SOURCE, [Call("a", "add", (2, 2))])
+        assert result.status == "ok" and result.calls["a"].value == 4
+
+        # killed while grading: that submission is "crashed", the next one is fine
+        victim = worker_root(pool)
+        timer = threading.Timer(0.5, os.kill, (victim, signal.SIGKILL))
+        timer.start()
+        result = pool.run(SOURCE, [Call("a", "add", (1, 1)), Call("slow", "slow"), Call("b", "add", (0, 1))])
+        timer.join()
+        assert result.status == "crashed"
+        assert result.calls["slow"].status == "crashed" and result.calls["b"].status == "crashed"
+        assert result.calls["a"].status in ("ok", "crashed")
+        after = pool.run(SOURCE, [Call("a", "add", (3, 4))])
+        assert after.status == "ok" and after.calls["a"].value == 7
+    assert pool.processes() == []
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.run(SOURCE, [Call("a", "add", (1, 2))])
+
+
+def test_a_dropped_pool_takes_its_workers_down():
+    import gc
+    import time
+
+    pool = ExecutorPool(workers=1, limits=TEST_LIMITS, isolation="auto")
+    roots = pool.processes()[:1]
+    assert roots and os.path.exists(f"/proc/{roots[0]}")
+    del pool
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{roots[0]}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{roots[0]}")
