@@ -286,6 +286,22 @@ def _has_pytest_timeout() -> bool:
 # ----------------------------------------------------------------------- main
 
 
+def print_breakdown(gradebook: Path, kinds: list[str], wall: float, jobs: int) -> None:
+    """Grading time (waiting excluded) by kind of submission, from the gradebook."""
+    import sqlite3
+
+    with sqlite3.connect(gradebook) as db:
+        durations = dict(db.execute("SELECT student, duration FROM submissions"))
+    by_kind: dict[str, list[float]] = {}
+    for index, kind in enumerate(kinds):
+        by_kind.setdefault(kind, []).append(durations.get(f"u{index:04d}", 0.0))
+    total = sum(sum(v) for v in by_kind.values())
+    print(f"  grading time by kind (sum over submissions; {jobs} jobs x {wall:.0f} s = {jobs * wall:.0f} s available):")
+    for kind, values in sorted(by_kind.items(), key=lambda kv: -sum(kv[1])):
+        print(f"    {kind:15s} n={len(values):4d}  mean {sum(values) / len(values):6.2f} s  "
+              f"sum {sum(values):7.1f} s ({100 * sum(values) / total:4.1f}%)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=1000)
@@ -320,6 +336,7 @@ def main() -> None:
     print(f"  submissions/s      {rate:8.2f}   (target >= 10)")
     print(f"  peak RSS, tree     {memory.peak_rss_kb / 1024:8.0f} MB (target <= 1536; sum of VmRSS)")
     print(f"  peak PSS, tree     {memory.peak_pss_kb / 1024:8.0f} MB")
+    print_breakdown(work / "grading" / "gradebook.sqlite", kinds, wall, args.jobs)
     if args.naive:
         sample = [f"u{i:04d}" for i, kind in enumerate(kinds) if kind == "ordinary"][: args.naive]
         naive_dir = work / "naive"

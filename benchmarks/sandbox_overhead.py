@@ -14,6 +14,7 @@ and the throughput of a two-worker pool fed by two threads.  Target: ratio <= 1.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import threading
@@ -93,6 +94,24 @@ def _times(run, repeats: int) -> list[float]:
     return times
 
 
+def _pool_cpu(pool: ExecutorPool) -> float:
+    """CPU seconds used so far by the pool's processes (children they reaped included)."""
+    total = 0.0
+    for pid in pool.processes():
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
@@ -120,12 +139,18 @@ def main() -> int:
             print(f"sandboxed run failed: {first.status} {first.message} {bad[:5]}", file=sys.stderr)
             return 1
         pool.run(source, calls[:1])  # the second worker warm too
-        floors, sandboxed = [], []
+
+        floors, sandboxed, floor_cpu, boxed_cpu = [], [], [], []
         for _ in range(options.repeats):  # interleaved, so that both see the same machine load
             time.sleep(0.1)  # let the workers finish cleaning up and forking their next child
+            cpu = _own_cpu()
             floors += _times(lambda: run_in_process(source, calls), 1)
+            floor_cpu.append(_own_cpu() - cpu)
             time.sleep(0.1)
+            cpu = _own_cpu() + _pool_cpu(pool)
             sandboxed += _times(lambda: pool.run(source, calls), 1)
+            time.sleep(0.1)  # its clean-up and next spare child count too
+            boxed_cpu.append(_own_cpu() + _pool_cpu(pool) - cpu)
         ratios = [boxed / floor for floor, boxed in zip(floors, sandboxed)]
         one_call = statistics.median(_times(lambda: (time.sleep(0.1), pool.run(source, calls[:1])), options.repeats)) - 0.1
         one_call_floor = statistics.median(_times(lambda: run_in_process(source, calls[:1]), options.repeats))
@@ -142,12 +167,17 @@ def main() -> int:
 
     floor, best_floor = statistics.median(floors), min(floors)
     boxed, best_boxed = statistics.median(sandboxed), min(sandboxed)
+    ms = 1000
     print(f"isolation: {isolation}; {len(calls)} calls per submission; {options.repeats} runs (median, best)")
-    print(f"in-process (floor):        {floor * 1000:8.1f} ms  {best_floor * 1000:8.1f} ms per submission")
-    print(f"sandboxed (warm pool):     {boxed * 1000:8.1f} ms  {best_boxed * 1000:8.1f} ms per submission")
+    print(f"in-process (floor):        {floor * ms:8.1f} ms  {best_floor * ms:8.1f} ms per submission")
+    print(f"sandboxed (warm pool):     {boxed * ms:8.1f} ms  {best_boxed * ms:8.1f} ms per submission")
     print(f"overhead ratio:            {statistics.median(ratios):8.2f}  {best_boxed / best_floor:8.2f}     (target <= 1.3)")
-    print(f"one-call submission:       {one_call * 1000:8.1f} ms sandboxed, {one_call_floor * 1000:.1f} ms in-process")
-    print(f"two workers, two threads:  {throughput:8.1f} submissions per second")
+    print(f"CPU per submission:        {statistics.median(floor_cpu) * ms:8.1f} ms in-process, "
+          f"{statistics.median(boxed_cpu) * ms:.1f} ms sandboxed (all processes, clean-up included)")
+    print(f"one-call submission:       {one_call * ms:8.1f} ms sandboxed, {one_call_floor * ms:.1f} ms in-process")
+    print(f"throughput:                {throughput:8.1f} submissions/s sandboxed (two workers, two threads), "
+          f"{1 / floor:.1f}/s in-process (one thread)")
+    print(f"machine load average:      {os.getloadavg()[0]:8.2f}  (on {os.cpu_count()} cores)")
     return 0
 
 

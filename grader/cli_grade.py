@@ -41,7 +41,12 @@ def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None,
           only: str | None, id_map: Path | None) -> None:
     """Grade every submission in SUBMISSIONS (one folder per student id, or an LMS export).
 
-    Re-running skips unchanged submissions and resumes an interrupted run.
+    Writes into OUT: gradebook.sqlite, grades.csv, totals.csv, results/<id>.json
+    (Gradescope), feedback/<id>.html and report.html. Re-running skips unchanged
+    submissions and resumes an interrupted run.
+
+    Exit status: 0 when every submission was graded; 1 when some could not be graded
+    (a grader or sandbox failure: run again); 2 for usage errors; 130 when interrupted.
     """
     from grader.gradebook.progress import reporter_for
     from grader.gradebook.runner import BatchError, grade_batch

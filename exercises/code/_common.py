@@ -37,6 +37,7 @@ def code_exercise(
     tolerance: Tolerance | None = None,
     outputs: Sequence[str] = (),
     compare: Any = None,
+    deterministic: bool = True,
 ) -> CodeExercise:
     """A `CodeExercise` with id `code_<function>`, the contract's signature and reference."""
     return CodeExercise(
@@ -54,6 +55,7 @@ def code_exercise(
         tolerance=tolerance or Tolerance(),
         outputs=tuple(outputs),
         compare=compare,
+        deterministic=deterministic,
     )
 
 

@@ -637,6 +637,7 @@ Not allowed: F.dropout, nn.Dropout.""",
         "torch.nn.Dropout2d",
     ),
     compare=_dropout_compare,
+    deterministic=False,
     misconceptions=[
         CodeMisconception(
             "non_inverted",

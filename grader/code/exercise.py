@@ -131,6 +131,8 @@ class CodeExercise(Exercise):
     compare: custom comparison for outputs that are not plain values (dropout); None uses
         `grader.code.compare.compare_outputs`.
     outputs: names of the elements of a tuple output, used in messages (`("dx", "dW", "db")`).
+    deterministic: False when the output is random (dropout): the reference's output is
+        then one possible answer, never shown as "the expected output".
     """
 
     kind: ClassVar[str] = "code"
@@ -146,14 +148,15 @@ class CodeExercise(Exercise):
     tolerance: Tolerance = field(default_factory=Tolerance)
     compare: Compare | None = None
     outputs: tuple[str, ...] = ()
+    deterministic: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for name in ("public_tests", "forbidden", "misconceptions", "outputs"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         self._check_signature()
-        if not self.docstring.strip():
-            raise DeclarationError(f"{self.id}: the docstring states the contract; it cannot be empty")
+        if not self.docstring.strip() or '"""' in self.docstring or self.docstring.rstrip().endswith("\\"):
+            raise DeclarationError(f"{self.id}: the docstring states the contract: non-empty, without triple quotes")
         if not callable(self.reference) or not callable(self.hidden_tests):
             raise DeclarationError(f"{self.id}: reference and hidden_tests must be callable")
         if not 1 <= len(self.public_tests) <= 5:

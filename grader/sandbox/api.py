@@ -43,8 +43,11 @@ class SandboxError(RuntimeError):
 class Limits:
     """Resource limits of one submission.
 
-    CPU limits are seconds of CPU time; a call that sleeps or blocks is stopped after
-    2 * cpu_per_test + 1 seconds of wall-clock time.  Byte sizes are bytes.
+    CPU limits are seconds of CPU time; a call (or the import of exercise.py) that sleeps
+    or blocks is stopped after `wall_per_test` = 2 * cpu_per_test + 1 seconds of wall-clock
+    time.  Byte sizes are bytes: `address_space` per process, `file_size` per file written,
+    `output_bytes` kept of each of stdout and stderr, `result_bytes` per returned value,
+    `results_total_bytes` for all values of a submission, `source_bytes` for exercise.py.
     """
 
     cpu_per_test: float = 10.0

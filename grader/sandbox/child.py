@@ -7,9 +7,10 @@ for the next submission ahead of time ("warm"), so that the fork and the first t
 of torch's memory are paid while idle.
 
 Messages on the result pipe, in order: {"ev": "load", "status", "message"}, then one
-{"ev": "call", "index", "status", "message", "forbidden", "value"} (+ value buffers) per
-call from `start`, then {"ev": "end"}.  The worker times every step; nothing the child
-says is trusted beyond being this student's answer.
+{"ev": "call", "index", "status", "message", "forbidden", "duration", "value"} (+ value
+buffers) per call from `start`, then {"ev": "end"} (written together with the last one).
+The worker times every step; nothing the child says is trusted beyond being this
+student's answer.
 """
 
 from __future__ import annotations

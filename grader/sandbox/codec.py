@@ -277,13 +277,12 @@ def encode_many(values: list[Any], *, max_depth: int = MAX_DEPTH) -> tuple[list[
 
 class _Decoder:
     def __init__(self, buffers: list[bytes], max_bytes: int | None, max_depth: int) -> None:
-        if type(buffers) is not list or any(type(b) is not bytes for b in buffers):
+        if type(buffers) is not list:
             raise CodecError("buffers must be a list of bytes")
-        total = sum(len(b) for b in buffers)
-        if max_bytes is not None and total > max_bytes:
-            raise CodecError(f"the value is larger than {max_bytes} bytes")
         self.buffers = buffers
         self.used: set[int] = set()
+        self.size = 0
+        self.max_bytes = max_bytes
         self.max_depth = max_depth
 
     def decode(self, node: Any, depth: int = 0) -> Any:
@@ -335,6 +334,11 @@ class _Decoder:
             raise CodecError("malformed buffer reference")
         self.used.add(index)
         raw = self.buffers[index]
+        if type(raw) is not bytes:
+            raise CodecError("buffers must be a list of bytes")
+        self.size += len(raw)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise CodecError(f"the value is larger than {self.max_bytes} bytes")
         if math.prod(shape) * itemsize != len(raw):
             raise CodecError(f"shape {shape} does not match {len(raw)} bytes of data")
         return shape, raw

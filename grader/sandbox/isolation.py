@@ -2,7 +2,7 @@
 
 Trusted side.  The worker is `python -I -S -B -c BOOTSTRAP` (isolated mode, no site, no
 user site, no .pth files); the bootstrap reads the sandbox's own modules (framing, codec,
-harness, child, worker) as source text from stdin, so the project's tree never needs to be
+harness, child, session, worker) as source text from stdin, so the project's tree never needs to be
 visible to it.
 
 Under bwrap the worker sees: /usr (and the /lib*, /bin symlinks), the ld.so cache, the
@@ -39,7 +39,7 @@ from . import seccomp
 
 BLOCKED_PACKAGES = ("grader", "reference", "solutions", "exercises")
 """The project's packages: never mounted in the sandbox, and refused by its import hook."""
-MODULE_ORDER = ("framing", "codec", "harness", "child", "worker")
+MODULE_ORDER = ("framing", "codec", "harness", "child", "session", "worker")
 SANDBOX_SCRATCH = "/sandbox"
 SANDBOX_TMP = "/tmp"
 WORKER_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_CHOWN")

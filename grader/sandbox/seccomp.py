@@ -4,7 +4,8 @@ Trusted side.  `program()` is a classic-BPF program in the binary form bwrap's -
 reads.  It refuses (EPERM) the system calls a grader never needs and a sandbox escape
 usually does: new namespaces (unshare, setns, clone with CLONE_NEW*), mounts, ptrace and
 cross-process memory access, kernel keyrings, bpf, userfaultfd, perf, io_uring, module
-and kexec loading.  clone3 answers ENOSYS (its flags cannot be inspected), so the C
+and kexec loading; and System V / POSIX IPC objects, which would outlive the submission
+(memory not bounded by any rlimit, or a message to the next student).  clone3 answers ENOSYS (its flags cannot be inspected), so the C
 library falls back to clone.  Only x86-64 is covered; elsewhere there is no filter.
 """
 
@@ -19,6 +20,7 @@ X32_SYSCALL_BIT = 0x40000000
 CLONE_NEW_FLAGS = 0x7E020000  # NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 
 DENIED_X86_64 = {
+    "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,  # IPC objects outlive their creator
     "ptrace": 101, "syslog": 103, "personality": 135, "pivot_root": 155, "chroot": 161, "acct": 163,
     "mount": 165, "umount2": 166, "swapon": 167, "swapoff": 168, "reboot": 169, "init_module": 175,
     "delete_module": 176, "kexec_load": 246, "add_key": 248, "request_key": 249, "keyctl": 250,

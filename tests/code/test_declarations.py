@@ -62,6 +62,7 @@ def test_one_declaration_per_contract_function(exercises: list[CodeExercise]) ->
         assert exercise.topic == TOPICS[exercise.section]
         assert exercise.signature == SIGNATURES[exercise.function]
         assert exercise.reference is CONTRACT[exercise.function]
+        assert exercise.deterministic == (exercise.function != "dropout")
 
 
 def test_the_bank_loads_the_code_exercises(exercises: list[CodeExercise]) -> None:
@@ -210,3 +211,28 @@ def test_preview_details(by_function: dict[str, CodeExercise]) -> None:
     assert "def conv2d(" in details["solution"] and "def fgsm(" not in details["solution"]
     assert f"Hidden tests ({hidden_test_count(exercise)}, seed 3)" in details["tests"]
     assert [row[0] for row in details["misconceptions"]] == [m.tag for m in exercise.misconceptions]
+
+
+def test_malformed_declarations_are_rejected(by_function: dict[str, CodeExercise]) -> None:
+    from dataclasses import replace
+
+    from grader.code.exercise import CodeMisconception, TestCase
+    from grader.exercise import DeclarationError
+
+    good = by_function["diffusion_loss"]
+    with pytest.raises(DeclarationError, match="qualified torch name"):
+        replace(good, forbidden=("os.system",))
+    with pytest.raises(DeclarationError, match="does not name a torch object"):
+        replace(good, forbidden=("torch.nn.functional.no_such_function",))
+    with pytest.raises(DeclarationError, match="def diffusion_loss"):
+        replace(good, signature="def mse(a, b):")
+    with pytest.raises(DeclarationError, match="unique"):
+        replace(good, misconceptions=(good.misconceptions[0], good.misconceptions[0]))
+    with pytest.raises(DeclarationError, match="public tests"):
+        replace(good, public_tests=())
+    with pytest.raises(DeclarationError, match="triple quotes"):
+        replace(good, docstring='Say """hi""".')
+    with pytest.raises(DeclarationError):
+        TestCase("Bad Name!")
+    with pytest.raises(DeclarationError):
+        CodeMisconception("Bad-Tag", "feedback", lambda: None)

@@ -167,6 +167,7 @@ def test_namespaces_and_tracing_are_refused_but_threads_and_forks_work(pool):
         for name, flag in (("user", 0x10000000), ("mount", 0x20000), ("net", 0x40000000)):
             out[name] = (libc.unshare(flag), ctypes.get_errno())
         out["ptrace"] = (libc.ptrace(16, os.getppid(), 0, 0), ctypes.get_errno())  # PTRACE_ATTACH
+        out["shmget"] = (libc.shmget(0, 1 << 20, 0o1600), ctypes.get_errno())  # IPC_PRIVATE, IPC_CREAT
         thread = threading.Thread(target=out.setdefault, args=("thread", "ran"))
         thread.start()
         thread.join()
@@ -179,5 +180,25 @@ def test_namespaces_and_tracing_are_refused_but_threads_and_forks_work(pool):
     """
     eperm = (-1, 1)
     assert run_one(pool, body) == {
-        "user": eperm, "mount": eperm, "net": eperm, "ptrace": eperm, "thread": "ran", "fork": 3, "exec": 0
+        "user": eperm, "mount": eperm, "net": eperm, "ptrace": eperm, "shmget": eperm,
+        "thread": "ran", "fork": 3, "exec": 0,
     }
+
+
+def test_installed_project_packages_are_covered(monkeypatch, tmp_path):
+    """A non-editable install puts grader/, reference/... into site-packages, which is
+    mounted: each gets an empty tmpfs (or /dev/null) over it."""
+    from grader.sandbox import isolation
+
+    for name in ("grader", "reference", "solutions", "exercises"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "__editable___grader_finder.py").write_text("MAPPING = {}\n")
+    (tmp_path / "torch").mkdir()
+    monkeypatch.setattr(isolation, "site_dirs", lambda: [str(tmp_path)])
+    args = isolation.bwrap_command(1 << 20, None)
+    pairs = {(args[i], args[i + 1]) for i in range(len(args) - 1)}
+    for name in ("grader", "reference", "solutions", "exercises"):
+        assert ("--tmpfs", str(tmp_path / name)) in pairs
+    assert ("/dev/null", str(tmp_path / "__editable___grader_finder.py")) in pairs
+    assert ("--tmpfs", str(tmp_path / "torch")) not in pairs
+    assert args[-2:] == ["--remount-ro", "/"]

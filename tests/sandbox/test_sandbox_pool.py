@@ -59,3 +59,25 @@ def test_a_dropped_pool_takes_its_workers_down():
     while os.path.exists(f"/proc/{roots[0]}") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not os.path.exists(f"/proc/{roots[0]}")
+
+
+def test_ipc_objects_never_reach_the_next_submission(monkeypatch):
+    """Without the seccomp filter a submission can create System V shared memory, which
+    outlives its processes: the worker then retires, and its IPC namespace with it."""
+    needs_bwrap()
+    from grader.sandbox import seccomp
+
+    monkeypatch.setattr(seccomp, "program", lambda: None)
+    source = (
+        "import ctypes\n"
+        "libc = ctypes.CDLL(None)\n"
+        "def leave():\n"
+        "    return libc.shmget(0, 1 << 20, 0o1600)\n"
+        "def look():\n"
+        "    return open('/proc/sysvipc/shm').read().splitlines()[1:]\n"
+    )
+    with ExecutorPool(workers=1, limits=TEST_LIMITS, isolation="bwrap") as pool:
+        left = pool.run(source, [Call("leave", "leave")])
+        assert left.calls["leave"].status == "ok" and left.calls["leave"].value >= 0  # created
+        following = pool.run(source, [Call("look", "look")])
+        assert following.status == "ok" and following.calls["look"].value == []
