@@ -227,6 +227,17 @@ class Submission:
         for index in range(start, len(self.calls)):
             self.report(index, status, text)
 
+    def skip_same_function(self, index: int, status: str) -> int:
+        """After call `index` hit a time or memory limit, give the calls of the same
+        function that follow it the same status without running them (an endless loop
+        costs one CPU limit, not one per test).  Returns the next call to run."""
+        function = self.calls[index]["function"]
+        following = index + 1
+        while following < len(self.calls) and self.calls[following]["function"] == function:
+            self.report(following, status, f"not run: an earlier call of {function} hit the {status} limit")
+            following += 1
+        return following
+
     def report(self, index: int, status: str, message: str, duration: float = 0.0) -> None:
         self.worker.send({"ev": "call", "index": index, "status": status, "message": message, "forbidden": [],
                           "duration": duration, "value": None})
@@ -435,3 +446,5 @@ class Session:
             return
         self.sub.report(self.phase, status, message, time.monotonic() - self.phase_started)
         self.end.next_index = self.phase + 1
+        if status in ("timeout", "memory"):
+            self.end.next_index = self.sub.skip_same_function(self.phase, status)

@@ -301,3 +301,15 @@ def test_project_packages_cannot_be_imported(pool, package):
     assert result.calls["sneak"].value.startswith("ModuleNotFoundError")
     at_import = pool.run(f"import {package}\n", [Call("f", "f")])
     assert at_import.status == "import-error" and "ModuleNotFoundError" in at_import.message
+
+
+def test_an_endless_function_costs_one_time_limit_not_one_per_test(pool):
+    source = "def spin(x):\n    while True:\n        pass\n\ndef ping(x):\n    return x + 1\n"
+    calls = [Call(f"spin/{i}", "spin", (i,)) for i in range(4)] + [Call("ping", "ping", (1,))]
+    result = pool.run(source, calls)
+    statuses = [result.calls[f"spin/{i}"].status for i in range(4)]
+    assert statuses == ["timeout"] * 4
+    assert all("not run" in result.calls[f"spin/{i}"].message for i in range(1, 4))
+    assert result.calls["ping"].status == "ok" and result.calls["ping"].value == 2
+    # one CPU limit (1 s) plus start-up, far from the four limits the calls would cost one by one
+    assert result.duration < 3 * TEST_LIMITS.cpu_per_test
