@@ -14,7 +14,7 @@ from grader.code.check import CodeCheckReport, check_exercise_file, print_check_
 from grader.code.judge import hidden_test_count
 from grader.code.stubs import stub_file
 
-from .conftest import SOLUTION_PATH, replace_functions
+from .codegrading_support import SOLUTION_PATH, replace_functions
 
 
 def write(folder: Path, text: str | bytes, name: str = "exercise.py") -> Path:

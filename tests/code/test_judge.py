@@ -12,7 +12,7 @@ from grader.code.exercise import CodeExercise
 from grader.code.judge import grade_code_submission, hidden_test_count, run_public_tests
 from grader.results import ItemResult
 
-from .conftest import ALTERNATIVES_PATH, HEADER, renamed_source, replace_functions, seeds
+from .codegrading_support import ALTERNATIVES_PATH, HEADER, renamed_source, replace_functions, seeds
 
 
 def grade(source: str | bytes, exercises: list[CodeExercise], seed: int, pool) -> dict[str, ItemResult]:
