@@ -42,6 +42,9 @@ def test_self_test_over_200_seeds(exercise: AnswerExercise) -> None:
         check = exercise.check_for(variant.params)
         fingerprints.add(json.dumps([jsonable(variant.params), jsonable(check.to_toml(variant.key))], sort_keys=True))
 
+        prompt = render_prompt(exercise, variant)
+        assert prompt and "{{" not in prompt and "{%" not in prompt, (seed, prompt)
+
         full = grade_answer(exercise, variant, check.to_toml(variant.key))
         assert (full.status, full.score) == ("correct", exercise.points), (seed, full)
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.answers import MultipleChoice, Real, SingleChoice, TrueFalse, shuffle_options
+from grader.answers import MultipleChoice, SingleChoice, TrueFalse, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.fundamentals import (
     GOOD_FIT,
@@ -21,12 +21,7 @@ from reference.fundamentals import (
     l2_penalty,
     total_loss,
 )
-
-Params = dict[str, Any]
-F64 = torch.float64
-# Answers rounded to 4 decimal places are off by up to 5e-5: the absolute tolerance accepts
-# them for small values too, where the relative tolerance alone would not.
-FOUR_DECIMALS_REAL = Real(atol=1e-4)
+from exercises.answer._common import F64, FOUR_DECIMALS_REAL, Params
 
 
 def _tensors(matrices: list[list[list[float]]]) -> list[torch.Tensor]:

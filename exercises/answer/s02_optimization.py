@@ -4,12 +4,11 @@ points, and hand-written backprop (softmax + cross-entropy, ReLU, linear layer, 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import torch
 
-from grader.answers import Expression, Matrix, Real, SingleChoice, shuffle_options
+from grader.answers import Expression, Matrix, SingleChoice, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.optimization import (
     adam_step,
@@ -21,17 +20,7 @@ from reference.optimization import (
     softmax,
     softmax_cross_entropy,
 )
-
-Params = dict[str, Any]
-F64 = torch.float64
-# Answers rounded to 4 decimal places are off by up to 5e-5: the absolute tolerance accepts
-# them for small values too, where the relative tolerance alone would not.
-FOUR_DECIMALS_MATRIX = Matrix(atol=1e-4)
-FOUR_DECIMALS_REAL = Real(atol=1e-4)
-
-
-def _t(values: Any) -> torch.Tensor:
-    return torch.tensor(values, dtype=F64)
+from exercises.answer._common import F64, FOUR_DECIMALS_MATRIX, FOUR_DECIMALS_REAL, Params, tensor
 
 
 def _ints(rng: np.random.Generator, low: int, high: int, shape: tuple[int, ...]) -> list:
@@ -58,20 +47,20 @@ def generate_sgd_step(rng: np.random.Generator) -> Params:
 
 
 def solve_sgd_step(p: Params) -> list[float]:
-    return sgd_step(_t(p["theta"]), _t(p["grads"]), p["lr"]).tolist()
+    return sgd_step(tensor(p["theta"]), tensor(p["grads"]), p["lr"]).tolist()
 
 
 def _summed_gradients(p: Params) -> list[float]:
     batch = len(p["grads"])
-    return sgd_step(_t(p["theta"]), _t(p["grads"]) * batch, p["lr"]).tolist()
+    return sgd_step(tensor(p["theta"]), tensor(p["grads"]) * batch, p["lr"]).tolist()
 
 
 def _added_gradient(p: Params) -> list[float]:
-    return sgd_step(_t(p["theta"]), _t(p["grads"]), -p["lr"]).tolist()
+    return sgd_step(tensor(p["theta"]), tensor(p["grads"]), -p["lr"]).tolist()
 
 
 def _forgot_learning_rate(p: Params) -> list[float]:
-    return sgd_step(_t(p["theta"]), _t(p["grads"]), 1.0).tolist()
+    return sgd_step(tensor(p["theta"]), tensor(p["grads"]), 1.0).tolist()
 
 
 SGD_STEP = AnswerExercise(
@@ -127,7 +116,7 @@ def generate_momentum_step(rng: np.random.Generator) -> Params:
 
 
 def _momentum(p: Params, velocity: list[float], grad: list[float], lr: float) -> list[float]:
-    theta, _ = momentum_step(_t(p["theta"]), _t(velocity), _t(grad), lr, p["momentum"])
+    theta, _ = momentum_step(tensor(p["theta"]), tensor(velocity), tensor(grad), lr, p["momentum"])
     return theta.tolist()
 
 
@@ -196,9 +185,9 @@ def generate_adam_steps(rng: np.random.Generator) -> Params:
 
 
 def solve_adam_steps(p: Params) -> float:
-    param, m, v = _t(p["theta"]), _t(0.0), _t(0.0)
+    param, m, v = tensor(p["theta"]), tensor(0.0), tensor(0.0)
     for t, grad in enumerate(p["grads"], start=1):
-        param, m, v = adam_step(param, _t(grad), m, v, t, lr=p["lr"])
+        param, m, v = adam_step(param, tensor(grad), m, v, t, lr=p["lr"])
     return param.item()
 
 
@@ -293,7 +282,7 @@ def _point_letter(p: Params, kind: str) -> str:
 
 
 def solve_critical_point(p: Params) -> str:
-    return _point_letter(p, classify_critical_point(_t(p["hessian"])))
+    return _point_letter(p, classify_critical_point(tensor(p["hessian"])))
 
 
 def _judged_by_trace(p: Params) -> str | None:
@@ -355,20 +344,20 @@ def _one_hot(p: Params) -> torch.Tensor:
 
 
 def solve_softmax_ce_grad(p: Params) -> list[list[float]]:
-    _, dlogits = softmax_cross_entropy(_t(p["logits"]), torch.tensor(p["labels"]))
+    _, dlogits = softmax_cross_entropy(tensor(p["logits"]), torch.tensor(p["labels"]))
     return dlogits.tolist()
 
 
 def _forgot_one_hot(p: Params) -> list[list[float]]:
-    return (softmax(_t(p["logits"]), dim=1) / 2).tolist()
+    return (softmax(tensor(p["logits"]), dim=1) / 2).tolist()
 
 
 def _forgot_batch_mean(p: Params) -> list[list[float]]:
-    return (softmax(_t(p["logits"]), dim=1) - _one_hot(p)).tolist()
+    return (softmax(tensor(p["logits"]), dim=1) - _one_hot(p)).tolist()
 
 
 def _onehot_minus_p(p: Params) -> list[list[float]]:
-    return ((_one_hot(p) - softmax(_t(p["logits"]), dim=1)) / 2).tolist()
+    return ((_one_hot(p) - softmax(tensor(p["logits"]), dim=1)) / 2).tolist()
 
 
 SOFTMAX_CE_GRAD = AnswerExercise(
@@ -418,20 +407,20 @@ def generate_relu_backward(rng: np.random.Generator) -> Params:
 
 
 def solve_relu_backward(p: Params) -> list[float]:
-    return relu_backward(_t(p["dout"]), _t(p["x"])).tolist()
+    return relu_backward(tensor(p["dout"]), tensor(p["x"])).tolist()
 
 
 def _zero_input_passes(p: Params) -> list[float]:
     # relu_backward with the input nudged up: x = 0 is then treated as positive.
-    return relu_backward(_t(p["dout"]), _t(p["x"]) + 0.5).tolist()
+    return relu_backward(tensor(p["dout"]), tensor(p["x"]) + 0.5).tolist()
 
 
 def _forgot_upstream(p: Params) -> list[float]:
-    return relu_backward(torch.ones(5, dtype=F64), _t(p["x"])).tolist()
+    return relu_backward(torch.ones(5, dtype=F64), tensor(p["x"])).tolist()
 
 
 def _gated_by_upstream_sign(p: Params) -> list[float]:
-    return relu_backward(_t(p["dout"]), _t(p["dout"])).tolist()
+    return relu_backward(tensor(p["dout"]), tensor(p["dout"])).tolist()
 
 
 RELU_BACKWARD = AnswerExercise(
@@ -485,19 +474,19 @@ def _dw(x: torch.Tensor, dout: torch.Tensor) -> torch.Tensor:
 
 
 def solve_linear_dw(p: Params) -> list[list[float]]:
-    return _dw(_t(p["x"]), _t(p["dout"])).tolist()
+    return _dw(tensor(p["x"]), tensor(p["dout"])).tolist()
 
 
 def _transposed(p: Params) -> list[list[float]]:
-    return _dw(_t(p["x"]), _t(p["dout"])).T.tolist()
+    return _dw(tensor(p["x"]), tensor(p["dout"])).T.tolist()
 
 
 def _forgot_upstream_dw(p: Params) -> list[list[float]]:
-    return _dw(_t(p["x"]), torch.ones(2, 2, dtype=F64)).tolist()
+    return _dw(tensor(p["x"]), torch.ones(2, 2, dtype=F64)).tolist()
 
 
 def _divided_by_batch(p: Params) -> list[list[float]]:
-    return (_dw(_t(p["x"]), _t(p["dout"])) / 2).tolist()
+    return (_dw(tensor(p["x"]), tensor(p["dout"])) / 2).tolist()
 
 
 LINEAR_DW = AnswerExercise(

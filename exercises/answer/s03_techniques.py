@@ -3,12 +3,11 @@ norm in training and evaluation mode, inverted dropout, and random-crop augmenta
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import torch
 
-from grader.answers import Integer, Matrix, Real, SingleChoice, shuffle_options
+from grader.answers import Integer, Real, SingleChoice, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.cnn import conv_output_size
 from reference.techniques import (
@@ -19,21 +18,12 @@ from reference.techniques import (
     xavier_std,
     xavier_uniform_bound,
 )
-
-Params = dict[str, Any]
-F64 = torch.float64
-# Answers rounded to 4 decimal places are off by up to 5e-5: the absolute tolerance accepts
-# them for small values too, where the relative tolerance alone would not.
-FOUR_DECIMALS_MATRIX = Matrix(atol=1e-4)
-
-
-def _t(values: Any) -> torch.Tensor:
-    return torch.tensor(values, dtype=F64)
+from exercises.answer._common import FOUR_DECIMALS_MATRIX, Params, tensor
 
 
 def _column(values: list[float]) -> torch.Tensor:
     """A batch of N values of one feature, shape (N, 1)."""
-    return _t(values).reshape(-1, 1)
+    return tensor(values).reshape(-1, 1)
 
 
 # --- He and Xavier initialization ----------------------------------------------------------
@@ -174,14 +164,14 @@ def generate_batchnorm_train(rng: np.random.Generator) -> Params:
 
 
 def solve_batchnorm_train(p: Params) -> list[float]:
-    out = batchnorm_forward(_column(p["x"]), _t([p["gamma"]]), _t([p["beta"]]), eps=0.0)
+    out = batchnorm_forward(_column(p["x"]), tensor([p["gamma"]]), tensor([p["beta"]]), eps=0.0)
     return out.flatten().tolist()
 
 
 def _normalized_by(p: Params, scale_of: str, *, affine: bool = True) -> list[float]:
     """Batch norm written out with the spread measure `scale_of`: "std" (the right one,
     biased), "unbiased_std" or "variance"."""
-    x = _t(p["x"])
+    x = tensor(p["x"])
     if scale_of == "variance":
         scale = x.var(correction=0)
     else:
@@ -241,7 +231,7 @@ def generate_batchnorm_eval(rng: np.random.Generator) -> Params:
 
 
 def _bn_eval(p: Params, mean: float, var: float, gamma: float, beta: float) -> list[float]:
-    out = batchnorm_forward_eval(_column(p["x"]), _t([gamma]), _t([beta]), _t([mean]), _t([var]), eps=0.0)
+    out = batchnorm_forward_eval(_column(p["x"]), tensor([gamma]), tensor([beta]), tensor([mean]), tensor([var]), eps=0.0)
     return out.flatten().tolist()
 
 
@@ -252,7 +242,7 @@ def solve_batchnorm_eval(p: Params) -> list[float]:
 def _used_batch_statistics(p: Params) -> list[float] | None:
     if len(set(p["x"])) == 1:
         return None
-    out = batchnorm_forward(_column(p["x"]), _t([p["gamma"]]), _t([p["beta"]]), eps=0.0)
+    out = batchnorm_forward(_column(p["x"]), tensor([p["gamma"]]), tensor([p["beta"]]), eps=0.0)
     return out.flatten().tolist()
 
 
@@ -316,7 +306,7 @@ def generate_dropout_train(rng: np.random.Generator) -> Params:
 
 def _masked_scaled(p: Params, scale: float) -> list[float]:
     # + 0.0 turns the -0.0 of dropped negative inputs into 0.0 for display.
-    return (_t(p["x"]) * _t(p["keep"]) * scale + 0.0).tolist()
+    return (tensor(p["x"]) * tensor(p["keep"]) * scale + 0.0).tolist()
 
 
 def solve_dropout_train(p: Params) -> list[float]:

@@ -5,7 +5,6 @@ and global average pooling."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -19,8 +18,7 @@ from reference.cnn import (
     pool_output_size,
     receptive_field,
 )
-
-Params = dict[str, Any]
+from exercises.answer._common import Params
 
 
 def _ceil_size(w_in: int, f: int, p: int, s: int) -> int:

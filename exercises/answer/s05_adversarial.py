@@ -4,7 +4,7 @@ its projection, and targeted versus untargeted objectives."""
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import torch
@@ -12,13 +12,7 @@ import torch
 from grader.answers import Matrix, Real, SingleChoice, TrueFalse, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.adversarial import fgsm, project_linf
-
-Params = dict[str, Any]
-F64 = torch.float64
-
-
-def _t(values: Any) -> torch.Tensor:
-    return torch.tensor(values, dtype=F64)
+from exercises.answer._common import F64, Params, tensor
 
 
 def _hundredths(rng: np.random.Generator, low: int, high: int, size: int) -> list[int]:
@@ -46,8 +40,8 @@ def generate_fgsm_step(rng: np.random.Generator) -> Params:
 
 
 def solve_fgsm_step(p: Params) -> list[float]:
-    model = _model_with_input_gradient(_t(p["grad"]))
-    x_adv = fgsm(model, _t([p["x"]]), torch.tensor([0]), p["eps"], targeted=p["targeted"])
+    model = _model_with_input_gradient(tensor(p["grad"]))
+    x_adv = fgsm(model, tensor([p["x"]]), torch.tensor([0]), p["eps"], targeted=p["targeted"])
     return x_adv[0].tolist()
 
 
@@ -123,21 +117,21 @@ def generate_project_linf(rng: np.random.Generator) -> Params:
 
 
 def _project(p: Params) -> torch.Tensor:
-    return project_linf(_t(p["x_adv"]), _t(p["x"]), p["eps"])
+    return project_linf(tensor(p["x_adv"]), tensor(p["x"]), p["eps"])
 
 
 def _returned_perturbation(p: Params) -> list[float]:
-    delta = _t(p["x_adv"]) - _t(p["x"])
+    delta = tensor(p["x_adv"]) - tensor(p["x"])
     return project_linf(delta, torch.zeros(4, dtype=F64), p["eps"]).tolist()
 
 
 def _rescaled_perturbation(p: Params) -> list[float]:
-    delta = _t(p["x_adv"]) - _t(p["x"])
-    return (_t(p["x"]) + delta * p["eps"] / delta.abs().max()).tolist()
+    delta = tensor(p["x_adv"]) - tensor(p["x"])
+    return (tensor(p["x"]) + delta * p["eps"] / delta.abs().max()).tolist()
 
 
 def _clipped_above_only(p: Params) -> list[float]:
-    return torch.minimum(_t(p["x_adv"]), _t(p["x"]) + p["eps"]).tolist()
+    return torch.minimum(tensor(p["x_adv"]), tensor(p["x"]) + p["eps"]).tolist()
 
 
 PROJECT_LINF = AnswerExercise(
@@ -200,8 +194,8 @@ def generate_within_budget(rng: np.random.Generator) -> Params:
 
 
 def solve_within_budget(p: Params) -> bool:
-    projected = project_linf(_t(p["x_adv"]), _t(p["x"]), p["eps"])
-    return bool(torch.allclose(projected, _t(p["x_adv"]), rtol=0.0, atol=1e-12))
+    projected = project_linf(tensor(p["x_adv"]), tensor(p["x"]), p["eps"])
+    return bool(torch.allclose(projected, tensor(p["x_adv"]), rtol=0.0, atol=1e-12))
 
 
 def _budget_verdicts(p: Params) -> dict[str, bool | None]:
@@ -270,7 +264,7 @@ def generate_linf_distance(rng: np.random.Generator) -> Params:
 
 
 def _perturbation(p: Params) -> torch.Tensor:
-    return _t(p["x_adv"]) - _t(p["x"])
+    return tensor(p["x_adv"]) - tensor(p["x"])
 
 
 def solve_linf_distance(p: Params) -> float:

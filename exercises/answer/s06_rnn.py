@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.answers import Expression, Integer, Matrix, Real, SingleChoice, shuffle_options
+from grader.answers import Expression, Integer, SingleChoice, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.optimization import sigmoid
 from reference.rnn import (
@@ -24,17 +24,7 @@ from reference.rnn import (
     rnn_param_count,
     topology_for,
 )
-
-Params = dict[str, Any]
-F64 = torch.float64
-# Answers rounded to 4 decimal places are off by up to 5e-5: the absolute tolerance accepts
-# them for small values too, where the relative tolerance alone would not.
-FOUR_DECIMALS_MATRIX = Matrix(atol=1e-4)
-FOUR_DECIMALS_REAL = Real(atol=1e-4)
-
-
-def _t(values: Any) -> torch.Tensor:
-    return torch.tensor(values, dtype=F64)
+from exercises.answer._common import F64, FOUR_DECIMALS_MATRIX, FOUR_DECIMALS_REAL, Params, tensor
 
 
 def _tenths(rng: np.random.Generator, low: float, high: float, size: int) -> list[float]:
@@ -55,7 +45,7 @@ def generate_lstm_update(rng: np.random.Generator) -> Params:
 
 
 def solve_lstm_update(p: Params) -> list[list[float]]:
-    h, c = lstm_cell_from_gates(_t(p["i"]), _t(p["f"]), _t(p["g"]), _t(p["o"]), _t(p["c_prev"]))
+    h, c = lstm_cell_from_gates(tensor(p["i"]), tensor(p["f"]), tensor(p["g"]), tensor(p["o"]), tensor(p["c_prev"]))
     return [c.tolist(), h.tolist()]
 
 
@@ -117,9 +107,9 @@ def generate_lstm_preactivations(rng: np.random.Generator) -> Params:
 def solve_lstm_preactivations(p: Params) -> float:
     # One unit, no input weights of its own: x = z with W_ih = I, so the gate pre-activations are z.
     h, _ = lstm_cell(
-        _t([p["z"]]),
+        tensor([p["z"]]),
         torch.zeros(1, 1, dtype=F64),
-        _t([[p["c_prev"]]]),
+        tensor([[p["c_prev"]]]),
         torch.eye(4, dtype=F64),
         torch.zeros(4, 1, dtype=F64),
     )
@@ -129,7 +119,7 @@ def solve_lstm_preactivations(p: Params) -> float:
 def _gates(p: Params, order: str = "ifgo", candidate: str = "tanh") -> dict[str, float]:
     """Gate values when the 4 pre-activations are read in `order` and the candidate uses
     `candidate` ("tanh" is right, "sigmoid" a mistake)."""
-    z = _t(p["z"])
+    z = tensor(p["z"])
     squashed = {"sigmoid": sigmoid(z).tolist(), "tanh": torch.tanh(z).tolist()}
     position = {name: index for index, name in enumerate(order)}
     gates = {name: squashed["sigmoid"][position[name]] for name in "ifo"}
@@ -317,15 +307,15 @@ def generate_rnn_step(rng: np.random.Generator) -> Params:
 
 
 def _rnn(p: Params, w_ih: torch.Tensor, w_hh: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-    return rnn_cell(_t([p["x"]]), h_prev.reshape(1, 2), w_ih, w_hh, _t(p["b"]))[0]
+    return rnn_cell(tensor([p["x"]]), h_prev.reshape(1, 2), w_ih, w_hh, tensor(p["b"]))[0]
 
 
 def solve_rnn_step(p: Params) -> list[float]:
-    return _rnn(p, _t(p["w_ih"]), _t(p["w_hh"]), _t(p["h_prev"])).tolist()
+    return _rnn(p, tensor(p["w_ih"]), tensor(p["w_hh"]), tensor(p["h_prev"])).tolist()
 
 
 def _forgot_tanh(p: Params) -> list[float]:
-    pre_activation = _t(p["w_ih"]) @ _t(p["x"]) + _t(p["w_hh"]) @ _t(p["h_prev"]) + _t(p["b"])
+    pre_activation = tensor(p["w_ih"]) @ tensor(p["x"]) + tensor(p["w_hh"]) @ tensor(p["h_prev"]) + tensor(p["b"])
     return pre_activation.tolist()
 
 
@@ -353,12 +343,12 @@ $h_{t-1} = {{ h_prev | latex_vector }}$, give $h_t$ as a vector of 2 numbers `[.
         Misconception(
             "forgot_recurrent_term",
             "The recurrence is what makes it an RNN: add W_hh h_{t-1}, the contribution of the previous hidden state.",
-            lambda p: _rnn(p, _t(p["w_ih"]), _t(p["w_hh"]), torch.zeros(2, dtype=F64)).tolist(),
+            lambda p: _rnn(p, tensor(p["w_ih"]), tensor(p["w_hh"]), torch.zeros(2, dtype=F64)).tolist(),
         ),
         Misconception(
             "transposed_weights",
             "With column vectors, the product is W x: row r of W holds the weights of hidden unit r.",
-            lambda p: _rnn(p, _t(p["w_ih"]).T, _t(p["w_hh"]).T, _t(p["h_prev"])).tolist(),
+            lambda p: _rnn(p, tensor(p["w_ih"]).T, tensor(p["w_hh"]).T, tensor(p["h_prev"])).tolist(),
         ),
     ),
 )

@@ -13,9 +13,8 @@ from grader.answers import Integer, Real, SingleChoice, Word, WordSequence, shuf
 from grader.exercise import AnswerExercise, Misconception
 from reference.optimization import log_softmax
 from reference.word2vec import analogy, negative_sampling_loss, skipgram_pairs
+from exercises.answer._common import F64, Params
 
-Params = dict[str, Any]
-F64 = torch.float64
 
 SENTENCES = (
     "deep nets learn useful features",

@@ -12,9 +12,7 @@ import torch
 from grader.answers import Matrix, SingleChoice, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.attention import attention_context, attention_weights, dot_product_scores
-
-Params = dict[str, Any]
-F64 = torch.float64
+from exercises.answer._common import F64, Params
 
 
 def _tensor(values: Any) -> torch.Tensor:

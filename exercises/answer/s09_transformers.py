@@ -23,9 +23,7 @@ from reference.transformer import (
     scaled_dot_product_attention,
     sinusoidal_positional_encoding,
 )
-
-Params = dict[str, Any]
-F64 = torch.float64
+from exercises.answer._common import F64, Params
 
 
 def _tensor(values: Any) -> torch.Tensor:

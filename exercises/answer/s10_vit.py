@@ -17,8 +17,7 @@ from reference.vit import (
     vit_sequence_length,
     window_attention_cost,
 )
-
-Params = dict[str, Any]
+from exercises.answer._common import Params
 
 
 def _letter_of(options: list[str], text: str) -> str:

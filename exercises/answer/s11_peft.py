@@ -19,9 +19,8 @@ from reference.peft import (
     prompt_tuning_param_count,
     trainable_fraction,
 )
+from exercises.answer._common import F64, Params
 
-Params = dict[str, Any]
-F64 = torch.float64
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 

@@ -25,9 +25,8 @@ from reference.generative import (
     linear_beta_schedule,
     optimal_discriminator,
 )
+from exercises.answer._common import F64, Params
 
-Params = dict[str, Any]
-F64 = torch.float64
 LN10 = math.log(10.0)
 
 

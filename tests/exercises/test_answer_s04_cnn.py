@@ -9,32 +9,8 @@ import torch
 from torch import nn
 
 from exercises.answer import s04_cnn as s04
-from grader.grading import grade_answer
-from grader.prompts import render_prompt
-from grader.variant import Variant, discriminates, make_variant
-
-
-def variant_for(exercise, params) -> Variant:
-    """The variant of fixed params, with every applicable misconception's answer."""
-    answers = {m.tag: m.solve(params) for m in exercise.misconceptions}
-    misconceptions = {tag: answer for tag, answer in answers.items() if answer is not None}
-    return Variant(exercise.id, exercise.generator_version, 0, params, exercise.solve(params), misconceptions)
-
-
-def assert_grades(exercise, params, key_raw, wrong_answers: dict[str, object], absent: tuple[str, ...] = ()) -> None:
-    """The hand key scores full; each hand-computed wrong answer carries its tag; the
-    `absent` mistakes do not apply to these params."""
-    variant = variant_for(exercise, params)
-    check = exercise.check_for(params)
-    assert discriminates(check, variant.key, variant.misconceptions)
-    full = grade_answer(exercise, variant, key_raw)
-    assert full.score == exercise.points, full
-    assert grade_answer(exercise, variant, check.to_toml(variant.key)).score == exercise.points
-    for tag, raw in wrong_answers.items():
-        result = grade_answer(exercise, variant, raw)
-        assert result.misconception == tag, (tag, result)
-        assert result.score < exercise.points
-    assert not set(absent) & set(variant.misconceptions)
+from grader.variant import make_variant
+from grader.selftest import assert_grades
 
 
 # --- convolution output size ---------------------------------------------------------------
@@ -215,20 +191,6 @@ def test_gap_head_params_by_hand():
         5130,
         {"flattened_instead": 512 * 49 * 10 + 10, "forgot_bias": 5120, "averaged_over_channels": 49 * 10 + 10},
     )
-
-
-# --- generation ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("exercise", s04.EXERCISES, ids=lambda e: e.id)
-def test_generation_over_seeds(exercise):
-    for seed in range(40):
-        variant = make_variant(exercise, seed)
-        check = exercise.check_for(variant.params)
-        text = render_prompt(exercise, variant)
-        assert "{{" not in text and "{%" not in text
-        assert grade_answer(exercise, variant, check.to_toml(variant.key)).score == exercise.points
-        assert variant == make_variant(exercise, seed)
 
 
 def test_conv_size_draws_cover_strides_and_paddings():

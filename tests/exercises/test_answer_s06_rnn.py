@@ -12,33 +12,8 @@ from torch import nn
 
 from exercises.answer import s06_rnn as s06
 from grader.answers import evaluate, parse_expression
-from grader.grading import grade_answer
-from grader.prompts import render_prompt
-from grader.variant import Variant, discriminates, make_variant
+from grader.selftest import assert_grades
 from reference.rnn import lstm_param_count
-
-
-def variant_for(exercise, params) -> Variant:
-    """The variant of fixed params, with every applicable misconception's answer."""
-    answers = {m.tag: m.solve(params) for m in exercise.misconceptions}
-    misconceptions = {tag: answer for tag, answer in answers.items() if answer is not None}
-    return Variant(exercise.id, exercise.generator_version, 0, params, exercise.solve(params), misconceptions)
-
-
-def assert_grades(exercise, params, key_raw, wrong_answers: dict[str, object], absent: tuple[str, ...] = ()) -> None:
-    """The hand key scores full; each hand-computed wrong answer carries its tag; the
-    `absent` mistakes do not apply to these params."""
-    variant = variant_for(exercise, params)
-    check = exercise.check_for(params)
-    assert discriminates(check, variant.key, variant.misconceptions)
-    full = grade_answer(exercise, variant, key_raw)
-    assert full.score == exercise.points, full
-    assert grade_answer(exercise, variant, check.to_toml(variant.key)).score == exercise.points
-    for tag, raw in wrong_answers.items():
-        result = grade_answer(exercise, variant, raw)
-        assert result.misconception == tag, (tag, result)
-        assert result.score < exercise.points
-    assert not set(absent) & set(variant.misconceptions)
 
 
 def sigmoid(z: float) -> float:
@@ -244,31 +219,3 @@ def test_translation_is_many_to_many():
     params = _topology_params("machine translation")
     assert s06.TOPOLOGY.solve(params) == "C"
     assert_grades(s06.TOPOLOGY, params, "c", {"single_output": "A"}, absent=("reversed_direction",))
-
-
-# --- generation ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("exercise", s06.EXERCISES, ids=lambda e: e.id)
-def test_generation_over_seeds(exercise):
-    for seed in range(40):
-        variant = make_variant(exercise, seed)
-        check = exercise.check_for(variant.params)
-        text = render_prompt(exercise, variant)
-        assert "{{" not in text and "{%" not in text
-        assert grade_answer(exercise, variant, check.to_toml(variant.key)).score == exercise.points
-        assert variant == make_variant(exercise, seed)
-
-
-def rounded(value, decimals: int):
-    """A key as a student writes it when asked for `decimals` decimal places."""
-    if isinstance(value, list):
-        return [rounded(v, decimals) for v in value]
-    return round(value, decimals)
-
-
-@pytest.mark.parametrize("exercise", [s06.LSTM_UPDATE, s06.LSTM_PREACTIVATIONS, s06.RNN_STEP], ids=lambda e: e.id)
-def test_answers_rounded_to_four_decimals_score_full(exercise):
-    for seed in range(60):
-        variant = make_variant(exercise, seed)
-        assert grade_answer(exercise, variant, rounded(variant.key, 4)).score == exercise.points

@@ -9,31 +9,8 @@ import pytest
 
 from exercises.answer import s07_word2vec as s07
 from grader.grading import grade_answer
-from grader.variant import Variant, discriminates, make_variant
-
-
-def variant_for(exercise, params) -> Variant:
-    """The variant of fixed params, with every applicable misconception's answer."""
-    answers = {m.tag: m.solve(params) for m in exercise.misconceptions}
-    misconceptions = {tag: answer for tag, answer in answers.items() if answer is not None}
-    return Variant(exercise.id, exercise.generator_version, 0, params, exercise.solve(params), misconceptions)
-
-
-def assert_grades(exercise, params, key_raw, wrong_answers: dict[str, object]) -> None:
-    """The hand-written key scores full; each hand-computed wrong answer carries its tag."""
-    variant = variant_for(exercise, params)
-    check = exercise.check_for(params)
-    assert discriminates(check, variant.key, variant.misconceptions)
-    assert grade_answer(exercise, variant, key_raw).score == exercise.points
-    assert grade_answer(exercise, variant, check.to_toml(variant.key)).score == exercise.points
-    for tag, raw in wrong_answers.items():
-        result = grade_answer(exercise, variant, raw)
-        assert result.misconception == tag, (tag, result)
-        assert result.score < exercise.points
-
-
-def letter_of(options: list[str], text: str) -> str:
-    return "ABCDEFGHIJ"[options.index(text)]
+from grader.variant import make_variant
+from grader.selftest import assert_grades, letter_of, variant_for
 
 
 # --- skip-gram pairs -----------------------------------------------------------------------
