@@ -62,14 +62,8 @@ class _Options:
         return found
 
 
-class SingleChoice:
-    """One option out of `options` (texts in display order).  Key: a letter ``"A"``...
-
-    Accepts a letter (case-insensitive, optionally ``B)`` or ``(B)``) or the exact text of an
-    option (case and spacing ignored); a letter wins over an option whose text is a letter.
-    """
-
-    kind = "single_choice"
+class _OptionsCheck:
+    """What single and multiple choice share: the options, shown and compared by value."""
 
     def __init__(self, options: Sequence[str]) -> None:
         self._opts = _Options(options)
@@ -83,6 +77,16 @@ class SingleChoice:
 
     def __hash__(self) -> int:
         return hash((type(self), self.options))
+
+
+class SingleChoice(_OptionsCheck):
+    """One option out of `options` (texts in display order).  Key: a letter ``"A"``...
+
+    Accepts a letter (case-insensitive, optionally ``B)`` or ``(B)``) or the exact text of an
+    option (case and spacing ignored); a letter wins over an option whose text is a letter.
+    """
+
+    kind = "single_choice"
 
     def describe(self, key: Any) -> str:
         return f"one of {self._opts.listing()}"
@@ -108,7 +112,7 @@ class SingleChoice:
         return key
 
 
-class MultipleChoice:
+class MultipleChoice(_OptionsCheck):
     """Any subset of `options`.  Key: a sorted tuple of letters, e.g. ``("A", "C")``.
 
     Accepts a TOML array of letters or option texts, or a string ``"A, C"`` / ``"A C"`` /
@@ -117,19 +121,6 @@ class MultipleChoice:
     """
 
     kind = "multiple_choice"
-
-    def __init__(self, options: Sequence[str]) -> None:
-        self._opts = _Options(options)
-        self.options = self._opts.options
-
-    def __repr__(self) -> str:
-        return spec_repr(self, options=list(self.options))
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.options == self.options  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.options))
 
     def describe(self, key: Any) -> str:
         return f'letters among {self._opts.listing()}, as ["A", "C"]'
