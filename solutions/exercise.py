@@ -366,6 +366,8 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> tuple[Tenso
         else:
             scores = scores + mask.to(scores.dtype)
     weights = _softmax_last(scores)
+    # a query row with no allowed key gets zero weights (as F.scaled_dot_product_attention), not NaN
+    weights = torch.nan_to_num(weights, nan=0.0)
     return weights @ v, weights
 
 

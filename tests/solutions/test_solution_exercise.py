@@ -814,3 +814,16 @@ def test_module_is_self_contained_and_has_no_escape_hatches() -> None:
     for name, fn in funcs.items():
         if name != "fgsm":
             assert not _used_names(fn) & {"autograd", "backward"}, name
+
+
+def test_fully_masked_query_row_gets_zero_weights_like_torch_and_the_reference() -> None:
+    from reference.transformer import scaled_dot_product_attention as reference_sdpa
+
+    q, k, v = (torch.randn(3, 4, dtype=torch.float64) for _ in range(3))
+    mask = torch.ones(3, 3, dtype=torch.bool)
+    mask[1] = False
+    out, weights = sol.scaled_dot_product_attention(q, k, v, mask)
+    expected_out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert torch.equal(weights[1], torch.zeros(3, dtype=torch.float64))
+    torch.testing.assert_close(out, expected_out)
+    torch.testing.assert_close(weights, reference_sdpa(q, k, v, mask)[1])
