@@ -209,16 +209,20 @@ def _used_head_features(p: Params) -> tuple[Any, ...]:
     return ("N", p["heads"], p["l_q"], p["d_model"] // p["heads"])
 
 
+# The setting both multi-head shape questions share.
+MHA_SETUP = r"""
+A transformer decoder's cross-attention has $h = {{ heads }}$ heads and
+$d_\text{model} = {{ d_model }}$. For a batch of $N$ pairs, the decoder input has
+{{ l_q }} positions and the encoder output {{ l_kv }} positions.
+"""
+
+
 ATTENTION_WEIGHTS_SHAPE = AnswerExercise(
     id="transformers_mha_weights_shape",
     title="Shape of the attention weights in multi-head cross-attention",
     section=9,
     generate=generate_mha_shapes,
-    prompt=r"""
-A transformer decoder's cross-attention has $h = {{ heads }}$ heads and
-$d_\text{model} = {{ d_model }}$. For a batch of $N$ pairs, the decoder input has
-{{ l_q }} positions and the encoder output {{ l_kv }} positions.
-
+    prompt=MHA_SETUP + r"""
 What is the shape of the tensor of attention weights (the softmax output, all heads, in
 PyTorch's batch-first layout)? Write the batch size as `N`, e.g. `"(N, 3, 5, 7)"`.
 """,
@@ -262,11 +266,7 @@ KEY_HEAD_SHAPE = AnswerExercise(
     title="Shape of the keys after splitting into heads",
     section=9,
     generate=generate_mha_shapes,
-    prompt=r"""
-A transformer decoder's cross-attention has $h = {{ heads }}$ heads and
-$d_\text{model} = {{ d_model }}$. For a batch of $N$ pairs, the decoder input has
-{{ l_q }} positions and the encoder output {{ l_kv }} positions.
-
+    prompt=MHA_SETUP + r"""
 The keys are projected with $W_K$ ($d_\text{model} \times d_\text{model}$) and then split into
 heads. What is the shape of the key tensor after the split, in the layout
 (batch, heads, positions, features per head)? Write the batch size as `N`, e.g.

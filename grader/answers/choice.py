@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from grader.answers._common import show, spec_repr
+from grader.answers._common import Stateless, show, spec_repr
 from grader.answers.base import AnswerParseError, Check
 
 LETTERS = string.ascii_uppercase
@@ -171,19 +171,10 @@ class MultipleChoice(_OptionsCheck):
         return ", ".join(self.to_toml(key)) or "none"
 
 
-class TrueFalse:
+class TrueFalse(Stateless):
     """True or false.  Key: bool.  Accepts a TOML bool or true/false/yes/no/t/f/y/n."""
 
     kind = "true_false"
-
-    def __repr__(self) -> str:
-        return spec_repr(self)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
 
     def describe(self, key: Any) -> str:
         return "true or false"

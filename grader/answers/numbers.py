@@ -6,11 +6,11 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from grader.answers._common import NUMBER_EXAMPLES, read_float, read_integer, spec_repr
+from grader.answers._common import NUMBER_EXAMPLES, Stateless, read_float, read_integer, spec_repr
 from grader.answers.base import Check
 
 
-class Integer:
+class Integer(Stateless):
     """An exact integer answer.  Key: int.
 
     Accepts a TOML int, a whole float (``14.0``), or a text whose value is whole (``"14"``,
@@ -18,15 +18,6 @@ class Integer:
     """
 
     kind = "integer"
-
-    def __repr__(self) -> str:
-        return spec_repr(self)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
 
     def describe(self, key: Any) -> str:
         return "integer"

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any, Sequence
 
-from grader.answers._common import check_text, show, spec_repr
+from grader.answers._common import Stateless, check_text, show
 from grader.answers.base import AnswerParseError, Check
 
 MAX_DIMS = 16
@@ -18,7 +18,7 @@ _FORMAT = 'shape as a list of sizes or names, e.g. [2, 5] or "(N, 2, 5)"'
 Dim = int | str
 
 
-class Shape:
+class Shape(Stateless):
     """A tensor shape.  Key: a tuple of non-negative ints and dimension names, e.g.
     ``("N", 64, 16, 16)``.
 
@@ -29,15 +29,6 @@ class Shape:
     """
 
     kind = "shape"
-
-    def __repr__(self) -> str:
-        return spec_repr(self)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
 
     def describe(self, key: Any) -> str:
         return _FORMAT
