@@ -96,6 +96,16 @@ def _field_kb(path: str, name: bytes) -> int:
     return 0
 
 
+def _cpu_ticks(pid: int) -> int | None:
+    """CPU clock ticks of a process and of its waited-for children (utime+stime+cutime+cstime)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return sum(int(f) for f in fields[11:15])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class TreeMemory:
     """Samples the memory of this process and all its descendants in a thread."""
 
@@ -103,6 +113,7 @@ class TreeMemory:
         self.interval = interval
         self.peak_rss_kb = 0
         self.peak_pss_kb = 0
+        self.cpu_ticks: dict[int, int] = {}  # descendant pid -> utime+stime+cutime+cstime last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -112,6 +123,10 @@ class TreeMemory:
         while not self._stop.is_set():
             pids = [me, *_children(me, _ppids())]
             rss = sum(_field_kb(f"/proc/{p}/status", b"VmRSS:") for p in pids)
+            for pid in pids[1:]:
+                ticks = _cpu_ticks(pid)
+                if ticks is not None:
+                    self.cpu_ticks[pid] = ticks
             self.peak_rss_kb = max(self.peak_rss_kb, rss)
             if samples % 10 == 0:  # smaps_rollup walks every page table: the sampler's main cost
                 pss = sum(_field_kb(f"/proc/{p}/smaps_rollup", b"Pss:") for p in pids)
@@ -329,16 +344,24 @@ def main() -> None:
     def pool(jobs: int) -> Any:
         return ExecutorPool(workers=jobs, limits=Limits(cpu_per_test=2.0))
 
+    import resource
+
+    before = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
     with TreeMemory() as memory:
         start = time.perf_counter()
         summary = grade_batch(subs, quiz, out=work / "grading", jobs=args.jobs, pool_factory=pool)
         wall = time.perf_counter() - start
+    after = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    judge_cpu = (after[0].ru_utime + after[0].ru_stime) - (before[0].ru_utime + before[0].ru_stime)
+    sandbox_cpu = sum(memory.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")  # sampled every 0.2 s
     rate = len(summary.graded) / wall
     print(f"grade_batch: {len(summary.graded)} graded, {len(summary.failed)} failed, jobs={args.jobs}")
     print(f"  wall time          {wall:8.1f} s")
     print(f"  submissions/s      {rate:8.2f}   (target >= 10)")
     print(f"  peak RSS, tree     {memory.peak_rss_kb / 1024:8.0f} MB (target <= 1536; sum of VmRSS)")
     print(f"  peak PSS, tree     {memory.peak_pss_kb / 1024:8.0f} MB")
+    print(f"  CPU: judge process {judge_cpu:.1f} s, sandbox workers {sandbox_cpu:.1f} s (sampled) "
+          f"= {(judge_cpu + sandbox_cpu) / wall:.2f} of {os.cpu_count()} cores busy")
     print_breakdown(work / "grading" / "gradebook.sqlite", kinds, wall, args.jobs)
     if args.naive:
         sample = [f"u{i:04d}" for i, kind in enumerate(kinds) if kind == "ordinary"][: args.naive]
