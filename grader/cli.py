@@ -160,18 +160,14 @@ def check(file: Path, quiz_dir: Path | None) -> None:
     sys.exit(report.exit_code)
 
 
-def _register_optional_commands() -> None:
-    try:
-        from grader import cli_grade
-    except ImportError:
-        return
-    for name in ("grade", "demo"):
-        command = getattr(cli_grade, name, None)
-        if isinstance(command, click.Command):
-            main.add_command(command, name)
+def _register_grading_commands() -> None:
+    from grader.cli_grade import demo, grade
+
+    main.add_command(grade, "grade")
+    main.add_command(demo, "demo")
 
 
-_register_optional_commands()
+_register_grading_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
