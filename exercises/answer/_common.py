@@ -17,5 +17,5 @@ FOUR_DECIMALS_REAL = Real(atol=1e-4)
 
 
 def tensor(values: Any) -> torch.Tensor:
-    """Nested lists of numbers as a float64 tensor."""
-    return torch.tensor(values, dtype=F64)
+    """Nested lists of numbers (or a tensor) as a float64 tensor."""
+    return torch.as_tensor(values, dtype=F64)

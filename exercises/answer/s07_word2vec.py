@@ -13,7 +13,7 @@ from grader.answers import Integer, Real, SingleChoice, Word, WordSequence, shuf
 from grader.exercise import AnswerExercise, Misconception
 from reference.optimization import log_softmax
 from reference.word2vec import analogy, negative_sampling_loss, skipgram_pairs
-from exercises.answer._common import F64, Params
+from exercises.answer._common import F64, Params, tensor
 
 
 SENTENCES = (
@@ -29,9 +29,6 @@ SENTENCES = (
     "kings and queens rule lands",
 )
 
-
-def _tensor(values: Any) -> torch.Tensor:
-    return torch.tensor(values, dtype=F64)
 
 
 def _letter_of(options: list[str], text: str) -> str:
@@ -264,16 +261,16 @@ def generate_negative_sampling_loss(rng: np.random.Generator) -> Params:
 
 
 def _loss(v_c: Any, u_o: Any, u_neg: torch.Tensor) -> float:
-    return negative_sampling_loss(_tensor(v_c), _tensor(u_o), u_neg).item()
+    return negative_sampling_loss(tensor(v_c), tensor(u_o), u_neg).item()
 
 
 def solve_negative_sampling_loss(p: Params) -> float:
-    return _loss(p["v_c"], p["u_o"], _tensor(p["u_neg"]))
+    return _loss(p["v_c"], p["u_o"], tensor(p["u_neg"]))
 
 
 def _wrong_sign_on_negatives(p: Params) -> float:
     # -log s(-(-u_k) . v_c) = -log s(u_k . v_c): the sign error, through the reference loss.
-    return _loss(p["v_c"], p["u_o"], -_tensor(p["u_neg"]))
+    return _loss(p["v_c"], p["u_o"], -tensor(p["u_neg"]))
 
 
 def _forgot_negative_terms(p: Params) -> float:
@@ -281,7 +278,7 @@ def _forgot_negative_terms(p: Params) -> float:
 
 
 def _used_softmax(p: Params) -> float:
-    scores = torch.cat([_tensor([p["u_o"]]), _tensor(p["u_neg"])]) @ _tensor(p["v_c"])
+    scores = torch.cat([tensor([p["u_o"]]), tensor(p["u_neg"])]) @ tensor(p["v_c"])
     return -log_softmax(scores)[0].item()
 
 
@@ -401,7 +398,7 @@ def generate_analogy(rng: np.random.Generator) -> Params:
 def _analogy_with(p: Params, signs: tuple[int, int, int]) -> str:
     """The reference analogy solver for the offset sign_a a + sign_b b + sign_c c: the
     reference computes v_b - v_a + v_c, so flipping a vector's sign flips its term."""
-    vectors = _tensor(p["vectors"])
+    vectors = tensor(p["vectors"])
     index = {w: i for i, w in enumerate(p["vocab"])}
     flips = torch.ones(len(p["vocab"]), 1, dtype=F64)
     for sign, expected, word in zip(signs, (-1, 1, 1), (p["a"], p["b"], p["c"])):
@@ -410,7 +407,7 @@ def _analogy_with(p: Params, signs: tuple[int, int, int]) -> str:
 
 
 def solve_analogy(p: Params) -> str:
-    return analogy(_tensor(p["vectors"]), p["vocab"], p["a"], p["b"], p["c"])
+    return analogy(tensor(p["vectors"]), p["vocab"], p["a"], p["b"], p["c"])
 
 
 def _reversed_offset(p: Params) -> str:
@@ -423,18 +420,18 @@ def _subtracted_c(p: Params) -> str:
 
 def _target(p: Params) -> torch.Tensor:
     index = {w: i for i, w in enumerate(p["vocab"])}
-    vectors = _tensor(p["vectors"])
+    vectors = tensor(p["vectors"])
     return vectors[index[p["b"]]] - vectors[index[p["a"]]] + vectors[index[p["c"]]]
 
 
 def _used_dot_product(p: Params) -> str:
-    scores = _tensor(p["vectors"]) @ _target(p)
+    scores = tensor(p["vectors"]) @ _target(p)
     scores[[p["vocab"].index(w) for w in (p["a"], p["b"], p["c"])]] = float("-inf")
     return p["vocab"][int(scores.argmax())]
 
 
 def _did_not_exclude_inputs(p: Params) -> str:
-    vectors = _tensor(p["vectors"])
+    vectors = tensor(p["vectors"])
     cosines = vectors @ _target(p) / (vectors.norm(dim=1) * _target(p).norm())
     return p["vocab"][int(cosines.argmax())]
 

@@ -4,7 +4,6 @@ roles of the decoder and encoder states in attention."""
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import torch
@@ -12,11 +11,8 @@ import torch
 from grader.answers import Matrix, SingleChoice, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.attention import attention_context, attention_weights, dot_product_scores
-from exercises.answer._common import F64, Params
+from exercises.answer._common import Params, tensor
 
-
-def _tensor(values: Any) -> torch.Tensor:
-    return torch.tensor(values, dtype=F64)
 
 
 def _letter_of(options: list[str], text: str) -> str:
@@ -43,7 +39,7 @@ def generate_attention_weights(rng: np.random.Generator) -> Params:
 
 def _scores(p: Params) -> torch.Tensor:
     """Luong dot scores, one row per decoder state: (2, 3)."""
-    return dot_product_scores(_tensor(p["queries"]), _tensor(p["states"]))
+    return dot_product_scores(tensor(p["queries"]), tensor(p["states"]))
 
 
 def solve_attention_weights(p: Params) -> list[list[float]]:
@@ -98,17 +94,17 @@ def generate_context_vector(rng: np.random.Generator) -> Params:
 
 
 def solve_context_vector(p: Params) -> list[float]:
-    _, context = attention_context(_tensor(p["query"]), _tensor(p["states"]))
+    _, context = attention_context(tensor(p["query"]), tensor(p["states"]))
     return context.tolist()
 
 
 def _context_from_raw_scores(p: Params) -> list[float]:
-    states = _tensor(p["states"])
-    return (dot_product_scores(_tensor(p["query"]), states) @ states).tolist()
+    states = tensor(p["states"])
+    return (dot_product_scores(tensor(p["query"]), states) @ states).tolist()
 
 
 def _uniform_average(p: Params) -> list[float]:
-    return _tensor(p["states"]).mean(0).tolist()
+    return tensor(p["states"]).mean(0).tolist()
 
 
 def _used_last_state(p: Params) -> list[float]:

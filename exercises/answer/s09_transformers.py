@@ -23,11 +23,8 @@ from reference.transformer import (
     scaled_dot_product_attention,
     sinusoidal_positional_encoding,
 )
-from exercises.answer._common import F64, Params
+from exercises.answer._common import Params, tensor
 
-
-def _tensor(values: Any) -> torch.Tensor:
-    return torch.as_tensor(values, dtype=F64)
 
 
 def _letter_of(options: list[str], text: str) -> str:
@@ -44,14 +41,14 @@ def _int_matrix(rng: np.random.Generator, rows: int, cols: int, low: int = -1, h
 
 def _weights(q: Any, k: Any, mask: torch.Tensor | None = None) -> list[list[float]]:
     """Attention weights softmax(q k^T / sqrt(d_k)) from the reference (v plays no part)."""
-    keys = _tensor(k)
-    return scaled_dot_product_attention(_tensor(q), keys, keys, mask)[1].tolist()
+    keys = tensor(k)
+    return scaled_dot_product_attention(tensor(q), keys, keys, mask)[1].tolist()
 
 
 def _weights_scaled_by(q: Any, k: Any, divisor: float, mask: torch.Tensor | None = None) -> list[list[float]]:
     """The reference weights with scores q k^T / divisor instead of / sqrt(d_k): scaling q by
     sqrt(d_k) / divisor before the reference divides by sqrt(d_k)."""
-    queries = _tensor(q)
+    queries = tensor(q)
     return _weights(queries * math.sqrt(queries.shape[-1]) / divisor, k, mask)
 
 
@@ -77,7 +74,7 @@ def _divided_by_d_k(p: Params) -> list[list[float]]:
 
 def _softmax_over_queries(p: Params) -> list[list[float]]:
     # softmax over the queries = the reference with the roles of q and k exchanged, transposed
-    return _tensor(_weights(p["k"], p["q"])).T.tolist()
+    return tensor(_weights(p["k"], p["q"])).T.tolist()
 
 
 SDPA_WEIGHTS = AnswerExercise(
@@ -393,21 +390,21 @@ def generate_layer_norm(rng: np.random.Generator) -> Params:
 
 
 def solve_layer_norm(p: Params) -> list[list[float]]:
-    return layer_norm(_tensor(p["x"]), _tensor(p["gamma"]), _tensor(p["beta"])).tolist()
+    return layer_norm(tensor(p["x"]), tensor(p["gamma"]), tensor(p["beta"])).tolist()
 
 
 def _unbiased_variance(p: Params) -> list[list[float]]:
     # the unbiased standard deviation is sqrt(d / (d - 1)) times the biased one (d = 3)
-    return layer_norm(_tensor(p["x"]), _tensor(p["gamma"]) * math.sqrt(2 / 3), _tensor(p["beta"])).tolist()
+    return layer_norm(tensor(p["x"]), tensor(p["gamma"]) * math.sqrt(2 / 3), tensor(p["beta"])).tolist()
 
 
 def _normalized_over_batch(p: Params) -> list[list[float]]:
-    per_feature = layer_norm(_tensor(p["x"]).T, None, None).T
-    return (per_feature * _tensor(p["gamma"]) + _tensor(p["beta"])).tolist()
+    per_feature = layer_norm(tensor(p["x"]).T, None, None).T
+    return (per_feature * tensor(p["gamma"]) + tensor(p["beta"])).tolist()
 
 
 def _forgot_affine(p: Params) -> list[list[float]]:
-    return layer_norm(_tensor(p["x"]), None, None).tolist()
+    return layer_norm(tensor(p["x"]), None, None).tolist()
 
 
 LAYER_NORM = AnswerExercise(

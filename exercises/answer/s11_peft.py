@@ -4,7 +4,6 @@ merged weight, adapter and prompt-tuning parameter counts, and what stays frozen
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import torch
@@ -19,13 +18,10 @@ from reference.peft import (
     prompt_tuning_param_count,
     trainable_fraction,
 )
-from exercises.answer._common import F64, Params
+from exercises.answer._common import F64, Params, tensor
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-
-def _tensor(values: Any) -> torch.Tensor:
-    return torch.tensor(values, dtype=F64)
 
 
 def _int_matrix(rng: np.random.Generator, rows: int, cols: int, low: int, high: int) -> list[list[int]]:
@@ -203,19 +199,19 @@ def generate_lora_forward(rng: np.random.Generator) -> Params:
 
 
 def _lora_output(p: Params, weight: torch.Tensor, alpha: float) -> list[float]:
-    return lora_linear(_tensor(p["x"]), weight, _tensor(p["lora_a"]), _tensor(p["lora_b"]), alpha).tolist()
+    return lora_linear(tensor(p["x"]), weight, tensor(p["lora_a"]), tensor(p["lora_b"]), alpha).tolist()
 
 
 def solve_lora_forward(p: Params) -> list[float]:
-    return _lora_output(p, _tensor(p["weight"]), p["alpha"])
+    return _lora_output(p, tensor(p["weight"]), p["alpha"])
 
 
 def _forward_forgot_scaling(p: Params) -> list[float]:
-    return _lora_output(p, _tensor(p["weight"]), LORA_RANK)  # alpha / r = 1
+    return _lora_output(p, tensor(p["weight"]), LORA_RANK)  # alpha / r = 1
 
 
 def _forward_scaled_by_alpha(p: Params) -> list[float]:
-    return _lora_output(p, _tensor(p["weight"]), p["alpha"] * LORA_RANK)  # alpha / r -> alpha
+    return _lora_output(p, tensor(p["weight"]), p["alpha"] * LORA_RANK)  # alpha / r -> alpha
 
 
 def _forgot_frozen_path(p: Params) -> list[float]:
@@ -270,15 +266,15 @@ def generate_lora_merge(rng: np.random.Generator) -> Params:
 
 
 def _merged(p: Params, weight: torch.Tensor, alpha: float) -> list[list[float]]:
-    return lora_merge(weight, _tensor(p["lora_a"]), _tensor(p["lora_b"]), alpha).tolist()
+    return lora_merge(weight, tensor(p["lora_a"]), tensor(p["lora_b"]), alpha).tolist()
 
 
 def solve_lora_merge(p: Params) -> list[list[float]]:
-    return _merged(p, _tensor(p["weight"]), p["alpha"])
+    return _merged(p, tensor(p["weight"]), p["alpha"])
 
 
 def _merge_forgot_scaling(p: Params) -> list[list[float]]:
-    return _merged(p, _tensor(p["weight"]), LORA_RANK)  # alpha / r = 1
+    return _merged(p, tensor(p["weight"]), LORA_RANK)  # alpha / r = 1
 
 
 def _forgot_frozen_weight(p: Params) -> list[list[float]]:

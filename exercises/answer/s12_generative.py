@@ -25,13 +25,10 @@ from reference.generative import (
     linear_beta_schedule,
     optimal_discriminator,
 )
-from exercises.answer._common import F64, Params
+from exercises.answer._common import Params, tensor
 
 LN10 = math.log(10.0)
 
-
-def _tensor(values: Any) -> torch.Tensor:
-    return torch.as_tensor(values, dtype=F64)
 
 
 def _letter_of(options: list[str], text: str) -> str:
@@ -57,16 +54,16 @@ def generate_gan_value(rng: np.random.Generator) -> Params:
 
 
 def solve_gan_value(p: Params) -> float:
-    return gan_value(_tensor(p["d_real"]), _tensor(p["d_fake"])).item()
+    return gan_value(tensor(p["d_real"]), tensor(p["d_fake"])).item()
 
 
 def _value_log_d_fake(p: Params) -> float:
     # log(1 - (1 - D(G(z)))) = log D(G(z)): the mistake through the reference value
-    return gan_value(_tensor(p["d_real"]), 1 - _tensor(p["d_fake"])).item()
+    return gan_value(tensor(p["d_real"]), 1 - tensor(p["d_fake"])).item()
 
 
 def _summed_not_mean(p: Params) -> float:
-    return (torch.log(_tensor(p["d_real"])).sum() + torch.log1p(-_tensor(p["d_fake"])).sum()).item()
+    return (torch.log(tensor(p["d_real"])).sum() + torch.log1p(-tensor(p["d_fake"])).sum()).item()
 
 
 def _log_base_10(p: Params) -> float:
@@ -119,11 +116,11 @@ def generate_optimal_discriminator(rng: np.random.Generator) -> Params:
 
 
 def solve_optimal_discriminator(p: Params) -> float:
-    return optimal_discriminator(_tensor(p["p_data"]), _tensor(p["p_gen"])).item()
+    return optimal_discriminator(tensor(p["p_data"]), tensor(p["p_gen"])).item()
 
 
 def _swapped_densities(p: Params) -> float:
-    return optimal_discriminator(_tensor(p["p_gen"]), _tensor(p["p_data"])).item()
+    return optimal_discriminator(tensor(p["p_gen"]), tensor(p["p_data"])).item()
 
 
 def _answered_one_half(p: Params) -> float:
@@ -182,7 +179,7 @@ def generate_equilibrium_value(rng: np.random.Generator) -> Params:
 
 
 def solve_equilibrium_value(p: Params) -> float:
-    return gan_value_with_optimal_d(_tensor(p["p"]), _tensor(p["p"])).item()
+    return gan_value_with_optimal_d(tensor(p["p"]), tensor(p["p"])).item()
 
 
 def _positive_log_4(p: Params) -> float:
@@ -240,19 +237,19 @@ def generate_discriminator_loss(rng: np.random.Generator) -> Params:
 
 
 def solve_discriminator_loss(p: Params) -> float:
-    return gan_discriminator_loss(_tensor(p["d_real"]), _tensor(p["d_fake"])).item()
+    return gan_discriminator_loss(tensor(p["d_real"]), tensor(p["d_fake"])).item()
 
 
 def _forgot_minus_sign(p: Params) -> float:
-    return gan_value(_tensor(p["d_real"]), _tensor(p["d_fake"])).item()
+    return gan_value(tensor(p["d_real"]), tensor(p["d_fake"])).item()
 
 
 def _swapped_labels(p: Params) -> float:
-    return gan_discriminator_loss(_tensor(p["d_fake"]), _tensor(p["d_real"])).item()
+    return gan_discriminator_loss(tensor(p["d_fake"]), tensor(p["d_real"])).item()
 
 
 def _loss_log_d_fake(p: Params) -> float:
-    return gan_discriminator_loss(_tensor(p["d_real"]), 1 - _tensor(p["d_fake"])).item()
+    return gan_discriminator_loss(tensor(p["d_real"]), 1 - tensor(p["d_fake"])).item()
 
 
 DISCRIMINATOR_LOSS = AnswerExercise(
@@ -300,11 +297,11 @@ def generate_generator_loss(rng: np.random.Generator) -> Params:
 
 
 def solve_generator_loss(p: Params) -> float:
-    return gan_generator_loss(_tensor(p["d_fake"]), p["non_saturating"]).item()
+    return gan_generator_loss(tensor(p["d_fake"]), p["non_saturating"]).item()
 
 
 def _used_other_form(p: Params) -> float:
-    return gan_generator_loss(_tensor(p["d_fake"]), not p["non_saturating"]).item()
+    return gan_generator_loss(tensor(p["d_fake"]), not p["non_saturating"]).item()
 
 
 def _generator_sign_flipped(p: Params) -> float:
@@ -413,7 +410,7 @@ def _draw_schedule(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _alpha_bar(p: Params) -> torch.Tensor:
-    return alphas_cumprod(_tensor(p["betas"]))
+    return alphas_cumprod(tensor(p["betas"]))
 
 
 # --- diffusion: the forward sample x_t ------------------------------------------------------
@@ -427,7 +424,7 @@ def generate_q_sample(rng: np.random.Generator) -> Params:
 
 def _q_sample(p: Params, alpha_bar: torch.Tensor, index: int) -> float:
     """x_t from the reference with 0-based step `index` of the given alpha-bar table."""
-    return diffusion_q_sample(_tensor([p["x0"]]), torch.tensor([index]), _tensor([p["noise"]]), alpha_bar).item()
+    return diffusion_q_sample(tensor([p["x0"]]), torch.tensor([index]), tensor([p["noise"]]), alpha_bar).item()
 
 
 def solve_q_sample(p: Params) -> float:
@@ -435,7 +432,7 @@ def solve_q_sample(p: Params) -> float:
 
 
 def _used_alpha_not_alpha_bar(p: Params) -> float:
-    return _q_sample(p, 1 - _tensor(p["betas"]), p["t"] - 1)
+    return _q_sample(p, 1 - tensor(p["betas"]), p["t"] - 1)
 
 
 def _forgot_sqrt(p: Params) -> float:
@@ -491,11 +488,11 @@ def generate_noise_loss(rng: np.random.Generator) -> Params:
 
 
 def solve_noise_loss(p: Params) -> float:
-    return diffusion_loss(_tensor(p["predicted"]), _tensor(p["noise"])).item()
+    return diffusion_loss(tensor(p["predicted"]), tensor(p["noise"])).item()
 
 
 def _predicted_x0(p: Params) -> float:
-    return diffusion_loss(_tensor(p["predicted"]), _tensor(p["x0"])).item()
+    return diffusion_loss(tensor(p["predicted"]), tensor(p["x0"])).item()
 
 
 def _summed_squared_errors(p: Params) -> float:
@@ -503,7 +500,7 @@ def _summed_squared_errors(p: Params) -> float:
 
 
 def _absolute_error(p: Params) -> float:
-    return (_tensor(p["predicted"]) - _tensor(p["noise"])).abs().mean().item()
+    return (tensor(p["predicted"]) - tensor(p["noise"])).abs().mean().item()
 
 
 NOISE_LOSS = AnswerExercise(
@@ -552,7 +549,7 @@ def generate_reverse_step(rng: np.random.Generator) -> Params:
 
 def _reverse(p: Params, predicted: float, z: float) -> float:
     return ddpm_reverse_step(
-        _tensor([p["x_t"]]), p["t"] - 1, _tensor([predicted]), _tensor(p["betas"]), noise=_tensor([z])
+        tensor([p["x_t"]]), p["t"] - 1, tensor([predicted]), tensor(p["betas"]), noise=tensor([z])
     ).item()
 
 
