@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,7 +264,3 @@ def run_demo(out: Path | None = None, console: Console | None = None) -> DemoRes
     console.print(Text(f"Feedback pages: {grading / 'feedback'}/<id>.html; everything is in {root}"), soft_wrap=True)
     return DemoResult(root, quiz, submissions, grading, summary, story)
 
-
-def remove_demo(result: DemoResult) -> None:
-    """Delete a demo folder (for callers that only wanted the figures)."""
-    shutil.rmtree(result.root, ignore_errors=True)
