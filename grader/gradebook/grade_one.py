@@ -9,12 +9,13 @@ that is missing gives `missing`, one over the size cap, not UTF-8 or not valid T
 from __future__ import annotations
 
 import time
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from grader.gradebook.submissions import ANSWERS_FILE, CODE_FILE, LoadedFile, LoadedSubmission
 from grader.grading import grade_answer
+from grader.quiz.answer_sheet import SheetError
+from grader.quiz.answer_sheet import parse_sheet as parse_answer_sheet
 from grader.quiz.model import StudentQuiz
 from grader.results import ItemResult
 
@@ -39,19 +40,13 @@ def _all_items(items: Sequence[tuple[str, float]], status: str, feedback: str, s
 
 def parse_sheet(file: LoadedFile) -> dict[str, Any]:
     """The TOML table of an answers.toml that was loaded; ValueError says why it cannot be
-    read (the same checks as `grader.quiz.answer_sheet.read_sheet`, on bytes)."""
+    read (`grader.quiz.answer_sheet.parse_sheet` on the bytes already read)."""
     if file.data is None:
         raise ValueError(f"{ANSWERS_FILE} {file.error}")
     try:
-        text = file.data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{ANSWERS_FILE} is not UTF-8 text (invalid byte at offset {error.start})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{ANSWERS_FILE} is not valid TOML: {error}") from None
-    except RecursionError:
-        raise ValueError(f"{ANSWERS_FILE} is nested too deeply to be read") from None
+        return parse_answer_sheet(file.data, ANSWERS_FILE)
+    except SheetError as error:
+        raise ValueError(str(error)) from None
 
 
 def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:

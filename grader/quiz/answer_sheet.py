@@ -60,6 +60,23 @@ def key_sheet(title: str, quiz_id: str, quiz: StudentQuiz) -> str:
     return "\n".join(lines)
 
 
+def parse_sheet(raw: bytes, name: str) -> dict[str, Any]:
+    """The TOML table of a sheet's bytes (`name` prefixes the messages); SheetError when the
+    bytes are not UTF-8 or not valid TOML."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise SheetError(f"{name}: not UTF-8 text (line {line}, byte {column}); save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SheetError(f"{name}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise SheetError(f"{name}: nested too deeply to be read") from None
+
+
 def read_sheet(path: Path, known: Sequence[str] | None = None) -> dict[str, Any]:
     """The answers of a sheet as {question id: TOML value}.
 
@@ -73,16 +90,7 @@ def read_sheet(path: Path, known: Sequence[str] | None = None) -> dict[str, Any]
         raise SheetError(f"{path}: {error.strerror}") from None
     if len(raw) > MAX_SHEET_BYTES:
         raise SheetError(f"{path}: {len(raw)} bytes is over the {MAX_SHEET_BYTES}-byte limit")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        raise SheetError(f"{path}: not UTF-8 text (line {line}, byte {column}); save it as UTF-8") from None
-    try:
-        answers = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SheetError(f"{path}: not valid TOML: {error}") from None
+    answers = parse_sheet(raw, str(path))
     if known is not None:
         unknown = sorted(set(answers) - set(known))
         if unknown:
