@@ -22,7 +22,6 @@ enter the content hash); names are shown through `display_name`.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import re
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from grader.quiz.roster import Student
+from grader.quiz.roster import Student, read_csv
 
 ANSWERS_FILE = "answers.toml"
 CODE_FILE = "exercise.py"
@@ -128,19 +127,13 @@ def display_name(name: str, limit: int = 160) -> str:
 
 def read_id_map(path: Path, students: Sequence[Student]) -> dict[str, str]:
     """`lms_id,id` CSV -> {lms id: roster id}. Ids not in the roster are an error."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise IdMapError(f"{path}: not UTF-8 text") from None
-    except OSError as error:
-        raise IdMapError(f"{path}: {error.strerror}") from None
-    reader = csv.DictReader(text.splitlines())
-    columns = {(c or "").strip().lower(): c for c in reader.fieldnames or []}
+    reader, columns = read_csv(path, IdMapError)
     if "lms_id" not in columns or "id" not in columns:
         raise IdMapError(f"{path}: the id map needs a header row with columns lms_id,id")
     known = {s.id for s in students}
     mapping: dict[str, str] = {}
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num
         lms_id = (row.get(columns["lms_id"]) or "").strip()
         student = (row.get(columns["id"]) or "").strip()
         if not lms_id and not student:

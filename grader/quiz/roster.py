@@ -57,18 +57,25 @@ def _delimiter(header: str) -> str:
     return max(";\t", key=header.count) if any(c in header for c in ";\t") else ","
 
 
-def read_roster(path: Path) -> list[Student]:
-    """A CSV roster with a header row; `id` is required, `name` and `email` optional
-    (column names are matched case-insensitively; `;` or tab separators are recognised)."""
+def read_csv(path: Path, error: type[ValueError]) -> tuple[csv.DictReader, dict[str, str]]:
+    """A UTF-8 CSV file with a header row (`,`, `;` or tab separated; quoted fields may span
+    lines): its row reader and {column name in lower case: the header as written}.
+    Unreadable files raise `error` with a message naming the file."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise RosterError(f"{path}: not UTF-8 text") from None
-    except OSError as error:
-        raise RosterError(f"{path}: {error.strerror}") from None
+        raise error(f"{path}: not UTF-8 text") from None
+    except OSError as problem:
+        raise error(f"{path}: {problem.strerror}") from None
     header = text.splitlines()[0] if text.strip() else ""
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(header))
-    columns = {(c or "").strip().lower(): c for c in (reader.fieldnames or [])}
+    return reader, {(c or "").strip().lower(): c for c in (reader.fieldnames or [])}
+
+
+def read_roster(path: Path) -> list[Student]:
+    """A CSV roster with a header row; `id` is required, `name` and `email` optional
+    (column names are matched case-insensitively; `;` or tab separators are recognised)."""
+    reader, columns = read_csv(path, RosterError)
     if "id" not in columns:
         raise RosterError(f"{path}: the roster needs a header row with an 'id' column")
 

@@ -101,6 +101,10 @@ def test_id_map_errors(tmp_path: Path) -> None:
         read_id_map(put(tmp_path / "unknown.csv", "lms_id,id\n1,zz\n"), ROSTER)
     with pytest.raises(IdMapError, match="mapped twice"):
         read_id_map(put(tmp_path / "twice.csv", "lms_id,id\n1,s1\n1,s3\n"), ROSTER)
+    with pytest.raises(IdMapError, match="line 4: 'zz' is not a student"):
+        read_id_map(put(tmp_path / "late.csv", "lms_id,id\n1,s1\n\n2,zz\n"), ROSTER)
+    # the same reader as rosters: semicolon-separated exports from spreadsheets work too
+    assert read_id_map(put(tmp_path / "semi.csv", "lms_id;id\n777;s1\n"), ROSTER) == {"777": "s1"}
 
 
 def test_symlinks_out_of_the_folder_are_not_followed(tmp_path: Path) -> None:
