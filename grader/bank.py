@@ -35,6 +35,10 @@ class Bank:
             if exercise.id in seen:
                 raise BankError(f"duplicate exercise id {exercise.id!r}")
             seen[exercise.id] = exercise
+        for exercise in self.exercises:
+            unknown = [other for other in exercise.excludes if other not in seen]
+            if unknown:
+                raise BankError(f"{exercise.id}: excludes unknown exercise id {unknown[0]!r}")
         object.__setattr__(self, "_by_id", seen)
 
     def __iter__(self) -> Iterator[Exercise]:

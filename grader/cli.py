@@ -69,13 +69,15 @@ def main() -> None:
 def list_command(topic: str | None, as_json: bool, bank_dirs: tuple[Path, ...]) -> None:
     """The exercise bank."""
     from grader.api import list_exercises
-    from grader.cli_render import exercise_table
+    from grader.cli_render import exercise_lines, exercise_table
 
     rows = run_api(lambda: list_exercises(topic=topic, bank_dirs=bank_dirs))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
-    console.print(exercise_table(rows))
+    elif console.is_terminal:
+        console.print(exercise_table(rows))
+    else:
+        click.echo("\n".join(exercise_lines(rows)))
 
 
 @main.command()

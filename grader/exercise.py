@@ -75,6 +75,10 @@ class Exercise:
     points: float = 1.0
     generator_version: int = 1
     topic: str = ""
+    excludes: tuple[str, ...] = ()
+    """Ids of exercises that must not share a quiz with this one because this one gives
+    their answer away (a docstring that states the formula a question asks for).  When
+    both are selected, `new-quiz` keeps this one and leaves the excluded one out."""
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -89,6 +93,10 @@ class Exercise:
             raise DeclarationError(f"{self.id}: points must be positive")
         if self.generator_version < 1:
             raise DeclarationError(f"{self.id}: generator_version must be >= 1")
+        object.__setattr__(self, "excludes", tuple(self.excludes))
+        for other in self.excludes:
+            if not isinstance(other, str) or not _ID_PATTERN.match(other) or other == self.id:
+                raise DeclarationError(f"{self.id}: excludes must name other exercise ids, got {other!r}")
 
 
 @dataclass(frozen=True, kw_only=True)

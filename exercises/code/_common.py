@@ -38,6 +38,7 @@ def code_exercise(
     outputs: Sequence[str] = (),
     compare: Any = None,
     deterministic: bool = True,
+    excludes: Sequence[str] = (),
 ) -> CodeExercise:
     """A `CodeExercise` with id `code_<function>`, the contract's signature and reference."""
     return CodeExercise(
@@ -55,6 +56,7 @@ def code_exercise(
         tolerance=tolerance or Tolerance(),
         outputs=tuple(outputs),
         compare=compare,
+        excludes=tuple(excludes),
         deterministic=deterministic,
     )
 

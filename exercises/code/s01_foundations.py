@@ -331,6 +331,7 @@ db = dout summed over the batch (D_out,). Not allowed: autograd.""",
     hidden=_linear_hidden,
     forbidden=AUTOGRAD,
     outputs=("dx", "dW", "db"),
+    excludes=("optimization_linear_dw",),  # the docstring states dW = x^T @ dout
     misconceptions=[
         CodeMisconception(
             "dw_transposed",

@@ -90,6 +90,7 @@ mask: None, or boolean broadcastable to (..., L_q, L_kv) with True = may attend
 (masked scores are -inf before the softmax). Every query row allows at least one key.
 Returns (out (..., L_q, d_v), weights (..., L_q, L_kv)).
 Not allowed: F.scaled_dot_product_attention, nn.MultiheadAttention.""",
+    excludes=("transformers_sdpa_weights",),  # the docstring states the scaling by sqrt(d_k)
     public=[
         case("two_queries", tensor([[1.0, 0.0], [0.0, 1.0]]), tensor([[1.0, 1.0], [0.0, 2.0], [1.0, -1.0]]),
              tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])),

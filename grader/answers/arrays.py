@@ -10,6 +10,7 @@ import numpy as np
 
 from grader.answers._common import check_text, read_float, show, spec_repr
 from grader.answers.base import AnswerParseError, Check
+from grader.wording import with_article
 
 MAX_ENTRIES = 10_000
 MAX_TEXT = 20_000
@@ -147,7 +148,7 @@ def _key_array(key: Any) -> np.ndarray:
 def _shape_text(shape: tuple[int, ...]) -> str:
     if len(shape) == 1:
         return f"a vector of {shape[0]} numbers"
-    return f"a {shape[0]}x{shape[1]} matrix"
+    return f"{with_article(shape[0])}x{shape[1]} matrix"
 
 
 def _row_text(row: np.ndarray) -> str:
