@@ -169,7 +169,19 @@ def _register_grading_commands() -> None:
     main.add_command(demo, "demo")
 
 
+@main.group("export")
+def export_group() -> None:
+    """Exports of a quiz for other systems."""
+
+
+def _register_export_commands() -> None:
+    from grader.cli_gradescope import gradescope_command
+
+    export_group.add_command(gradescope_command)
+
+
 _register_grading_commands()
+_register_export_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
