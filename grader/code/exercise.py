@@ -14,6 +14,7 @@ import ast
 import importlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from grader.exercise import DeclarationError, Exercise
@@ -133,6 +134,9 @@ class CodeExercise(Exercise):
     outputs: names of the elements of a tuple output, used in messages (`("dx", "dW", "db")`).
     deterministic: False when the output is random (dropout): the reference's output is
         then one possible answer, never shown as "the expected output".
+    solution: the file holding the instructor's implementation of `function` (copied into
+        each key's exercise.py); None: this project's `solutions/exercise.py`.  An
+        instructor's bank folder sets it to its own `solutions/exercise.py` (see `grader.bank`).
     """
 
     kind: ClassVar[str] = "code"
@@ -149,6 +153,7 @@ class CodeExercise(Exercise):
     compare: Compare | None = None
     outputs: tuple[str, ...] = ()
     deterministic: bool = True
+    solution: Path | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
