@@ -8,7 +8,10 @@
   under `torch` is also resolved statically (`inspect.getattr_static` on modules already
   imported, so nothing is imported or run on the student's behalf) and compared by identity
   with the forbidden objects, which catches private aliases such as
-  `torch._C._VariableFunctions.conv2d`.  The sandbox checks the same names at run time.
+  `torch._C._VariableFunctions.conv2d`, and a subclass of a forbidden class matches it.
+`from module import *` binds the module's public names.  Constructs that reach a call
+without naming it are `grader.code.dynamic`'s.  The sandbox checks the same names at run
+time.
 """
 
 from __future__ import annotations
@@ -81,7 +84,22 @@ def import_aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
                 for alias in node.names:
                     if alias.name != "*":
                         aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                    else:
+                        aliases.update((name, f"{node.module}.{name}") for name in star_names(node.module))
     return aliases
+
+
+@functools.lru_cache(maxsize=64)
+def star_names(module_name: str) -> tuple[str, ...]:
+    """The names `from module_name import *` binds, when that module is already imported
+    here (nothing is imported on the student's behalf); () otherwise."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        return ()
+    exported = inspect.getattr_static(module, "__all__", None)
+    if not isinstance(exported, (list, tuple)):
+        exported = [name for name in vars(module) if not name.startswith("_")]
+    return tuple(name for name in exported if isinstance(name, str) and name.isidentifier())
 
 
 def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -126,17 +144,23 @@ class ForbiddenIndex:
         self.methods = {n.rsplit(".", 1)[1]: n for n in self.names if n.startswith("torch.Tensor.")}
         objects = objects if objects is not None else {n: resolve_static(n) for n in self.names}
         self.by_id = {id(obj): name for name, obj in objects.items() if obj is not _NOT_FOUND}
+        self.classes = tuple((obj, name) for name, obj in objects.items() if isinstance(obj, type))
         self._objects = objects  # keep the objects alive so their ids stay valid
 
     def match(self, name: str) -> str | None:
         """The forbidden name `name` refers to (itself, a member of it, or an alias)."""
+        if name in self.names:
+            return name
         for forbidden in self.names:
-            if name == forbidden or name.startswith(forbidden + "."):
+            if name.startswith(forbidden + "."):
                 return forbidden
         obj = resolve_static(name)
-        if obj is not _NOT_FOUND:
-            return self.by_id.get(id(obj))
-        return None
+        if obj is _NOT_FOUND:
+            return None
+        hit = self.by_id.get(id(obj))
+        if hit is None and isinstance(obj, type):  # a subclass: nn.LazyConv2d, a quantized Conv2d
+            hit = next((forbidden for cls, forbidden in self.classes if issubclass(obj, cls)), None)
+        return hit
 
 
 class ModuleScan:
