@@ -33,7 +33,7 @@ import sys
 import types
 from typing import Iterable, Iterator
 
-from grader.code.scan import ForbiddenUse, ModuleScan, resolve_static
+from grader.code.scan import ForbiddenUse, ModuleScan, import_aliases, is_main_guard, resolve_static
 
 ALLOWED_IMPORTS = frozenset(
     {
@@ -102,28 +102,14 @@ class DynamicScan:
             if id(node) in seen:
                 continue
             seen[id(node)] = node
-            refs = _refs(_executed(node)) if _is_main_guard(node) else self.scan._refs.get(id(node), ())
+            refs = _refs(_executed(node)) if is_main_guard(node) else self.scan._refs.get(id(node), ())
             pending.extend(self.scan.bindings[name] for name in refs if name in self.scan.bindings)
         return seen
 
 
-def _is_main_guard(node: ast.AST) -> bool:
-    """`if __name__ == "__main__":`, whose body never runs when the grader imports the file."""
-    test = node.test if isinstance(node, ast.If) else None
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and len(test.ops) == 1
-        and isinstance(test.ops[0], ast.Eq)
-        and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value == "__main__"
-    )
-
-
 def _executed(node: ast.stmt) -> list[ast.AST]:
     """The parts of a top-level statement that can run: all of it, or a main guard's else."""
-    return [node.test, *node.orelse] if _is_main_guard(node) else [node]
+    return [node.test, *node.orelse] if is_main_guard(node) else [node]
 
 
 def _refs(nodes: Iterable[ast.AST]) -> set[str]:
@@ -153,8 +139,6 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
 
 
 def _local_aliases(tree: ast.Module) -> dict[str, str]:
-    from grader.code.scan import import_aliases
-
     nested = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
     return import_aliases(nested)
 

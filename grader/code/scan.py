@@ -68,6 +68,21 @@ def _bound_names(node: ast.AST) -> Iterator[str]:
                 yield from _bound_names(child)
 
 
+def is_main_guard(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":`, whose body never runs when the grader imports the file
+    (it imports it as `exercise`; rebinding `__name__` is dynamic access)."""
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
 def import_aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
     """Local name -> qualified name for every import statement in `nodes` (walked)."""
     aliases: dict[str, str] = {}
@@ -205,7 +220,8 @@ class ModuleScan:
             if id(node) in seen:
                 continue
             seen[id(node)] = node
-            pending.extend(self.bindings[name] for name in self._refs.get(id(node), ()) if name in self.bindings)
+            refs = self._refs.get(id(node), ())
+            pending.extend(self.bindings[n] for n in refs if n in self.bindings and not is_main_guard(self.bindings[n]))
         return list(seen.values())
 
     def forbidden_uses(self, function: str, index: ForbiddenIndex) -> list[ForbiddenUse]:
