@@ -171,6 +171,10 @@ class OpWatch(TorchDispatchMode):
     An op is seen after composite ops are decomposed: `aten::conv2d` shows as
     `aten::convolution`, SDPA's math path as plain `bmm` and `_safe_softmax`."""
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # else the base class wraps __torch_dispatch__ in torch._dynamo.disable: 3 s to import, slower ops
+
     def __init__(self, forbidden: frozenset[str], hits: list[str]) -> None:
         super().__init__()
         self.forbidden = forbidden
@@ -182,11 +186,15 @@ class OpWatch(TorchDispatchMode):
         name = _OP_NAMES.get(func)
         if name is None:
             name = _OP_NAMES[func] = func._schema.name
-        if name in self.forbidden and name not in self.hits:
+        if name in self.forbidden:
+            self._hit(name)
+        if self.engine and self._graph_task() != -1:
+            self._hit(AUTOGRAD_ENGINE)
+        return func._op(*args, **kwargs) if kwargs else func._op(*args)  # the C++ op, no Python wrapper
+
+    def _hit(self, name: str) -> None:
+        if name not in self.hits:
             self.hits.append(name)
-        if self.engine and self._graph_task() != -1 and AUTOGRAD_ENGINE not in self.hits:
-            self.hits.append(AUTOGRAD_ENGINE)
-        return func(*args, **(kwargs or {}))
 
 
 def watch_ops(names: tuple[str, ...], hits: list[str]) -> Any:
