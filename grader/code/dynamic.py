@@ -55,7 +55,7 @@ BLOCKED_NAMES = frozenset(
         "torch.serialization", "torch.multiprocessing", "torch.onnx", "torch.distributed", "torch.testing",
         "operator.attrgetter", "operator.methodcaller", "typing.get_type_hints",
         "typing.ForwardRef", "numpy.load", "numpy.ctypeslib", "numpy.f2py", "numpy.lib.npyio", "numpy.lib.format",
-        "functools.singledispatch",
+        "functools.singledispatch", "functools.singledispatchmethod",
     }
 )
 BANNED_BUILTINS = frozenset({"exec", "eval", "compile", "globals", "locals", "vars", "breakpoint"})
@@ -68,6 +68,14 @@ INTROSPECTION_ATTRIBUTES = frozenset(
         "cr_frame", "cr_code", "ag_frame", "ag_code", "co_consts", "co_names", "co_code", "mro",
     }
 )
+MODULE_ATTRIBUTES = frozenset(
+    {
+        "os", "sys", "builtins", "importlib", "ctypes", "gc", "inspect", "subprocess", "pickle", "marshal",
+        "pydoc", "pkgutil", "runpy", "codeop", "traceback", "posix", "_thread",
+    }
+)
+"""Attribute names that are modules outside the allowlist wherever they appear (`np.testing.os`,
+under a lazily loaded module the static lookup cannot follow)."""
 _SELF = frozenset({"self", "cls"})
 
 
@@ -160,7 +168,22 @@ def _is_module(name: str) -> bool:
 
 
 def _name_rule(name: str) -> str | None:
-    """Why a qualified library name (already through the imports) is dynamic access, or None."""
+    """Why a qualified library name (already through the imports) is dynamic access, or None.
+    A prefix that is a module imported under another name is judged by its real name
+    (`contextlib.sys.modules` is `sys.modules`, `torch.nn.functional.torch._C` is `torch._C`)."""
+    rule = _plain_name_rule(name)
+    if rule:
+        return rule
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 1, -1):
+        module = resolve_static(".".join(parts[:cut]))
+        real = getattr(module, "__name__", None) if isinstance(module, types.ModuleType) else None
+        if isinstance(real, str) and real != ".".join(parts[:cut]):
+            return _name_rule(".".join([real, *parts[cut:]]))
+    return None
+
+
+def _plain_name_rule(name: str) -> str | None:
     parts = name.split(".")
     root = parts[0]
     if root not in ALLOWED_IMPORTS:
@@ -241,7 +264,10 @@ def _name_findings(
         if name not in ALLOWED_DUNDER_NAMES or not isinstance(node.ctx, ast.Load):
             yield _use(name, node)
     elif name in aliases and not _is_attribute_base(node, parent) and isinstance(node.ctx, ast.Load):
-        if _is_module(aliases[name]):
+        rule = _name_rule(aliases[name])  # `from operator import *` then `attrgetter`
+        if rule:
+            yield _use(rule, node)
+        elif _is_module(aliases[name]):
             yield _use(f"the module {aliases[name]} used as a value", node)
 
 
@@ -257,6 +283,9 @@ def _attribute_findings(node: ast.Attribute, parent: ast.AST | None, aliases: di
         return
     if attr in INTROSPECTION_ATTRIBUTES:
         yield _use(attr, node)
+        return
+    if attr in MODULE_ATTRIBUTES:
+        yield _use(f"the module {attr}", node)
         return
     if _is_attribute_base(node, parent):
         return  # the outermost attribute of a chain judges the whole chain

@@ -131,10 +131,9 @@ def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:
 
 @functools.lru_cache(maxsize=8192)
 def resolve_static(name: str) -> Any:
-    """The object a `torch...` name denotes, looked up without importing or running anything
-    (`inspect.getattr_static` from the longest prefix already in `sys.modules`)."""
-    if not (name == "torch" or name.startswith("torch.")):
-        return _NOT_FOUND
+    """The object a qualified name (`torch.nn.functional.conv2d`) denotes, looked up without
+    importing or running anything (`inspect.getattr_static` from the longest prefix already
+    in `sys.modules`)."""
     parts = name.split(".")
     for cut in range(len(parts), 0, -1):
         module = sys.modules.get(".".join(parts[:cut]))

@@ -261,3 +261,18 @@ OTHER_ROUTES = [
 ]
 
 ROUTES = CONV_ROUTES + POOL_ROUTES + DROPOUT_ROUTES + LAYER_NORM_ROUTES + BATCHNORM_ROUTES + ATTENTION_ROUTES + LSTM_ROUTES + AUTOGRAD_ROUTES + OTHER_ROUTES
+
+# Modules reached as attributes of allowed modules, and star imports of blocked names.
+INDIRECT_ROUTES = [
+    Route("conv2d", "contextlib.sys.modules", "import contextlib\n" + _CONV
+          + '    return contextlib.sys.modules["torch"].conv2d(x, weight, bias, stride, padding)\n'),
+    Route("conv2d", "torch.nn.functional.torch._C", _conv(
+        "    return torch.nn.functional.torch._C._VariableFunctions.conv2d(x, weight, bias, stride, padding)\n")),
+    Route("conv2d", "numpy.testing.os", "import numpy as np\n" + _CONV
+          + "    return np.testing.os and x\n"),
+    Route("conv2d", "from operator import * then attrgetter", _H + "from operator import *\n" + _CONV
+          + '    return attrgetter("conv" + "2d")(F)(x, weight, bias, stride, padding)\n'),
+    Route("conv2d", "contextlib.sys as a value", "import contextlib\n" + _CONV
+          + "    s = contextlib.sys\n    return s\n"),
+]
+ROUTES += INDIRECT_ROUTES
