@@ -94,8 +94,8 @@ Returns (h, c), each (N, H). Not allowed: nn.LSTM, nn.LSTMCell, torch.lstm_cell.
     ],
     hidden=_lstm_hidden,
     forbidden=("torch.nn.LSTM", "torch.nn.LSTMCell", "torch.lstm_cell", "torch.lstm", "torch.quantized_lstm_cell"),
-    forbidden_ops=("aten::lstm_cell", "aten::_thnn_fused_lstm_cell", "aten::lstm", "aten::quantized_lstm_cell",
-                   "aten::unsafe_split"),
+    # On CPU lstm_cell decomposes into mm, sigmoid and tanh: only the fused kernels are visible.
+    forbidden_ops=("aten::_thnn_fused_lstm_cell", "aten::quantized_lstm_cell"),
     outputs=("h", "c"),
     misconceptions=[
         CodeMisconception(

@@ -79,7 +79,6 @@ SECOND_LINE = {
     "layer_norm:F.group_norm with one group": "aten::native_group_norm",
     "batchnorm_forward:F.layer_norm on the transpose": "aten::native_layer_norm",
     "scaled_dot_product_attention:torch.ops.aten._scaled_dot_product_attention_math": "aten::_safe_softmax",
-    "lstm_cell:torch._VF.lstm_cell": "aten::unsafe_split",
     "relu_backward:torch.autograd.graph._engine_run_backward": "autograd::engine",
     "relu_backward:y.grad_fn(dout)": "aten::threshold_backward",
     "relu_backward:torch.autograd.forward_ad": "aten::threshold_backward",
