@@ -103,16 +103,9 @@ class DynamicScan:
 
     def _import_closure(self, tree: ast.Module) -> dict[int, ast.AST]:
         """The top-level statements that run at import, and those they refer to by name."""
-        seen: dict[int, ast.AST] = {}
-        pending = [node for node in tree.body if _runs_at_import(node)]
-        while pending:
-            node = pending.pop()
-            if id(node) in seen:
-                continue
-            seen[id(node)] = node
-            refs = _refs(_executed(node)) if is_main_guard(node) else self.scan._refs.get(id(node), ())
-            pending.extend(self.scan.bindings[name] for name in refs if name in self.scan.bindings)
-        return seen
+        starts = [node for node in tree.body if _runs_at_import(node)]
+        reached = self.scan.reached(starts, lambda node: _refs(_executed(node)) if is_main_guard(node) else None)
+        return {id(node): node for node in reached}
 
 
 def _executed(node: ast.stmt) -> list[ast.AST]:

@@ -184,6 +184,10 @@ class ModuleScan:
 
     def __init__(self, tree: ast.Module) -> None:
         self.bindings = top_level_names(tree)
+        self.binders: dict[str, list[ast.AST]] = {}  # every statement binding a name, not only the last
+        for node in tree.body:
+            for name in _bound_names(node):
+                self.binders.setdefault(name, []).append(node)
         self.aliases = import_aliases(n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
         self._refs: dict[int, set[str]] = {}
         self._candidates: dict[int, list[ast.AST]] = {}
@@ -208,19 +212,27 @@ class ModuleScan:
 
     def closure(self, function: str) -> list[ast.AST]:
         """The statement binding `function` and every top-level statement it refers to by
-        name, transitively (its helpers, module-level aliases, imports)."""
+        name, transitively (its helpers, module-level aliases, imports; every statement that
+        binds a name, since an earlier binding may have been captured before a later one)."""
         start = self.bindings.get(function)
         if start is None:
             return []
+        return self.reached([start])
+
+    def reached(self, starts: Iterable[ast.AST], refs_of: Any = None) -> list[ast.AST]:
+        """`starts` and the top-level statements they refer to by name, transitively; never
+        the body of `if __name__ == "__main__":`.  `refs_of(statement)` may replace the
+        names a statement refers to."""
         seen: dict[int, ast.AST] = {}
-        pending = [start]
+        pending = list(starts)
         while pending:
             node = pending.pop()
             if id(node) in seen:
                 continue
             seen[id(node)] = node
-            refs = self._refs.get(id(node), ())
-            pending.extend(self.bindings[n] for n in refs if n in self.bindings and not is_main_guard(self.bindings[n]))
+            refs = refs_of(node) if refs_of is not None else None
+            for name in self._refs.get(id(node), ()) if refs is None else refs:
+                pending.extend(n for n in self.binders.get(name, ()) if not is_main_guard(n))
         return list(seen.values())
 
     def forbidden_uses(self, function: str, index: ForbiddenIndex) -> list[ForbiddenUse]:
