@@ -13,6 +13,7 @@ ops.  Code that can reach these objects could mute them; the scan rejects such c
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import linecache
 import math
@@ -23,7 +24,6 @@ import traceback
 import types
 import zlib
 from collections.abc import Callable, Iterator
-import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
