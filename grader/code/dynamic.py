@@ -85,7 +85,7 @@ class DynamicScan:
     def __init__(self, tree: ast.Module, scan: ModuleScan | None = None) -> None:
         self.scan = scan or ModuleScan(tree)
         aliases = dict(self.scan.aliases)
-        aliases.update(_local_aliases(tree))
+        aliases.update(import_aliases(self.scan.local_imports()))
         self._findings = {
             id(node): [use for part in _executed(node) for use in _findings(part, aliases)] for node in tree.body
         }
@@ -139,11 +139,6 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     return every
 
 
-def _local_aliases(tree: ast.Module) -> dict[str, str]:
-    nested = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return import_aliases(nested)
-
-
 def _qualified(node: ast.AST, aliases: dict[str, str]) -> str | None:
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
@@ -192,18 +187,18 @@ def _plain_name_rule(name: str) -> str | None:
     return None
 
 
-def _findings(statement: ast.stmt, aliases: dict[str, str]) -> Iterator[ForbiddenUse]:
-    parents: dict[int, ast.AST] = {}
-    for node in ast.walk(statement):
-        for child in ast.iter_child_nodes(node):
-            parents[id(child)] = node
+def _findings(statement: ast.AST, aliases: dict[str, str]) -> Iterator[ForbiddenUse]:
+    """One pre-order walk: a node is judged with its parent, after the parent."""
     literal_calls: set[int] = set()
-    for node in ast.walk(statement):
+    pending: list[tuple[ast.AST, ast.AST | None]] = [(statement, None)]
+    while pending:
+        node, parent = pending.pop()
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ATTRIBUTE_FUNCTIONS:
             if _literal_public_name(node):
                 literal_calls.add(id(node.func))
-    for node in ast.walk(statement):
-        yield from _node_findings(node, parents.get(id(node)), aliases, literal_calls)
+        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Name, ast.Attribute)):
+            yield from _node_findings(node, parent, aliases, literal_calls)
+        pending.extend((child, node) for child in ast.iter_child_nodes(node))
 
 
 def _literal_public_name(call: ast.Call) -> bool:

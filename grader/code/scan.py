@@ -210,6 +210,10 @@ class ModuleScan:
             self._candidates[id(statement)] = candidates
             self._local_imports[id(statement)] = local_imports
 
+    def local_imports(self) -> list[ast.AST]:
+        """Every import statement that is not at the top level (inside a def, class, if...)."""
+        return [node for nodes in self._local_imports.values() for node in nodes]
+
     def closure(self, function: str) -> list[ast.AST]:
         """The statement binding `function` and every top-level statement it refers to by
         name, transitively (its helpers, module-level aliases, imports; every statement that
