@@ -86,9 +86,7 @@ class DynamicScan:
         self.scan = scan or ModuleScan(tree)
         aliases = dict(self.scan.aliases)
         aliases.update(import_aliases(self.scan.local_imports()))
-        self._findings = {
-            id(node): [use for part in _executed(node) for use in _findings(part, aliases)] for node in tree.body
-        }
+        self._findings = {id(node): _statement_findings(self.scan, node, aliases) for node in tree.body}
         self._import_roots = self._import_closure(tree)
 
     def uses(self, function: str) -> list[ForbiddenUse]:
@@ -187,18 +185,32 @@ def _plain_name_rule(name: str) -> str | None:
     return None
 
 
-def _findings(statement: ast.AST, aliases: dict[str, str]) -> Iterator[ForbiddenUse]:
-    """One pre-order walk: a node is judged with its parent, after the parent."""
-    literal_calls: set[int] = set()
-    pending: list[tuple[ast.AST, ast.AST | None]] = [(statement, None)]
-    while pending:
-        node, parent = pending.pop()
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ATTRIBUTE_FUNCTIONS:
-            if _literal_public_name(node):
-                literal_calls.add(id(node.func))
-        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Name, ast.Attribute)):
-            yield from _node_findings(node, parent, aliases, literal_calls)
-        pending.extend((child, node) for child in ast.iter_child_nodes(node))
+def _statement_findings(scan: ModuleScan, statement: ast.stmt, aliases: dict[str, str]) -> list[ForbiddenUse]:
+    """The findings in the parts of a top-level statement that can run."""
+    if is_main_guard(statement):
+        nodes: list[ast.AST] = []
+        calls: list[ast.Call] = []
+        for part in _executed(statement):
+            for node in ast.walk(part):
+                if isinstance(node, (ast.Name, ast.Attribute, ast.Import, ast.ImportFrom)):
+                    nodes.append(node)
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    calls.append(node)
+    else:
+        nodes, calls = scan.nodes_of(statement)
+    return list(_findings(nodes, calls, aliases))
+
+
+def _findings(nodes: list[ast.AST], calls: list[ast.Call], aliases: dict[str, str]) -> Iterator[ForbiddenUse]:
+    bases = {id(node.value) for node in nodes if isinstance(node, ast.Attribute)}
+    callers = {id(call.func): call for call in calls}
+    for node in nodes:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from _import_findings(node)
+        elif isinstance(node, ast.Name):
+            yield from _name_findings(node, id(node) in bases, callers.get(id(node)), aliases)
+        elif isinstance(node, ast.Attribute):
+            yield from _attribute_findings(node, id(node) in bases, aliases)
 
 
 def _literal_public_name(call: ast.Call) -> bool:
@@ -212,17 +224,6 @@ def _use(rule: str, node: ast.AST) -> ForbiddenUse:
     written = ast.unparse(node)
     written = written if len(written) <= 60 else written[:57] + "..."
     return ForbiddenUse(rule, getattr(node, "lineno", 0), written)
-
-
-def _node_findings(
-    node: ast.AST, parent: ast.AST | None, aliases: dict[str, str], literal_calls: set[int]
-) -> Iterable[ForbiddenUse]:
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        yield from _import_findings(node)
-    elif isinstance(node, ast.Name):
-        yield from _name_findings(node, parent, aliases, literal_calls)
-    elif isinstance(node, ast.Attribute):
-        yield from _attribute_findings(node, parent, aliases)
 
 
 def _import_findings(node: ast.Import | ast.ImportFrom) -> Iterable[ForbiddenUse]:
@@ -241,17 +242,18 @@ def _import_findings(node: ast.Import | ast.ImportFrom) -> Iterable[ForbiddenUse
 
 
 def _name_findings(
-    node: ast.Name, parent: ast.AST | None, aliases: dict[str, str], literal_calls: set[int]
+    node: ast.Name, is_base: bool, call: ast.Call | None, aliases: dict[str, str]
 ) -> Iterable[ForbiddenUse]:
+    """`call`: the call of which `node` is the function, if any."""
     name = node.id
     if name in BANNED_BUILTINS:
         yield _use(f"{name}()", node)
-    elif name in ATTRIBUTE_FUNCTIONS and id(node) not in literal_calls:
-        yield _use(f"{name} with a computed or private name", parent if isinstance(parent, ast.Call) else node)
+    elif name in ATTRIBUTE_FUNCTIONS and not (call is not None and _literal_public_name(call)):
+        yield _use(f"{name} with a computed or private name", call if call is not None else node)
     elif name.startswith("__") and name.endswith("__"):
         if name not in ALLOWED_DUNDER_NAMES or not isinstance(node.ctx, ast.Load):
             yield _use(name, node)
-    elif name in aliases and not _is_attribute_base(node, parent) and isinstance(node.ctx, ast.Load):
+    elif name in aliases and not is_base and isinstance(node.ctx, ast.Load):
         rule = _name_rule(aliases[name])  # `from operator import *` then `attrgetter`
         if rule:
             yield _use(rule, node)
@@ -259,11 +261,7 @@ def _name_findings(
             yield _use(f"the module {aliases[name]} used as a value", node)
 
 
-def _is_attribute_base(node: ast.AST, parent: ast.AST | None) -> bool:
-    return isinstance(parent, ast.Attribute) and parent.value is node
-
-
-def _attribute_findings(node: ast.Attribute, parent: ast.AST | None, aliases: dict[str, str]) -> Iterable[ForbiddenUse]:
+def _attribute_findings(node: ast.Attribute, is_base: bool, aliases: dict[str, str]) -> Iterable[ForbiddenUse]:
     attr = node.attr
     if attr.startswith("__") and attr.endswith("__"):
         if attr not in ALLOWED_DUNDER_ATTRIBUTES:
@@ -275,7 +273,7 @@ def _attribute_findings(node: ast.Attribute, parent: ast.AST | None, aliases: di
     if attr in MODULE_ATTRIBUTES:
         yield _use(f"the module {attr}", node)
         return
-    if _is_attribute_base(node, parent):
+    if is_base:
         return  # the outermost attribute of a chain judges the whole chain
     name = _qualified(node, aliases)
     if name is not None:

@@ -192,23 +192,35 @@ class ModuleScan:
         self._refs: dict[int, set[str]] = {}
         self._candidates: dict[int, list[ast.AST]] = {}
         self._local_imports: dict[int, list[ast.AST]] = {}
+        self._name_calls: dict[int, list[ast.Call]] = {}
         for statement in tree.body:
             refs: set[str] = set()
             candidates: list[ast.AST] = []
             local_imports: list[ast.AST] = []
+            name_calls: list[ast.Call] = []
             for node in ast.walk(statement):
                 if isinstance(node, ast.Name):
                     refs.add(node.id)
                     candidates.append(node)
-                elif isinstance(node, ast.Attribute) or (isinstance(node, ast.Call) and _is_getattr(node)):
+                elif isinstance(node, ast.Attribute):
                     candidates.append(node)
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    name_calls.append(node)
+                    if _is_getattr(node):
+                        candidates.append(node)
                 elif isinstance(node, (ast.Import, ast.ImportFrom)):
                     candidates.append(node)
                     if node is not statement:
                         local_imports.append(node)
             self._refs[id(statement)] = refs
             self._candidates[id(statement)] = candidates
+            self._name_calls[id(statement)] = name_calls
             self._local_imports[id(statement)] = local_imports
+
+    def nodes_of(self, statement: ast.AST) -> tuple[list[ast.AST], list[ast.Call]]:
+        """The names, attributes and imports in a top-level statement (and `getattr` calls),
+        and its calls of a plain name (`f(...)`), from the single walk."""
+        return self._candidates.get(id(statement), []), self._name_calls.get(id(statement), [])
 
     def local_imports(self) -> list[ast.AST]:
         """Every import statement that is not at the top level (inside a def, class, if...)."""
