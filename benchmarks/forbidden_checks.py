@@ -1,6 +1,10 @@
-"""Cost of the ATen-level second line (`harness.OpWatch`) on the functions it watches.
+"""Cost of the not-allowed checks: the trusted static scan per submission, and the
+ATen-level second line (`harness.OpWatch`) on the functions it watches.
 
-    python benchmarks/op_watch.py [--repeats N]
+    python benchmarks/forbidden_checks.py [--repeats N]
+
+The scan: `find_violations` on solutions/exercise.py for the 28 exercises (names and
+dynamic access), against the names-only scan, best CPU time of N.
 
 For every exercise with forbidden ATen ops, runs the public tests' calls of two honest
 implementations, the instructor's solutions/exercise.py (vectorised) and
@@ -13,6 +17,7 @@ the extra microseconds per op.  Exercises without forbidden ops never enter the 
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import time
 import types
@@ -24,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from exercises.code import all_code_exercises  # noqa: E402
-from grader.code.judge import materialize  # noqa: E402
+from grader.code.judge import _index_for, find_violations, materialize  # noqa: E402
+from grader.code.scan import ModuleScan  # noqa: E402
 from grader.sandbox.harness import OpWatch  # noqa: E402
 
 
@@ -75,11 +81,35 @@ def _ops_per_pass(calls: list[tuple]) -> int:
     return _Counter.count
 
 
+def _scan_cost(repeats: int) -> None:
+    source = (ROOT / "solutions" / "exercise.py").read_text("utf-8")
+    exercises = all_code_exercises()
+
+    def names_only() -> None:
+        scan = ModuleScan(ast.parse(source))
+        for exercise in exercises:
+            if exercise.forbidden:
+                scan.forbidden_uses(exercise.function, _index_for(exercise))
+
+    def everything() -> None:
+        find_violations(ast.parse(source), exercises)
+
+    for label, run in (("names only", names_only), ("names and dynamic access", everything)):
+        run()
+        best = float("inf")
+        for _ in range(repeats * 3):
+            start = time.process_time()
+            run()
+            best = min(best, time.process_time() - start)
+        print(f"static scan of solutions/exercise.py, {label}: {best * 1e3:.1f} ms CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     options = parser.parse_args()
     torch.set_num_threads(1)
+    _scan_cost(options.repeats)
     print("OpWatch cost (one thread; timings on whatever load the machine has)")
     for path in (ROOT / "solutions" / "exercise.py", ROOT / "tests" / "code" / "alternatives.py"):
         calls = _calls(_module(path))
