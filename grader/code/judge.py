@@ -14,6 +14,7 @@ not-implemented, missing.  Test statuses: passed, failed, and the sandbox's call
 
 from __future__ import annotations
 
+import ast
 import threading
 import warnings
 from collections import Counter
@@ -25,7 +26,8 @@ import torch
 
 from grader.code.compare import describe
 from grader.code.exercise import CodeExercise, TestCase, Verdict
-from grader.code.scan import ForbiddenIndex, ModuleScan
+from grader.code.dynamic import DynamicScan
+from grader.code.scan import ForbiddenIndex, ForbiddenUse, ModuleScan
 from grader.code.source import check_source
 from grader.results import ItemResult, TestOutcome
 from grader.sandbox import Call, ModelSpec
@@ -185,10 +187,10 @@ def _grade_tests(
         return [_whole_file_failure(e, planned, checked.error_status, checked.error) for e in exercises]
     scan = ModuleScan(checked.tree)
     bindings = scan.bindings
-    violations = {e.function: scan.forbidden_uses(e.function, _index_for(e)) for e in exercises if e.forbidden}
+    violations = find_violations(checked.tree, exercises, scan)
     to_run = [p for p in planned if not violations.get(p.exercise.function)]
     calls = [
-        Call(p.call_id, p.exercise.function, p.test.args, p.test.kwargs, forbidden=p.exercise.forbidden)
+        Call(p.call_id, p.exercise.function, p.test.args, p.test.kwargs, forbidden=_watched(p.exercise))
         for p in to_run
     ]
     holder: dict[str, Any] = {}
@@ -228,6 +230,30 @@ def _grade_tests(
         outcomes = [_judge_test(p, expected[p.call_id], result.calls.get(p.call_id)) for p in mine]
         results.append(_item(exercise, outcomes, present=exercise.function in bindings))
     return results
+
+
+def find_violations(
+    tree: ast.Module, exercises: Sequence[CodeExercise], scan: ModuleScan | None = None
+) -> dict[str, list[ForbiddenUse]]:
+    """What the trusted static scan rejects, per function of an exercise with rules: the
+    not-allowed names it refers to (`ModuleScan.forbidden_uses`) and any dynamic access in
+    it, its helpers or the code run at import (`grader.code.dynamic`).  Exercises without
+    rules are not listed."""
+    scan = scan or ModuleScan(tree)
+    dynamic: DynamicScan | None = None
+    found: dict[str, list[ForbiddenUse]] = {}
+    for exercise in exercises:
+        if not (exercise.forbidden or exercise.forbidden_ops):
+            continue
+        dynamic = dynamic or DynamicScan(tree, scan)
+        uses = scan.forbidden_uses(exercise.function, _index_for(exercise)) + dynamic.uses(exercise.function)
+        found[exercise.function] = sorted(uses, key=lambda u: (u.line, u.name))
+    return found
+
+
+def _watched(exercise: CodeExercise) -> tuple[str, ...]:
+    """What the sandbox watches during a call: the forbidden names, then the ATen ops."""
+    return exercise.forbidden + exercise.forbidden_ops
 
 
 _INDEXES: dict[int, tuple[CodeExercise, ForbiddenIndex]] = {}
