@@ -52,6 +52,28 @@ class Matrix:
         rows, cols = array.shape
         return f"{rows}x{cols} matrix as [{', '.join(['[..]'] * min(rows, 2))}{', ..' if rows > 2 else ''}]"
 
+    def precheck(self, raw: Any, keys: Any) -> str:
+        """A message when `raw` has a shape that none of `keys` (nor their transposes) has,
+        found from its list structure alone, before any entry is read; else ""."""
+        if isinstance(raw, str):
+            try:
+                raw = _parse_text(raw)
+            except AnswerParseError:
+                return ""  # parse() gives the reason
+        shape = _raw_shape(raw)
+        if shape is None:
+            return ""
+        allowed = set()
+        for key in keys:
+            try:
+                wanted = _key_array(key).shape
+            except (TypeError, ValueError):
+                continue
+            allowed |= {wanted, wanted[::-1]}
+        if not allowed or shape in allowed:
+            return ""
+        return f"expected {_shape_text(_key_array(next(iter(keys))).shape)}, got {_shape_text(shape)}"
+
     def parse(self, raw: Any) -> Vector | MatrixValue:
         if isinstance(raw, str):
             raw = _parse_text(raw)
@@ -128,6 +150,18 @@ class Matrix:
             if math.isfinite(factor) and factor != 0 and abs(factor - 1) > 1e-3 and self._all_close(got, factor * want):
                 return f"your answer is {factor:.4g} times the expected one"
         return ""
+
+
+def _raw_shape(raw: Any) -> tuple[int, ...] | None:
+    """The shape of a nested list (None when it is not a rectangular 1-D or 2-D list)."""
+    if not isinstance(raw, (list, tuple)):
+        return None
+    rows = [row for row in raw if isinstance(row, (list, tuple))]
+    if not rows:
+        return (len(raw),)
+    if len(rows) != len(raw) or len({len(row) for row in rows}) != 1:
+        return None
+    return (len(raw), len(rows[0]))
 
 
 def _number(raw: Any, where: str) -> float:

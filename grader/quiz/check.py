@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from grader.answers.base import AnswerParseError
-from grader.grading import grade_answer, is_blank
+from grader.grading import is_blank
 from grader.quiz.answer_sheet import SheetError, read_sheet
 from grader.quiz.load import load_quiz
 from grader.quiz.model import StudentQuiz
 from grader.quiz.public_check import describe_check, format_problem, rebuild_check
 from grader.quiz.spec import SpecError
+from grader.sheet_grading import grade_sheet
 
 
 class CheckUsageError(ValueError):
@@ -103,15 +104,16 @@ def _check_with_quiz(path: Path, mode: str, quiz: StudentQuiz, answers: dict[str
     """With the quiz folder: graded in practice mode, formats only in exam mode."""
     practice = mode == "practice"
     report = AnswerCheckReport(path, mode, graded=practice)
+    if practice:
+        results, _ = grade_sheet(quiz.questions, answers)
+        report.lines += [
+            AnswerLine(r.item, r.status, r.feedback, r.score, r.max_score, r.misconception) for r in results
+        ]
+        return report
     for question in quiz.questions:
         raw = answers.get(question.qid)
         key = question.variant.key
-        if practice:
-            result = grade_answer(question.exercise, question.variant, raw, item=question.qid)
-            report.lines.append(
-                AnswerLine(question.qid, result.status, result.feedback, result.score, result.max_score, result.misconception)
-            )
-        elif is_blank(raw):
+        if is_blank(raw):
             report.lines.append(_missing(question.qid, question.check.describe(key)))
         else:
             report.lines.append(_validated(question.qid, question.check, describe_check(question.check, key), raw))
