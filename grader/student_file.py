@@ -76,3 +76,12 @@ def read(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> tuple[int, byt
         os.close(fd)
     data = b"".join(chunks)
     return max(info.st_size, len(data)), data
+
+
+def read_within(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (see `read`); a larger file
+    raises StudentFileError with its true size."""
+    size, data = read(path, limit)
+    if size > limit or len(data) > limit:
+        raise StudentFileError(too_large_message(Path(path).name, max(size, len(data)), limit))
+    return data

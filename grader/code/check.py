@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from grader.code.source import check_source
 from grader.student_file import StudentFileError
-from grader.student_file import read as read_student_file
+from grader.student_file import read_within as read_student_file
 from grader.results import TestOutcome
 
 # Imported lazily, because they import torch: grader.code.judge, exercises.code and the
@@ -125,7 +125,7 @@ def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None,
     ExecutorPool); None starts a one-worker pool for this check and closes it after."""
     path = Path(path)
     try:
-        _, raw = read_student_file(path)
+        raw = read_student_file(path)
     except StudentFileError as error:
         return CodeCheckReport(path, problems=(f"{path}: {error}",))
     checked = check_source(raw)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from grader.quiz.model import Question, StudentQuiz
 from grader.student_file import MAX_BYTES, StudentFileError, decode
-from grader.student_file import read as read_student_file
+from grader.student_file import read_within as read_student_file
 from grader.tomlfmt import toml_value
 
 MAX_SHEET_BYTES = MAX_BYTES
@@ -86,7 +86,7 @@ def read_sheet(path: Path, known: Sequence[str] | None = None) -> dict[str, Any]
     """
     path = Path(path)
     try:
-        _, raw = read_student_file(path)
+        raw = read_student_file(path)
     except StudentFileError as error:
         raise SheetError(f"{path}: {error}") from None
     answers = parse_sheet(raw, str(path))
