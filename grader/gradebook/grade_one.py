@@ -42,7 +42,7 @@ def parse_sheet(file: LoadedFile) -> dict[str, Any]:
     """The TOML table of an answers.toml that was loaded; ValueError says why it cannot be
     read (`grader.quiz.answer_sheet.parse_sheet` on the bytes already read)."""
     if file.data is None:
-        raise ValueError(f"{ANSWERS_FILE} {file.error}")
+        raise ValueError(file.error)
     try:
         return parse_answer_sheet(file.data, ANSWERS_FILE)
     except SheetError as error:
@@ -82,7 +82,7 @@ def grade_code(quiz: StudentQuiz, submission: LoadedSubmission, pool: Any) -> Gr
     if file is None:
         return _all_items(items, "missing", f"No {CODE_FILE} was submitted.")
     if file.data is None:
-        return _all_items(items, "invalid", f"{CODE_FILE} {file.error}; it was not run.")
+        return _all_items(items, "invalid", f"{file.error}; it was not run.")
     from grader.code.judge import grade_code_submission
 
     start = time.perf_counter()
