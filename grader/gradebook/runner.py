@@ -259,7 +259,7 @@ def grade_batch(
     except IdMapError as error:
         raise BatchError(str(error)) from None
     out = Path(out) if out else default_out(quiz_dir)
-    _refuse_inside(submissions, quiz_dir=quiz_dir, out=out)
+    _refuse_inside(submissions, quiz=quiz_dir, out=out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:

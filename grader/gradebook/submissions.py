@@ -144,13 +144,12 @@ def display_name(name: str, limit: int = 160) -> str:
 
 def read_id_map(path: Path, students: Sequence[Student]) -> dict[str, str]:
     """`lms_id,id` CSV -> {lms id: roster id}. Ids not in the roster are an error."""
-    reader, columns = read_csv(path, IdMapError)
+    rows, columns = read_csv(path, IdMapError)
     if "lms_id" not in columns or "id" not in columns:
         raise IdMapError(f"{path}: the id map needs a header row with columns lms_id,id")
     known = {s.id for s in students}
     mapping: dict[str, str] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows:
         lms_id = (row.get(columns["lms_id"]) or "").strip()
         student = (row.get(columns["id"]) or "").strip()
         if not lms_id and not student:
