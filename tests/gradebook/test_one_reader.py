@@ -101,6 +101,7 @@ CODE = b"import torch\n\ndef f(x):\n    return x + 1\n"
         (CODE + b"#" * (1_000_000 - len(CODE)), True),  # exactly at the limit
         (b"x = '\xff'\n", False),
     ],
+    ids=["plain", "bom", "between-old-limits", "at-the-limit", "not-utf8"],
 )
 def test_trusted_and_sandbox_source_checks_agree(data: bytes, accepted: bool) -> None:
     trusted = trusted_check_source(data)
