@@ -57,7 +57,7 @@ def read(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> tuple[int, byt
     except OSError as error:
         if os.path.islink(path):
             raise StudentFileError(f"{name} is a symbolic link; links are not followed") from None
-        raise StudentFileError(f"cannot open {name} ({error.strerror})") from None
+        raise StudentFileError(f"cannot read {name} ({error.strerror})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

@@ -60,6 +60,15 @@ def _delimiter(header: str) -> str:
 CsvRows = list[tuple[int, Mapping[str, str]]]
 
 
+def _next_line(lines: list[str], done: int) -> int:
+    """The 1-based number of the first non-blank line after line `done` (where the csv
+    reader's next row starts: it skips blank lines)."""
+    line = done + 1
+    while line <= len(lines) and not lines[line - 1].strip():
+        line += 1
+    return line
+
+
 def read_csv(path: Path, error: type[ValueError]) -> tuple[CsvRows, dict[str, str]]:
     """A UTF-8 CSV file with a header row (`,`, `;` or tab separated; quoted fields may span
     lines): its rows as (line where the row starts, row) and {column name in lower case:
@@ -73,14 +82,15 @@ def read_csv(path: Path, error: type[ValueError]) -> tuple[CsvRows, dict[str, st
         raise error(f"{path}: {problem.strerror}") from None
     header = text.splitlines()[0] if text.strip() else ""
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(header), strict=True)
+    lines = io.StringIO(text, newline="").readlines()  # the lines as the csv reader counts them
     rows: CsvRows = []
     start = 1
     try:
         columns = {(c or "").strip().lower(): c for c in (reader.fieldnames or [])}
-        start = reader.line_num + 1
+        start = _next_line(lines, reader.line_num)
         for row in reader:
             rows.append((start, row))
-            start = reader.line_num + 1
+            start = _next_line(lines, reader.line_num)
     except csv.Error as problem:
         if "end of data" in str(problem):
             raise error(f"{path}, line {start}: a quoted field is never closed (a \" is missing)") from None

@@ -128,7 +128,7 @@ def test_the_slow_sheet_is_graded_and_the_batch_goes_on(tmp_path: Path, matrix_q
         row = rows[("s1", item)]
         assert row.status == "partial", row.feedback
         assert row.score == pytest.approx(row.max_score * 6 / 9, abs=1e-6)
-        assert f"{value / float(row.expected.split(',')[0].strip('[ ')):.3g} times the expected one" in row.feedback
+        assert f"{value / float(row.expected.split(',')[0].strip('[ ')):.4g} times the expected one" in row.feedback
     assert all(rows[("s2", q)].status == "correct" for q in ("q1", "q2", "q3"))
 
 
