@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -52,27 +52,21 @@ class Matrix:
         rows, cols = array.shape
         return f"{rows}x{cols} matrix as [{', '.join(['[..]'] * min(rows, 2))}{', ..' if rows > 2 else ''}]"
 
-    def precheck(self, raw: Any, keys: Any) -> str:
-        """A message when `raw` has a shape that none of `keys` (nor their transposes) has,
-        found from its list structure alone, before any entry is read; else ""."""
-        if isinstance(raw, str):
-            try:
-                raw = _parse_text(raw)
-            except AnswerParseError:
-                return ""  # parse() gives the reason
+    def precheck(self, raw: Any, keys: Sequence[Any]) -> str:
+        """A message when the TOML array `raw` has a shape that none of `keys` (nor their
+        transposes) has, found from its list structure alone, before any entry is read;
+        else "".  (A text answer is at most `MAX_TEXT` characters: it is not prechecked.)"""
         shape = _raw_shape(raw)
-        if shape is None:
+        if shape is None or not keys or shape == _raw_shape(keys[0]):
             return ""
         allowed = set()
         for key in keys:
-            try:
-                wanted = _key_array(key).shape
-            except (TypeError, ValueError):
-                continue
-            allowed |= {wanted, wanted[::-1]}
-        if not allowed or shape in allowed:
+            wanted = _raw_shape(key)
+            if wanted is not None:
+                allowed |= {wanted, wanted[::-1]}
+        if shape in allowed or _raw_shape(keys[0]) is None:
             return ""
-        return f"expected {_shape_text(_key_array(next(iter(keys))).shape)}, got {_shape_text(shape)}"
+        return f"expected {_shape_text(_key_array(keys[0]).shape)}, got {_shape_text(shape)}"
 
     def parse(self, raw: Any) -> Vector | MatrixValue:
         if isinstance(raw, str):
@@ -153,7 +147,9 @@ class Matrix:
 
 
 def _raw_shape(raw: Any) -> tuple[int, ...] | None:
-    """The shape of a nested list (None when it is not a rectangular 1-D or 2-D list)."""
+    """The shape of a nested list or array (None when it is not a rectangular 1-D or 2-D one)."""
+    if isinstance(raw, np.ndarray):
+        return raw.shape if raw.ndim in (1, 2) else None
     if not isinstance(raw, (list, tuple)):
         return None
     rows = [row for row in raw if isinstance(row, (list, tuple))]
