@@ -9,7 +9,6 @@ the key before its entries are read, and each answer and each sheet has a time b
 from __future__ import annotations
 
 import json
-import math
 import signal
 import time
 from fractions import Fraction
@@ -24,7 +23,7 @@ from grader.gradebook.store import Gradebook
 from grader.quiz.load import load_quiz
 from grader.sheet_grading import grade_sheet, over_answer_budget, over_sheet_budget
 
-from .conftest import STUDENTS, make_quiz
+from .conftest import make_quiz
 
 MATRIX_BANK = '''
 import time
@@ -172,10 +171,19 @@ def test_budgets_nest_the_earlier_deadline_wins() -> None:
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
-def test_the_key_and_misconception_shapes_pass_the_precheck(matrix_quiz: Path) -> None:
-    questions = load_quiz(matrix_quiz).student_quiz("s3").questions
-    key = questions[0].variant.key
-    transposed = [list(r) for r in zip(*key)]
-    results, _ = grade_sheet(questions[:1], {"q1": transposed})
-    assert results[0].status in ("correct", "incorrect")  # the identity is its own transpose
-    assert not math.isnan(results[0].score)
+def test_the_matrix_precheck_passes_the_key_its_transpose_and_misconception_shapes() -> None:
+    from grader.answers import Matrix
+
+    check = Matrix()
+    key = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    keys = [key, [[0.0, 0.0, 0.0]]]  # a misconception of another shape (1x3)
+    for shape_ok in ([[1, 2, 3], [4, 5, 6]], [[1, 4], [2, 5], [3, 6]], [[7, 8, 9]]):
+        assert check.precheck(shape_ok, keys) == ""
+    # refused from the structure: the entry that cannot be read is never looked at
+    assert check.precheck([["oops"] * 4] * 4, keys) == "expected a 2x3 matrix, got a 4x4 matrix"
+    assert check.precheck([1, 2, 3], keys) == "expected a 2x3 matrix, got a vector of 3 numbers"
+    assert check.precheck([[1, 2], [3]], keys) == ""  # ragged: parse() says why
+    assert check.precheck("[[1, 2]]", keys) == ""  # text (bounded in length): parse() reads it
+    # the transposed key still gets its diagnosis, after the precheck let it through
+    transposed = check.grade(check.parse([[1, 4], [2, 5], [3, 6]]), key)
+    assert transposed.fraction == 0 and "transpose" in transposed.message
