@@ -209,7 +209,8 @@ def test_misnamed_files_and_a_subfolder_are_found(tmp_path: Path, quiz: Path) ->
     assert "No submission was received" not in page
     assert "Files were submitted but not recognized" in page and "answer.toml" in page
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "submitted but not recognized" in report
+    assert report.count("submitted but not recognized") == 2  # a card and the student's row
+    assert '<div class="v">0</div><div class="k">without a submission</div>' in report
     console = Console(file=io.StringIO(), width=200)
     print_summary(summary, console)
     text = console.file.getvalue()  # type: ignore[attr-defined]
