@@ -11,7 +11,7 @@ own limits (length, nesting, exact arithmetic in bits).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from grader.answers._timelimit import can_limit_time, run_with_budget
 from grader.grading import grade_answer
@@ -20,6 +20,9 @@ from grader.results import ItemResult
 
 ANSWER_SECONDS = 2.0
 SHEET_SECONDS = 10.0
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 def over_answer_budget(seconds: float) -> str:
@@ -46,6 +49,54 @@ def _invalid(question: Question, message: str) -> ItemResult:
     return ItemResult(question.qid, 0.0, question.points, "invalid", message)
 
 
+def within_budget(
+    items: Sequence[Item],
+    work: Callable[[Item], Result],
+    over: Callable[[Item, str], Result],
+    *,
+    answer_seconds: float = ANSWER_SECONDS,
+    sheet_seconds: float = SHEET_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[list[Result], list[float]]:
+    """`work(item)` for each item, in order, each within `answer_seconds` and all within
+    `sheet_seconds`; an item over either budget gets `over(item, message)` instead.  Returns
+    the results and the seconds each took.  An exception `work` raises is raised again."""
+    results: list[Result] = []
+    durations: list[float] = []
+    deadline = clock() + sheet_seconds
+    limited = can_limit_time()
+    for item in items:
+        start = clock()
+        remaining = deadline - start
+        if remaining <= 0:
+            result = over(item, over_sheet_budget(sheet_seconds))
+        elif not limited:
+            result = work(item)
+        else:
+            budget = min(answer_seconds, remaining)
+            raised: list[Exception] = []
+            done, value = run_with_budget(lambda: _recording(work, item, raised), budget)
+            if raised:
+                raise raised[0]
+            if done:
+                result = value  # type: ignore[assignment]
+            elif budget < answer_seconds:
+                result = over(item, over_sheet_budget(sheet_seconds))
+            else:
+                result = over(item, over_answer_budget(answer_seconds))
+        results.append(result)
+        durations.append(clock() - start)
+    return results, durations
+
+
+def _recording(work: Callable[[Item], Result], item: Item, raised: list[Exception]) -> Result:
+    try:
+        return work(item)
+    except Exception as error:  # run_with_budget swallows it; within_budget raises it again
+        raised.append(error)
+        raise
+
+
 def grade_sheet(
     questions: Sequence[Question],
     answers: Mapping[str, Any],
@@ -56,27 +107,7 @@ def grade_sheet(
 ) -> tuple[list[ItemResult], list[float]]:
     """Every question's result, in order, and the seconds each took (see the module
     docstring).  Never raises for anything in `answers`."""
-    results: list[ItemResult] = []
-    durations: list[float] = []
-    deadline = clock() + sheet_seconds
-    limited = can_limit_time()
-    for question in questions:
-        start = clock()
-        remaining = deadline - start
-        raw = answers.get(question.qid)
-        if remaining <= 0:
-            result = _invalid(question, over_sheet_budget(sheet_seconds))
-        elif not limited:
-            result = _grade_one(question, raw)
-        else:
-            budget = min(answer_seconds, remaining)
-            done, graded = run_with_budget(lambda: _grade_one(question, raw), budget)
-            if done and graded is not None:
-                result = graded
-            elif budget < answer_seconds:
-                result = _invalid(question, over_sheet_budget(sheet_seconds))
-            else:
-                result = _invalid(question, over_answer_budget(answer_seconds))
-        results.append(result)
-        durations.append(clock() - start)
-    return results, durations
+    return within_budget(
+        questions, lambda q: _grade_one(q, answers.get(q.qid)), _invalid,
+        answer_seconds=answer_seconds, sheet_seconds=sheet_seconds, clock=clock,
+    )

@@ -21,7 +21,7 @@ from grader.answers.safe_expr import MAX_EXACT_BITS, exact_value, parse_expressi
 from grader.gradebook.runner import grade_batch
 from grader.gradebook.store import Gradebook
 from grader.quiz.load import load_quiz
-from grader.sheet_grading import grade_sheet, over_answer_budget, over_sheet_budget
+from grader.sheet_grading import grade_sheet, over_answer_budget, over_sheet_budget, within_budget
 
 from .conftest import make_quiz
 
@@ -187,3 +187,18 @@ def test_the_matrix_precheck_passes_the_key_its_transpose_and_misconception_shap
     # the transposed key still gets its diagnosis, after the precheck let it through
     transposed = check.grade(check.parse([[1, 4], [2, 5], [3, 6]]), key)
     assert transposed.fraction == 0 and "transpose" in transposed.message
+
+
+@pytest.mark.skipif(not can_limit_time(), reason="needs SIGALRM on the main thread")
+def test_within_budget_marks_slow_items_and_raises_real_errors_again() -> None:
+
+    def work(i: int) -> str:
+        while i == 1:
+            time.sleep(0.001)
+        return str(10 * i)
+
+    results, durations = within_budget([1, 2], work, lambda i, why: why, answer_seconds=0.1, sheet_seconds=5.0)
+    assert results == [over_answer_budget(0.1), "20"]
+    assert durations[0] >= 0.1
+    with pytest.raises(ZeroDivisionError):
+        within_budget([0], lambda i: str(1 / i), lambda i, why: why)
