@@ -34,7 +34,9 @@ def grade_answer(
     """Grade the raw TOML value `raw` (None when absent) against the variant's key.
 
     A wrong answer equal, under the check's tolerance, to a misconception's answer carries
-    that misconception's tag and feedback sentence.
+    that misconception's tag and feedback sentence.  A check with a `precheck(raw, keys)`
+    (a matrix: its shape) can refuse an answer that matches neither the key nor any
+    misconception before its entries are read.
     """
     item = item or exercise.id
     check = exercise.check_for(variant.params)
@@ -42,6 +44,11 @@ def grade_answer(
     expected = check.to_text(variant.key)
     if is_blank(raw):
         return ItemResult(item, 0.0, points, "missing", "No answer given.", expected=expected)
+    precheck = getattr(check, "precheck", None)
+    problem = precheck(raw, [variant.key, *variant.misconceptions.values()]) if precheck else ""
+    if problem:
+        return ItemResult(item, 0.0, points, status_for_fraction(0.0), problem,
+                          answer=answer_text(raw), expected=expected)
     try:
         parsed = check.parse(raw)
     except AnswerParseError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -52,6 +52,22 @@ class Matrix:
             return f"vector of {array.shape[0]} numbers as [..]"
         rows, cols = array.shape
         return f"{rows}x{cols} matrix as [{', '.join(['[..]'] * min(rows, 2))}{', ..' if rows > 2 else ''}]"
+
+    def precheck(self, raw: Any, keys: Sequence[Any]) -> str:
+        """A message when the TOML array `raw` has a shape that none of `keys` (nor their
+        transposes) has, found from its list structure alone, before any entry is read;
+        else "".  (A text answer is at most `MAX_TEXT` characters: it is not prechecked.)"""
+        shape = _raw_shape(raw)
+        if shape is None or not keys or shape == _raw_shape(keys[0]):
+            return ""
+        allowed = set()
+        for key in keys:
+            wanted = _raw_shape(key)
+            if wanted is not None:
+                allowed |= {wanted, wanted[::-1]}
+        if shape in allowed or _raw_shape(keys[0]) is None:
+            return ""
+        return f"expected {_shape_text(_key_array(keys[0]).shape)}, got {_shape_text(shape)}"
 
     def parse(self, raw: Any) -> Vector | MatrixValue:
         if isinstance(raw, str):
@@ -129,6 +145,20 @@ class Matrix:
             if math.isfinite(factor) and factor != 0 and abs(factor - 1) > 1e-3 and self._all_close(got, factor * want):
                 return f"your answer is {factor:.4g} times the expected one"
         return ""
+
+
+def _raw_shape(raw: Any) -> tuple[int, ...] | None:
+    """The shape of a nested list or array (None when it is not a rectangular 1-D or 2-D one)."""
+    if isinstance(raw, np.ndarray):
+        return raw.shape if raw.ndim in (1, 2) else None
+    if not isinstance(raw, (list, tuple)):
+        return None
+    rows = [row for row in raw if isinstance(row, (list, tuple))]
+    if not rows:
+        return (len(raw),)
+    if len(rows) != len(raw) or len({len(row) for row in rows}) != 1:
+        return None
+    return (len(raw), len(rows[0]))
 
 
 def _number(raw: Any, where: str) -> float:

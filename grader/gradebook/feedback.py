@@ -67,6 +67,7 @@ def feedback_page(
         graded_at=(submission.graded_at.replace("T", " ").replace("+00:00", " UTC")
                    if submission and submission.status == "graded" else ""),
         submitted=bool(submission and submission.status == "graded"),
+        unrecognized=bool(submission and submission.status == "unrecognized"),
         notes=submission.notes if submission else [],
         total=sum(r.score for r in rows),
         maximum=sum(r.max_score for r in rows),

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from grader.gradebook.submissions import ANSWERS_FILE, CODE_FILE, LoadedFile, LoadedSubmission
-from grader.grading import grade_answer
 from grader.quiz.answer_sheet import SheetError
 from grader.quiz.answer_sheet import parse_sheet as parse_answer_sheet
 from grader.quiz.model import StudentQuiz
 from grader.results import ItemResult
+from grader.sheet_grading import grade_sheet
 
 
 @dataclass
@@ -42,7 +42,7 @@ def parse_sheet(file: LoadedFile) -> dict[str, Any]:
     """The TOML table of an answers.toml that was loaded; ValueError says why it cannot be
     read (`grader.quiz.answer_sheet.parse_sheet` on the bytes already read)."""
     if file.data is None:
-        raise ValueError(f"{ANSWERS_FILE} {file.error}")
+        raise ValueError(file.error)
     try:
         return parse_answer_sheet(file.data, ANSWERS_FILE)
     except SheetError as error:
@@ -50,7 +50,8 @@ def parse_sheet(file: LoadedFile) -> dict[str, Any]:
 
 
 def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
-    """Grade every question of the quiz from the submission's answers.toml."""
+    """Grade every question of the quiz from the submission's answers.toml, under the
+    answer and sheet time budgets of `grader.sheet_grading`."""
     items = [(q.qid, q.points) for q in quiz.questions]
     if not items:
         return Graded()
@@ -66,17 +67,7 @@ def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
     if unknown:
         shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         graded.notes.append(f"{ANSWERS_FILE}: answers to questions this quiz does not have were ignored: {shown}")
-    for question in quiz.questions:
-        start = time.perf_counter()
-        try:
-            result = grade_answer(question.exercise, question.variant, answers.get(question.qid), item=question.qid)
-        except Exception as error:  # a grader bug must cost one item, not the batch
-            result = ItemResult(
-                question.qid, 0.0, question.points, "invalid",
-                f"The answer could not be graded ({type(error).__name__}); ask the instructor to check it.",
-            )
-        graded.results.append(result)
-        graded.durations.append(time.perf_counter() - start)
+    graded.results, graded.durations = grade_sheet(quiz.questions, answers)
     graded.seconds = sum(graded.durations)
     return graded
 
@@ -91,7 +82,7 @@ def grade_code(quiz: StudentQuiz, submission: LoadedSubmission, pool: Any) -> Gr
     if file is None:
         return _all_items(items, "missing", f"No {CODE_FILE} was submitted.")
     if file.data is None:
-        return _all_items(items, "invalid", f"{CODE_FILE} {file.error}; it was not run.")
+        return _all_items(items, "invalid", f"{file.error}; it was not run.")
     from grader.code.judge import grade_code_submission
 
     start = time.perf_counter()

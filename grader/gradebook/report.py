@@ -120,4 +120,5 @@ def report_page(
         scatter=Markup(scatter_svg(points)) if len(points) >= 2 else "",
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
         students=_students(gradebook, results, submissions),
+        unrecognized=sum(1 for row in submissions.values() if row.status == "unrecognized"),
     )

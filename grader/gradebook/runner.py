@@ -56,6 +56,7 @@ from grader.quiz.spec import SpecError
 from grader.results import ItemResult
 
 LOCK_FILE = ".grader-grade.lock"
+UNRECOGNIZED = "unrecognized"  # a submission's status: files handed in, none under a known name
 DEFAULT_OUT_NAME = "grading"
 
 PoolFactory = Callable[[int], Any]
@@ -70,7 +71,9 @@ class BatchSummary:
     """What a run did, and where its files are.
 
     graded / skipped / missing / failed: student ids graded in this run, skipped because
-    unchanged, without a submission, and whose grading failed (to retry). Class figures
+    unchanged, without a submission, and whose grading failed (to retry); unrecognized:
+    (student id, file names) of students who handed in files under names that are not
+    recognized (graded 0, never reported as "no submission"). Class figures
     (mean, median, misconceptions) are over every student with a submission in the
     gradebook, not only those graded in this run.
     """
@@ -83,6 +86,7 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    unrecognized: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     unmatched: tuple[Unmatched, ...] = ()
     max_total: float = 0.0
     mean: float | None = None
@@ -147,6 +151,19 @@ def _lock(out: Path) -> int:
         os.close(fd)
         raise BatchError(f"{out}: another `grader grade` is writing there; wait for it to finish") from None
     return fd
+
+
+def _refuse_inside(submissions: Path, **folders: Path) -> None:
+    """A quiz or output folder inside the submissions folder would be read as submissions
+    (a key folder could be linked to, or planted): a BatchError."""
+    root = os.path.realpath(submissions)
+    for option, folder in folders.items():
+        real = os.path.realpath(folder)
+        if real == root or real.startswith(root + os.sep):
+            raise BatchError(
+                f"--{option} {folder} lies inside the submissions folder {submissions}; "
+                "put it somewhere else"
+            )
 
 
 def _open_quiz(quiz_dir: Path) -> LoadedQuiz:
@@ -242,6 +259,7 @@ def grade_batch(
     except IdMapError as error:
         raise BatchError(str(error)) from None
     out = Path(out) if out else default_out(quiz_dir)
+    _refuse_inside(submissions, quiz=quiz_dir, out=out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -293,7 +311,7 @@ class _Batch:
         )
         summary = BatchSummary(spec.quiz_id, spec.title, self.out, len(spec.students))
         try:
-            discovery = discover(self.submissions, spec.students, self.mapping, exclude=[self.out])
+            discovery = discover(self.submissions, spec.students, self.mapping)
         except OSError as error:
             raise BatchError(f"{self.submissions}: cannot read the submissions ({error.strerror})") from None
         summary.unmatched = discovery.unmatched
@@ -330,6 +348,10 @@ class _Batch:
             key_hash = _key_hash(self.loaded.path, student)
             found = discovery.found.get(student)
             previous = recorded.get(student)
+            if found is not None and not found.files and found.unrecognized:
+                summary.unrecognized.append((student, found.unrecognized))
+                self._record_missing(quiz, key_hash, found)
+                continue
             if found is None or not found.files:
                 summary.missing.append(student)
                 unchanged = previous is not None and previous.status == "missing" and previous.key_hash == key_hash
@@ -349,10 +371,16 @@ class _Batch:
         return queue
 
     def _record_missing(self, quiz: StudentQuiz, key_hash: str, found: Found | None) -> None:
-        results = [ItemResult(q.qid, 0.0, q.points, "missing", "No submission.") for q in quiz.questions]
-        results += [ItemResult(c.function, 0.0, c.points, "missing", "No submission.") for c in quiz.code]
+        """Record every item as missing: status `missing`, or `unrecognized` when files were
+        handed in under names that are not recognized (the items' feedback lists them)."""
+        status, why = "missing", "No submission."
+        if found is not None and found.unrecognized:
+            shown = ", ".join(found.unrecognized[:5]) + (" ..." if len(found.unrecognized) > 5 else "")
+            status, why = UNRECOGNIZED, f"Submitted but not recognized: {shown}."
+        results = [ItemResult(q.qid, 0.0, q.points, "missing", why) for q in quiz.questions]
+        results += [ItemResult(c.function, 0.0, c.points, "missing", why) for c in quiz.code]
         self.gradebook.record(
-            quiz.student.id, results, status="missing", content_hash=None, key_hash=key_hash,
+            quiz.student.id, results, status=status, content_hash=None, key_hash=key_hash,
             files=[], notes=list(found.notes) if found else [], duration=0.0, run_id=self.run_id,
             count_grading=False,
         )

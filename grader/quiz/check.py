@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from grader.answers.base import AnswerParseError
-from grader.grading import grade_answer, is_blank
+from grader.grading import is_blank
 from grader.quiz.answer_sheet import SheetError, read_sheet
 from grader.quiz.load import load_quiz
-from grader.quiz.model import StudentQuiz
+from grader.quiz.model import Question, StudentQuiz
 from grader.quiz.public_check import describe_check, format_problem, rebuild_check
 from grader.quiz.spec import SpecError
+from grader.sheet_grading import grade_sheet, within_budget
 
 
 class CheckUsageError(ValueError):
@@ -84,18 +85,21 @@ def _validated(qid: str, check: Any, description: dict[str, Any], raw: Any) -> A
 
 
 def _validate_from_public_info(path: Path, info: dict[str, Any], answers: dict[str, Any]) -> AnswerCheckReport:
-    """Without the quiz folder: formats only, from quiz.json."""
+    """Without the quiz folder: formats only, from quiz.json (under the time budgets of
+    `grader.sheet_grading`)."""
     report = AnswerCheckReport(path, str(info.get("mode", "exam")), graded=False)
-    for question in info["questions"]:
+
+    def line(question: dict[str, Any]) -> AnswerLine:
         qid, description = question["question"], question.get("check", {})
         raw = answers.get(qid)
         check = rebuild_check(description) if isinstance(description, dict) else None
         if is_blank(raw):
-            report.lines.append(_missing(qid, str(question.get("format", ""))))
-        elif check is None:
-            report.lines.append(AnswerLine(qid, "ok", "present (format not checked by this version)"))
-        else:
-            report.lines.append(_validated(qid, check, description, raw))
+            return _missing(qid, str(question.get("format", "")))
+        if check is None:
+            return AnswerLine(qid, "ok", "present (format not checked by this version)")
+        return _validated(qid, check, description, raw)
+
+    report.lines, _ = within_budget(info["questions"], line, lambda q, why: AnswerLine(q["question"], "invalid", why))
     return report
 
 
@@ -103,18 +107,21 @@ def _check_with_quiz(path: Path, mode: str, quiz: StudentQuiz, answers: dict[str
     """With the quiz folder: graded in practice mode, formats only in exam mode."""
     practice = mode == "practice"
     report = AnswerCheckReport(path, mode, graded=practice)
-    for question in quiz.questions:
+    if practice:
+        results, _ = grade_sheet(quiz.questions, answers)
+        report.lines += [
+            AnswerLine(r.item, r.status, r.feedback, r.score, r.max_score, r.misconception) for r in results
+        ]
+        return report
+
+    def line(question: Question) -> AnswerLine:
         raw = answers.get(question.qid)
         key = question.variant.key
-        if practice:
-            result = grade_answer(question.exercise, question.variant, raw, item=question.qid)
-            report.lines.append(
-                AnswerLine(question.qid, result.status, result.feedback, result.score, result.max_score, result.misconception)
-            )
-        elif is_blank(raw):
-            report.lines.append(_missing(question.qid, question.check.describe(key)))
-        else:
-            report.lines.append(_validated(question.qid, question.check, describe_check(question.check, key), raw))
+        if is_blank(raw):
+            return _missing(question.qid, question.check.describe(key))
+        return _validated(question.qid, question.check, describe_check(question.check, key), raw)
+
+    report.lines, _ = within_budget(quiz.questions, line, lambda q, why: AnswerLine(q.qid, "invalid", why))
     return report
 
 
