@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from markupsafe import Markup
+
+from grader.gradebook.adjust import Total, late_text
 from grader.gradebook.report import css, environment
 from grader.gradebook.store import ItemInfo, ResultRow, SubmissionRow
 
@@ -30,6 +33,9 @@ def _item_context(row: ResultRow, info: ItemInfo | None, sentences: Mapping[tupl
     return {
         "item": row.item,
         "title": info.title if info else "",
+        "prompt": Markup(info.prompt) if info and info.prompt else "",  # our own rendering of the quiz
+        "adjustment": row.adjustment,
+        "graded_score": row.graded_score,
         "kind": info.kind if info else ("code" if tests else "answer"),
         "score": row.score,
         "max_score": row.max_score,
@@ -56,9 +62,12 @@ def feedback_page(
     items: Mapping[str, ItemInfo],
     submission: SubmissionRow | None,
     sentences: Mapping[tuple[str, str], str] | None = None,
+    total: Total | None = None,
 ) -> str:
-    """The HTML of one student's feedback page."""
+    """The HTML of one student's feedback page (`total`: the student's total with the late
+    penalty, from `adjust.totals`; without it, the sum of the rows)."""
     sentences = sentences or {}
+    total = total or Total(sum(r.score for r in rows), sum(r.max_score for r in rows))
     return environment().get_template("feedback.html.j2").render(
         css=css(),
         title=quiz_title,
@@ -68,7 +77,12 @@ def feedback_page(
                    if submission and submission.status == "graded" else ""),
         submitted=bool(submission and submission.status == "graded"),
         notes=submission.notes if submission else [],
-        total=sum(r.score for r in rows),
-        maximum=sum(r.max_score for r in rows),
+        total=total.total,
+        raw=total.raw,
+        penalty=total.penalty,
+        late=late_text(total),
+        submitted_at=(total.late.submitted_at or "").replace("T", " ").replace("+00:00", " UTC") if total.late else "",
+        deadline=total.late.deadline.replace("T", " ") if total.late else "",
+        maximum=total.maximum,
         items=[_item_context(r, items.get(r.item), sentences) for r in rows],
     )

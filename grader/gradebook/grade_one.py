@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from grader.gradebook.submissions import ANSWERS_FILE, CODE_FILE, LoadedFile, LoadedSubmission
 from grader.grading import grade_answer
 from grader.quiz.answer_sheet import SheetError
 from grader.quiz.answer_sheet import parse_sheet as parse_answer_sheet
 from grader.quiz.model import StudentQuiz
+from grader.quiz.policy import QuizPolicy
 from grader.results import ItemResult
 
 
@@ -49,8 +50,17 @@ def parse_sheet(file: LoadedFile) -> dict[str, Any]:
         raise ValueError(str(error)) from None
 
 
-def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
-    """Grade every question of the quiz from the submission's answers.toml."""
+def grade_answers(
+    quiz: StudentQuiz,
+    submission: LoadedSubmission,
+    policy: QuizPolicy | None = None,
+    alternatives: Mapping[str, Sequence[str]] | None = None,
+) -> Graded:
+    """Grade every question of the quiz from the submission's answers.toml, under the
+    quiz's partial-credit rules (`policy`) and the accepted alternative answers (item ->
+    answers)."""
+    policy = policy or QuizPolicy()
+    alternatives = alternatives or {}
     items = [(q.qid, q.points) for q in quiz.questions]
     if not items:
         return Graded()
@@ -69,7 +79,10 @@ def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
     for question in quiz.questions:
         start = time.perf_counter()
         try:
-            result = grade_answer(question.exercise, question.variant, answers.get(question.qid), item=question.qid)
+            result = grade_answer(
+                question.exercise, question.variant, answers.get(question.qid), item=question.qid,
+                rule=policy.rule_for(question.exercise.id), alternatives=alternatives.get(question.qid, ()),
+            )
         except Exception as error:  # a grader bug must cost one item, not the batch
             result = ItemResult(
                 question.qid, 0.0, question.points, "invalid",

@@ -13,7 +13,9 @@ from typing import Any, Mapping, Sequence
 import jinja2
 from markupsafe import Markup
 
+from grader.gradebook.adjust import Total, late_text, totals
 from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
+from grader.gradebook.rounding import plural, score_text
 from grader.gradebook.stats import ClassStats, class_stats
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
 
@@ -30,7 +32,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(num=number, pct=percent, fixed=fixed, meter=lambda f: Markup(meter_svg(f)))
+    env.globals.update(num=number, pct=percent, fixed=fixed, plural=plural, meter=lambda f: Markup(meter_svg(f)))
     return env
 
 
@@ -38,10 +40,7 @@ def css() -> Markup:
     return Markup(environment().get_template("base.css.j2").render())
 
 
-def number(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+number = score_text
 
 
 def percent(value: float | None) -> str:
@@ -68,17 +67,20 @@ def _misconceptions(
 
 
 def _students(
-    gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]], submissions: Mapping[str, SubmissionRow]
+    gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]], submissions: Mapping[str, SubmissionRow],
+    final: Mapping[str, Total],
 ) -> list[dict[str, Any]]:
     rows = []
     for student, name, _email in gradebook.students():
         mine = results.get(student, [])
-        total = sum(r.score for r in mine)
-        maximum = sum(r.max_score for r in mine)
+        t = final.get(student) or Total(sum(r.score for r in mine), sum(r.max_score for r in mine))
+        total, maximum = t.total, t.maximum
         sub = submissions.get(student)
         problems = Counter(r.status for r in mine if r.status in PROBLEM_STATUSES)
         rows.append({
-            "id": student, "name": name, "total": total, "max": maximum,
+            "id": student, "name": name, "total": total, "max": maximum, "raw": t.raw,
+            "penalty": t.penalty, "late": late_text(t),
+            "adjusted": [r.item for r in mine if r.adjustment],
             "percent": 100.0 * total / maximum if maximum else None,
             "status": sub.status if sub else "missing",
             "graded_at": sub.graded_at.replace("T", " ").replace("+00:00", " UTC") if sub else "",
@@ -92,6 +94,7 @@ def report_page(
     results: Mapping[str, Sequence[ResultRow]],
     items: Sequence[ItemInfo] | None = None,
     submissions: Mapping[str, SubmissionRow] | None = None,
+    final: Mapping[str, Total] | None = None,
 ) -> str:
     """The HTML of report.html from the gradebook and every roster student's results
     (`items` and `submissions`: the gradebook's, when the caller already read them)."""
@@ -119,5 +122,5 @@ def report_page(
         bin_width=f"{stats.histogram.edges[1] - stats.histogram.edges[0]:g}",
         scatter=Markup(scatter_svg(points)) if len(points) >= 2 else "",
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
-        students=_students(gradebook, results, submissions),
+        students=_students(gradebook, results, submissions, totals(gradebook, results) if final is None else final),
     )
