@@ -169,5 +169,15 @@ def _register_grading_commands() -> None:
 
 _register_grading_commands()
 
+
+def _register_course_commands() -> None:
+    from grader.cli_course import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_course_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
