@@ -131,3 +131,49 @@ def test_a_schema_1_gradebook_is_migrated_and_a_newer_one_refused(tmp_path: Path
         db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
     with pytest.raises(GradebookError, match="newer grader"):
         Gradebook(path)
+
+
+MATRIX_BANK = '''
+from grader.answers import Matrix
+from grader.exercise import AnswerExercise
+
+EXERCISES = [
+    AnswerExercise(
+        id="gb_matrix", title="Twice the identity plus n", section=1,
+        generate=lambda rng: {"n": int(rng.integers(1, 9))},
+        prompt="2I + {{ n }}?",
+        solve=lambda p: [[2.0 + p["n"], float(p["n"])], [float(p["n"]), 2.0 + p["n"]]], check=Matrix(),
+    ),
+]
+'''
+
+
+def test_the_quiz_partial_credit_rule_applies_and_a_change_of_it_regrades(tmp_path: Path) -> None:
+    bank = tmp_path / "mbank"
+    bank.mkdir()
+    (bank / "m.py").write_text(MATRIX_BANK, encoding="utf-8")
+    quiz = make_quiz(tmp_path / "quiz", bank, STUDENTS[:2], exercises=("gb_matrix",))
+    subs = tmp_path / "subs"
+    for s in STUDENTS[:2]:
+        key = key_answers(quiz, s.id)["q1"]
+        key[0][1] += 1  # 3 of 4 entries right
+        write_answers(subs / s.id, {"q1": key})
+    out = tmp_path / "out"
+
+    def q1_scores() -> set[float]:
+        with Gradebook(out / "gradebook.sqlite") as book:
+            return {r.score for r in book.results()}
+
+    grade_batch(subs, quiz, out=out, jobs=1)
+    assert q1_scores() == {0.75}
+    spec = (quiz / "quiz.toml").read_text(encoding="utf-8")
+    (quiz / "quiz.toml").write_text(spec + '\n[grading]\npartial_credit = "all-or-nothing"\n', encoding="utf-8")
+    assert len(grade_batch(subs, quiz, out=out, jobs=1).graded) == 2
+    assert q1_scores() == {0.0}
+    (quiz / "quiz.toml").write_text(spec + '\n[grading]\npartial_credit = "all-or-nothing"\n'
+                                    '[grading.exercises]\ngb_matrix = "threshold:0.7"\n', encoding="utf-8")
+    grade_batch(subs, quiz, out=out, jobs=1)
+    assert q1_scores() == {0.75}
+    (quiz / "quiz.toml").write_text(spec + '\n[grading]\npartial_credit = "most of it"\n', encoding="utf-8")
+    with pytest.raises(BatchError, match="partial-credit rule"):
+        grade_batch(subs, quiz, out=out, jobs=1)
