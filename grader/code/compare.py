@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from grader.code.exercise import Tolerance, Verdict
+from grader.indices import index_text
 
 _NUMBER_TYPES = (bool, int, float)
 _MAX_SHOWN = 6
@@ -113,7 +114,7 @@ def _value_verdict(wrong: torch.Tensor, expected: torch.Tensor, got: torch.Tenso
     if expected.dim() == 0:
         where = "the value"
     else:
-        where = f"{count} of {total} values differ, first at index {first}"
+        where = f"{count} of {total} values differ, first at index {index_text(first)}"
     if not reveal:
         return Verdict(False, f"{where} is wrong" if expected.dim() == 0 else where)
     e_val, g_val = expected[first].item(), got[first].item()
@@ -135,7 +136,7 @@ def _first_index(mask: torch.Tensor) -> tuple[int, ...]:
 def _where(mask: torch.Tensor) -> str:
     if mask.dim() == 0:
         return "as the value"
-    return f"at {int(mask.sum())} of {mask.numel()} positions (first at index {_first_index(mask)})"
+    return f"at {int(mask.sum())} of {mask.numel()} positions (first at index {index_text(_first_index(mask))})"
 
 
 def _number(value: Any) -> str:
