@@ -126,10 +126,12 @@ def new_quiz_command(
                 bank_dirs=bank_dirs, progress=progress,
             )
         )
+    from grader.wording import plural
+
     console.print(
         Text(
-            f"Wrote {summary.out}: {summary.students} students, {summary.questions} answer questions"
-            f" and {summary.code_functions} code functions each ({summary.spec.mode} mode)."
+            f"Wrote {summary.out}: {plural(summary.students, 'student')}, {plural(summary.questions, 'answer question')}"
+            f" and {plural(summary.code_functions, 'code function')} each ({summary.spec.mode} mode)."
         ),
         soft_wrap=True,
     )

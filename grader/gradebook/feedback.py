@@ -9,6 +9,7 @@ gradebook and is HTML-escaped by the template (student text included).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
 from markupsafe import Markup
@@ -16,6 +17,15 @@ from markupsafe import Markup
 from grader.gradebook.adjust import Total, late_text
 from grader.gradebook.report import css, environment
 from grader.gradebook.store import ItemInfo, ResultRow, SubmissionRow
+from grader.indices import INDEX_NOTE
+
+_INDEX = re.compile(r"\[\d+(, \d+)*\]")
+
+
+def _mentions_an_index(rows: Sequence[ResultRow]) -> bool:
+    texts = [r.feedback for r in rows] + [str(t.get("message", "")) for r in rows for t in r.tests]
+    texts += [f"{t.get('expected', '')} {t.get('got', '')}" for r in rows for t in r.tests]
+    return any(_INDEX.search(text) for text in texts)
 
 MAX_FAILING_SHOWN = 5
 
@@ -84,5 +94,6 @@ def feedback_page(
         submitted_at=(total.late.submitted_at or "").replace("T", " ").replace("+00:00", " UTC") if total.late else "",
         deadline=total.late.deadline.replace("T", " ") if total.late else "",
         maximum=total.maximum,
+        index_note=INDEX_NOTE if _mentions_an_index(rows) else "",
         items=[_item_context(r, items.get(r.item), sentences) for r in rows],
     )

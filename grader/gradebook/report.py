@@ -15,7 +15,8 @@ from markupsafe import Markup
 
 from grader.gradebook.adjust import Total, late_text, totals
 from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
-from grader.gradebook.rounding import plural, score_text
+from grader.gradebook.rounding import score_text
+from grader.wording import plural
 from grader.gradebook.stats import ClassStats, class_stats
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
 

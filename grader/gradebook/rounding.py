@@ -22,7 +22,3 @@ def score_text(value: float | None) -> str:
     text = f"{rounded:.{DECIMALS}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """`1 student`, `2 students`."""
-    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"

@@ -142,3 +142,25 @@ def test_binomial_consistency() -> None:
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_scalar_nan_or_inf_where_finite_expected(bad: float) -> None:
     assert not compare_outputs(t(1.0), t(bad), TOL).ok
+
+
+def test_shown_values_include_the_first_difference() -> None:
+    from grader.code.compare import describe, first_difference
+
+    expected = torch.arange(40, dtype=torch.float64).reshape(4, 10)
+    got = expected.clone()
+    got[2, 7] = -1.0
+    focus = first_difference(expected, got, TOL)
+    assert focus == 27
+    text = describe(got, focus=focus)
+    assert "-1" in text and "from [2, 5]" in text  # the window starts two before the wrong value
+    assert "-1" not in describe(got)  # without the focus the first 6 values are shown
+    assert first_difference(expected, expected.clone(), TOL) is None
+    assert describe(got, focus=3) == describe(got)  # already in the first values
+
+
+def test_a_long_wrong_string_is_shown_where_it_differs() -> None:
+    expected = "a" * 100 + "b" + "c" * 20
+    got = "a" * 100 + "X" + "c" * 20
+    verdict = compare_outputs(expected, got, TOL, reveal=False)
+    assert not verdict.ok and "X" in verdict.message
