@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from grader.gradebook.adjust import Total, late_text, totals
-from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
+from grader.gradebook.charts import histogram_svg, meter_svg, scatter_chart
 from grader.gradebook.rounding import score_text
 from grader.wording import plural
 from grader.gradebook.stats import ClassStats, class_stats
@@ -111,6 +111,7 @@ def report_page(
         counts[status] += n
     points = [(i.item, i.difficulty, i.discrimination) for i in stats.items
               if i.difficulty is not None and i.discrimination is not None]
+    scatter = scatter_chart(points) if len(points) >= 2 else None
     quiz = gradebook.db.execute("SELECT quiz_id, title FROM quiz").fetchone() or ("", "")
     return environment().get_template("report.html.j2").render(
         title=quiz[1],
@@ -121,7 +122,8 @@ def report_page(
         counts={"timeout": counts["timeout"], "invalid": counts["invalid"], "missing": counts["missing"]},
         histogram=Markup(histogram_svg(stats.histogram, title="score histogram")),
         bin_width=f"{stats.histogram.edges[1] - stats.histogram.edges[0]:g}",
-        scatter=Markup(scatter_svg(points)) if len(points) >= 2 else "",
+        scatter=Markup(scatter.svg) if scatter else "",
+        unlabeled=scatter.unlabeled if scatter else [],
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
         students=_students(gradebook, results, submissions, totals(gradebook, results) if final is None else final),
     )
