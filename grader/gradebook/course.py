@@ -158,6 +158,8 @@ def record_key_fixes(quiz_dir: Path, note: str, out: Path | None = None, dry_run
     with _opened(quiz_dir, out, create=True) as (gradebook, _):
         for fix in fixes:
             gradebook.add_adjustment(KEY_FIX, fix.item, student=fix.student, note=note, author=author(), detail=fix.describe())
+            # the question text is rendered again by the next run (the exercise may have changed)
+            gradebook.db.execute("UPDATE items SET prompt = '' WHERE student = ? AND item = ?", (fix.student, fix.item))
     return change
 
 

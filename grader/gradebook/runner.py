@@ -171,19 +171,24 @@ def _student_quizzes(loaded: LoadedQuiz) -> dict[str, StudentQuiz]:
     return quizzes
 
 
-def _items(quizzes: dict[str, StudentQuiz]) -> list[ItemInfo]:
+def _items(quizzes: dict[str, StudentQuiz], known: dict[tuple[str, str, str], str] | None = None) -> list[ItemInfo]:
+    """Every student's items; the question text is rendered once per item and then reused
+    from `known` ((student, item, exercise) -> prompt HTML already in the gradebook)."""
     from grader.gradebook.prompt_html import code_html, question_html
 
+    known = known or {}
     items: list[ItemInfo] = []
     for student, quiz in quizzes.items():
         position = 0
         for question in quiz.questions:
+            prompt = known.get((student, question.qid, question.exercise.id)) or question_html(question)
             items.append(ItemInfo(student, question.qid, position, "answer", question.exercise.id,
-                                  question.exercise.title, float(question.points), question_html(question)))
+                                  question.exercise.title, float(question.points), prompt))
             position += 1
         for code in quiz.code:
+            prompt = known.get((student, code.function, code.exercise.id)) or code_html(code)
             items.append(ItemInfo(student, code.function, position, "code", code.exercise.id,
-                                  code.exercise.title, float(code.points), code_html(code)))
+                                  code.exercise.title, float(code.points), prompt))
             position += 1
     return items
 
@@ -297,8 +302,9 @@ class _Batch:
             self.gradebook.set_quiz(spec.quiz_id, spec.title, spec.mode, str(self.loaded.path.resolve()))
         except GradebookError as error:
             raise BatchError(str(error)) from None
+        known = {(i.student, i.item, i.exercise): i.prompt for i in self.gradebook.items() if i.prompt}
         self.gradebook.set_roster(
-            [(s.id, s.name, s.email) for s in spec.students], _items(self.quizzes), _sentences(self.quizzes)
+            [(s.id, s.name, s.email) for s in spec.students], _items(self.quizzes, known), _sentences(self.quizzes)
         )
         self.gradebook.set_meta("submissions_dir", str(self.submissions.resolve()))
         self.gradebook.set_meta(LATE_POLICY_META, self.policy.late.to_json() if self.policy.late else "")

@@ -15,6 +15,7 @@ from grader.answers.base import AnswerParseError
 from grader.grading import grade_answer, is_blank
 from grader.quiz.answer_sheet import SheetError, read_sheet
 from grader.quiz.load import load_quiz
+from grader.quiz.policy import QuizPolicy, read_policy
 from grader.quiz.model import StudentQuiz
 from grader.quiz.public_check import describe_check, format_problem, rebuild_check
 from grader.quiz.spec import SpecError
@@ -99,15 +100,20 @@ def _validate_from_public_info(path: Path, info: dict[str, Any], answers: dict[s
     return report
 
 
-def _check_with_quiz(path: Path, mode: str, quiz: StudentQuiz, answers: dict[str, Any]) -> AnswerCheckReport:
-    """With the quiz folder: graded in practice mode, formats only in exam mode."""
+def _check_with_quiz(
+    path: Path, mode: str, quiz: StudentQuiz, answers: dict[str, Any], policy: QuizPolicy | None = None
+) -> AnswerCheckReport:
+    """With the quiz folder: graded in practice mode (under the quiz's partial-credit
+    rules), formats only in exam mode."""
+    policy = policy or QuizPolicy()
     practice = mode == "practice"
     report = AnswerCheckReport(path, mode, graded=practice)
     for question in quiz.questions:
         raw = answers.get(question.qid)
         key = question.variant.key
         if practice:
-            result = grade_answer(question.exercise, question.variant, raw, item=question.qid)
+            result = grade_answer(question.exercise, question.variant, raw, item=question.qid,
+                                  rule=policy.rule_for(question.exercise.id))
             report.lines.append(
                 AnswerLine(question.qid, result.status, result.feedback, result.score, result.max_score, result.misconception)
             )
@@ -145,7 +151,7 @@ def check_answers(path: Path, quiz_dir: Path | None = None, student_id: str | No
             )
         quiz = loaded.student_quiz(student_id)
         answers = read_sheet(path, [q.qid for q in quiz.questions])
-        return _check_with_quiz(path, loaded.spec.mode, quiz, answers)
+        return _check_with_quiz(path, loaded.spec.mode, quiz, answers, read_policy(quiz_dir))
     except SheetError as error:
         report = AnswerCheckReport(path, str((info or {}).get("mode", "exam")), graded=False)
         report.problems.append(str(error))

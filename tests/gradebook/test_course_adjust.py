@@ -15,7 +15,7 @@ from grader.gradebook.course import CourseError, accept, audit_trail, drop, over
 from grader.gradebook.runner import grade_batch
 from grader.gradebook.store import Gradebook
 
-from .conftest import MINI_BANK, key_answers, make_quiz, write_answers
+from .conftest import MINI_BANK, key_answers, make_quiz, variant, write_answers
 
 
 def table(path: Path, *keys: str) -> dict[tuple[str, ...], dict[str, str]]:
@@ -58,7 +58,10 @@ def test_an_override_is_audited_shown_everywhere_and_survives_force(graded, monk
     assert grades["s2", "q1"]["adjustment"] == ""
     totals = table(out / "totals.csv", "student")
     assert (totals[("s3",)]["total"], totals[("s3",)]["max"], totals[("s3",)]["adjustments"]) == ("3.5", "4", "q1: override")
-    assert "the question was ambiguous" in (out / "feedback" / "s3.html").read_text(encoding="utf-8")
+    feedback = (out / "feedback" / "s3.html").read_text(encoding="utf-8")
+    assert "the question was ambiguous" in feedback
+    n = variant(quiz, "s3")["questions"][0]["params"]["n"]
+    assert "What is" in feedback and f"<mn>{n}</mn>" in feedback  # the question text the student saw
     assert "adjusted 1" in (out / "report.html").read_text(encoding="utf-8")
     [entry] = audit_trail(quiz, out)
     assert (entry.kind, entry.student, entry.item, entry.score, entry.author) == ("override", "s3", "q1", 0.5, "Prof. Lee")
