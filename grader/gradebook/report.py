@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import jinja2
 from markupsafe import Markup
 
-from grader.gradebook.adjust import Total, late_text, totals
+from grader.gradebook.adjust import DROPPED, Total, late_text, totals
 from grader.gradebook.charts import histogram_svg, meter_svg, scatter_chart
 from grader.gradebook.rounding import score_text
 from grader.wording import plural
@@ -102,7 +102,9 @@ def report_page(
     submissions = gradebook.submissions() if submissions is None else submissions
     submitted = {s for s, row in submissions.items() if row.status == "graded"}
     items = gradebook.items() if items is None else items
-    stats = class_stats(results, submitted, items)
+    dropped = sorted({r.item for rows in results.values() for r in rows if r.status == DROPPED})
+    counted = {s: [r for r in rows if r.status != DROPPED] for s, rows in results.items()}
+    stats = class_stats(counted, submitted, [i for i in items if i.item not in dropped])
     item_exercises: dict[str, Counter[str]] = {}
     for info in items:
         item_exercises.setdefault(info.item, Counter())[info.exercise] += 1
@@ -124,6 +126,7 @@ def report_page(
         bin_width=f"{stats.histogram.edges[1] - stats.histogram.edges[0]:g}",
         scatter=Markup(scatter.svg) if scatter else "",
         unlabeled=scatter.unlabeled if scatter else [],
+        dropped=dropped,
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
         students=_students(gradebook, results, submissions, totals(gradebook, results) if final is None else final),
     )

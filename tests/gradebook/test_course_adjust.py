@@ -122,6 +122,9 @@ def test_a_dropped_item_counts_for_no_one_until_undone(graded) -> None:
         "s1": ("2", "2"), "s2": ("2", "2"), "s3": ("1", "2"), "s4": ("1", "2")}
     grades = table(out / "grades.csv", "student", "item")
     assert (grades["s1", "q2"]["status"], grades["s1", "q2"]["max_score"]) == ("dropped", "0")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    items_table = report.split("<h2>Items</h2>")[1].split("</table>")[0]
+    assert ">q1<" in items_table and ">q2<" not in items_table and "left out here): q2." in report
     grade_batch(subs, quiz, out=out, jobs=1, force=True)
     assert table(out / "totals.csv", "student")[("s1",)]["max"] == "2"
     drop(quiz, "q2", "", out, undo=True)
