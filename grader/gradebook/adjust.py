@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 from grader.gradebook.late import Lateness, lateness
-from grader.gradebook.rounding import score_text
+from grader.rounding import score_text
 from grader.gradebook.store import Adjustment, Gradebook, ResultRow
 from grader.quiz.policy import LatePolicy
 from grader.results import status_for_fraction

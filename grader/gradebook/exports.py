@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from grader.gradebook.adjust import Total, apply, late_text, totals
-from grader.gradebook.rounding import score_text
+from grader.rounding import score_text
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow
 
 GRADES_CSV = "grades.csv"

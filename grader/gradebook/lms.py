@@ -33,7 +33,7 @@ from typing import Mapping
 
 from grader.gradebook import exports
 from grader.gradebook.adjust import Total, late_text, totals
-from grader.gradebook.rounding import score_text
+from grader.rounding import score_text
 from grader.gradebook.store import Gradebook, ResultRow
 from grader.quiz.roster import read_csv
 

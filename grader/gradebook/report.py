@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from grader.gradebook.adjust import DROPPED, Total, late_text, totals
 from grader.gradebook.charts import histogram_svg, meter_svg, scatter_chart
-from grader.gradebook.rounding import score_text
+from grader.rounding import score_text
 from grader.wording import plural
 from grader.gradebook.stats import ClassStats, class_stats
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow

@@ -37,7 +37,7 @@ from grader.bank import BankError
 from grader.gradebook import exports
 from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
 from grader.gradebook.late import submission_time
-from grader.gradebook.rounding import score_text
+from grader.rounding import score_text
 from grader.gradebook.grade_one import Graded, grade_answers, grade_code
 from grader.gradebook.progress import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo

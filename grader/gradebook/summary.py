@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.gradebook.rounding import score_text
+from grader.rounding import score_text
 from grader.gradebook.runner import BatchSummary
 
 

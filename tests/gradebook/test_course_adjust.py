@@ -147,3 +147,15 @@ def test_commands_on_the_command_line(graded) -> None:
     missing = subprocess.run([*base, "drop", "--quiz", str(quiz), "--item", "q1"], capture_output=True, text=True)
     assert missing.returncode == 2 and "run `grader grade` first" in missing.stderr
 
+
+
+def test_one_rounding_rule_across_csv_report_and_feedback(graded) -> None:
+    from grader.rounding import score_text
+
+    assert [score_text(v) for v in (7.0, 7.5, 2 / 3, 2.675, 0.125, -0.001, 1e-9)] == ["7", "7.5", "0.67", "2.68", "0.13", "0", "0"]
+    quiz, _, out = graded
+    override(quiz, "s3", "q2", 2 / 3, "", out)  # s3: q1 0 + q2 2/3 + q3 1 = 1.6666...
+    assert table(out / "grades.csv", "student", "item")["s3", "q2"]["score"] == "0.67"
+    assert table(out / "totals.csv", "student")[("s3",)]["total"] == "1.67"
+    assert "Total: 1.67 / 4" in (out / "feedback" / "s3.html").read_text(encoding="utf-8")
+    assert "1.67 / 4" in (out / "report.html").read_text(encoding="utf-8")
