@@ -15,21 +15,12 @@ from grader.gradebook.course import CourseError, accept, audit_trail, drop, over
 from grader.gradebook.runner import grade_batch
 from grader.gradebook.store import Gradebook
 
-from .conftest import MINI_BANK, key_answers, make_quiz, variant, write_answers
+from .conftest import key_answers, make_quiz, variant, write_answers
 
 
 def table(path: Path, *keys: str) -> dict[tuple[str, ...], dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return {tuple(r[k] for k in keys): r for r in csv.DictReader(handle)}
-
-
-@pytest.fixture
-def bank(tmp_path: Path) -> Path:
-    """A private copy of the mini bank (answer exercises only)."""
-    folder = tmp_path / "bank"
-    folder.mkdir()
-    (folder / "gb_mini.py").write_text(MINI_BANK, encoding="utf-8")
-    return folder
 
 
 @pytest.fixture

@@ -14,16 +14,9 @@ from grader.gradebook.progress import SilentReporter
 from grader.gradebook.runner import BatchError, grade_batch
 from grader.gradebook.store import Gradebook, GradebookError
 
-from .conftest import MINI_BANK, STUDENTS, key_answers, make_quiz, variant, write_answers
 from grader.quiz.roster import Student
 
-
-@pytest.fixture
-def bank(tmp_path: Path) -> Path:
-    folder = tmp_path / "bank"
-    folder.mkdir()
-    (folder / "gb_mini.py").write_text(MINI_BANK, encoding="utf-8")
-    return folder
+from .conftest import MINI_BANK, STUDENTS, key_answers, make_quiz, variant, write_answers
 
 
 def test_a_fixed_key_is_recorded_and_regrades_only_the_students_it_concerns(tmp_path: Path, bank: Path, monkeypatch) -> None:
