@@ -88,3 +88,18 @@ def test_export_on_the_command_line_and_its_errors(tmp_path: Path, graded) -> No
     assert failed.returncode == 2 and "lms_id,id" in failed.stderr
     with pytest.raises(LmsExportError):
         export_lms(quiz, "blackboard", target, out=out)
+
+
+def test_spreadsheet_formulas_in_roster_cells_are_defused(tmp_path: Path, mini_bank: Path) -> None:
+    from grader.quiz.roster import Student
+
+    evil = (Student("s1", "=HYPERLINK(\"http://x\") Eve", "+cmd@example.org"),)
+    quiz = make_quiz(tmp_path / "quiz", mini_bank, evil)
+    (tmp_path / "subs").mkdir()
+    grade_batch(tmp_path / "subs", quiz, out=tmp_path / "out", jobs=1)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,section,idnumber\ns1,@SUM(A1),-1+1\n", encoding="utf-8")
+    for fmt in ("canvas", "moodle"):
+        table = rows(export_lms(quiz, fmt, tmp_path / f"{fmt}.csv", out=tmp_path / "out", roster=roster))
+        cells = [c for row in table[1:] for c in row]
+        assert not any(c[:1] in "=+-@" and c not in ("0",) for c in cells if c), (fmt, cells)
