@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
-from rich.table import Table
 from rich.text import Text
 
 from grader.console import console
@@ -104,11 +103,12 @@ def history(quiz_dir: Path, out: Path | None) -> None:
     """The audit trail: every override, accepted answer, dropped item and key fix."""
     from grader.gradebook.course import audit_trail
 
-    table = Table("when", "who", "what", "student", "item", "change", "note", box=None)
     for a in _run(lambda: audit_trail(quiz_dir, out)):
-        change = a.detail or (f"{a.score:g}" if a.score is not None else (a.answer or ""))
-        table.add_row(a.created_at, Text(a.author), a.kind, Text(a.student or "all"), Text(a.item), Text(change), Text(a.note))
-    console.print(table)
+        change = a.detail or (f"score {a.score:g}" if a.score is not None else (f"answer {a.answer}" if a.answer else ""))
+        when = a.created_at.replace("T", " ").replace("+00:00", " UTC")
+        target = f"{a.student} {a.item}" if a.student else f"{a.item} (everyone)"
+        line = f"{when}  {a.author}  {a.kind:<8}  {target}" + (f": {change}" if change else "") + (f"  — {a.note}" if a.note else "")
+        console.print(Text(line), soft_wrap=True)
 
 
 @click.command("export")
