@@ -128,10 +128,12 @@ def new_quiz_command(
                 bank_dirs=bank_dirs, progress=progress,
             )
         )
+    from grader.wording import plural
+
     console.print(
         Text(
-            f"Wrote {summary.out}: {summary.students} students, {summary.questions} answer questions"
-            f" and {summary.code_functions} code functions each ({summary.spec.mode} mode)."
+            f"Wrote {summary.out}: {plural(summary.students, 'student')}, {plural(summary.questions, 'answer question')}"
+            f" and {plural(summary.code_functions, 'code function')} each ({summary.spec.mode} mode)."
         ),
         soft_wrap=True,
     )
@@ -182,6 +184,16 @@ def _register_export_commands() -> None:
 
 _register_grading_commands()
 _register_export_commands()
+
+
+def _register_course_commands() -> None:
+    from grader.cli_course import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_course_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.quiz.terminal_math import markdown_for_terminal
+from grader.rounding import score_text
 
 _STATUS_STYLE = {
     "ok": "green", "correct": "green", "partial": "yellow", "incorrect": "red",
@@ -113,7 +114,7 @@ def print_answer_report(console: Console, report: Any) -> None:
         console.print(Text(f"✗ {problem}", style="red"), soft_wrap=True)
     width = max((len(line.question) for line in report.lines), default=0)
     scores = {
-        line.question: f"{line.score:g}/{line.max_score:g}" for line in report.lines if line.score is not None
+        line.question: f"{score_text(line.score)}/{score_text(line.max_score)}" for line in report.lines if line.score is not None
     }
     score_width = max((len(text) for text in scores.values()), default=0)
     for line in report.lines:
@@ -128,7 +129,7 @@ def print_answer_report(console: Console, report: Any) -> None:
         console.print(row, soft_wrap=True)
     if report.graded:
         score, total = report.score
-        console.print(Text(f"Score: {score:g} / {total:g}", style="bold"), soft_wrap=True)
+        console.print(Text(f"Score: {score_text(score)} / {score_text(total)}", style="bold"), soft_wrap=True)
     elif report.mode == "exam":
         console.print(Text("Exam mode: this check says whether answers can be read, never whether they are right."), soft_wrap=True)
     else:

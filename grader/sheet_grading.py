@@ -14,8 +14,10 @@ import time
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from grader.answers._timelimit import can_limit_time, run_with_budget
+from grader.answers.credit import CreditRule
 from grader.grading import grade_answer
 from grader.quiz.model import Question
+from grader.quiz.policy import QuizPolicy
 from grader.results import ItemResult
 
 ANSWER_SECONDS = 2.0
@@ -35,9 +37,10 @@ def over_sheet_budget(seconds: float) -> str:
             "may take; write them more simply (plain numbers).")
 
 
-def _grade_one(question: Question, raw: Any) -> ItemResult:
+def _grade_one(question: Question, raw: Any, rule: CreditRule | None, alternatives: Sequence[str]) -> ItemResult:
     try:
-        return grade_answer(question.exercise, question.variant, raw, item=question.qid)
+        return grade_answer(question.exercise, question.variant, raw, item=question.qid, rule=rule,
+                            alternatives=alternatives)
     except Exception as error:  # a grader bug must cost one item, not the sheet
         return ItemResult(
             question.qid, 0.0, question.points, "invalid",
@@ -101,13 +104,24 @@ def grade_sheet(
     questions: Sequence[Question],
     answers: Mapping[str, Any],
     *,
+    policy: QuizPolicy | None = None,
+    alternatives: Mapping[str, Sequence[str]] | None = None,
     answer_seconds: float = ANSWER_SECONDS,
     sheet_seconds: float = SHEET_SECONDS,
     clock: Callable[[], float] = time.monotonic,
 ) -> tuple[list[ItemResult], list[float]]:
     """Every question's result, in order, and the seconds each took (see the module
-    docstring).  Never raises for anything in `answers`."""
+    docstring), under the quiz's partial-credit rules (`policy`) and the instructor's
+    accepted alternative answers (question id -> answers).  Never raises for anything in
+    `answers`."""
+    policy = policy or QuizPolicy()
+    alternatives = alternatives or {}
+
+    def grade(question: Question) -> ItemResult:
+        return _grade_one(question, answers.get(question.qid), policy.rule_for(question.exercise.id),
+                          alternatives.get(question.qid, ()))
+
     return within_budget(
-        questions, lambda q: _grade_one(q, answers.get(q.qid)), _invalid,
+        questions, grade, _invalid,
         answer_seconds=answer_seconds, sheet_seconds=sheet_seconds, clock=clock,
     )

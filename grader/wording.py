@@ -1,4 +1,4 @@
-"""Small pieces of English shared by prompts and messages (stdlib only)."""
+"""Small pieces of English shared by prompts, messages, the terminal and the pages (stdlib only)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,6 @@ def article(word: object) -> str:
 def with_article(word: object) -> str:
     """`word` preceded by its indefinite article: 'an 8', 'a 3'."""
     return f"{article(word)} {word}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 student`, `2 students` (`nouns`: an irregular plural)."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"

@@ -11,6 +11,7 @@ import numpy as np
 from grader.answers._common import check_text, read_float, show, spec_repr
 from grader.answers.base import AnswerParseError, Check
 from grader.wording import with_article
+from grader.indices import index_text
 
 MAX_ENTRIES = 10_000
 MAX_TEXT = 20_000
@@ -84,17 +85,17 @@ class Matrix:
                 first = len(raw[0])
                 bad = next(i for i, row in enumerate(raw) if len(row) != first)
                 raise AnswerParseError(
-                    f"rows have different lengths: row 1 has {first} entries, row {bad + 1} has {len(raw[bad])}"
+                    f"rows have different lengths: row [0] has {first} entries, row [{bad}] has {len(raw[bad])}"
                 )
             if widths == {0}:
                 raise AnswerParseError("the matrix has empty rows")
             return tuple(
-                tuple(_number(x, f"entry ({i + 1}, {j + 1})") for j, x in enumerate(row))
+                tuple(_number(x, f"entry {index_text((i, j))}") for j, x in enumerate(row))
                 for i, row in enumerate(raw)
             )
         if len(raw) > MAX_ENTRIES:
             raise AnswerParseError(f"too many entries (at most {MAX_ENTRIES})")
-        return tuple(_number(x, f"entry {i + 1}") for i, x in enumerate(raw))
+        return tuple(_number(x, f"entry {index_text((i,))}") for i, x in enumerate(raw))
 
     def grade(self, parsed: Vector | MatrixValue, key: Any) -> Check:
         want = _key_array(key)
@@ -187,7 +188,7 @@ def _row_text(row: np.ndarray) -> str:
 
 def _count_message(ok: np.ndarray) -> str:
     wrong = np.argwhere(~ok)
-    shown = ", ".join("(" + ", ".join(str(i + 1) for i in index) + ")" for index in wrong[:5])
+    shown = ", ".join(index_text(index) for index in wrong[:5])
     more = ", ..." if len(wrong) > 5 else ""
     return f"{int(ok.sum())} of {ok.size} entries are correct; wrong: {shown}{more}"
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from grader.code.compare import describe
+from grader.code.compare import describe, first_difference
 from grader.code.exercise import CodeExercise, TestCase, Verdict
 from grader.code.dynamic import DynamicScan
 from grader.code.scan import ForbiddenIndex, ForbiddenUse, ModuleScan
@@ -308,9 +308,10 @@ def _judge_test(planned: PlannedTest, expected: Any, call: Any) -> _Judged:
             verdict = exercise.compare_with()(test, expected, got, exercise.tolerance, reveal)
         except Exception as error:  # a comparison must never crash the batch
             verdict = Verdict(False, f"the output could not be compared ({type(error).__name__})")
-        shown = {"got": describe(got)} if reveal else {}
+        focus = first_difference(expected, got, exercise.tolerance) if reveal else None
+        shown = {"got": describe(got, focus=focus)} if reveal else {}
         if reveal and exercise.deterministic:
-            shown["expected"] = describe(expected)
+            shown["expected"] = describe(expected, focus=focus)
         if verdict.ok:
             return _Judged(planned, "passed", "", **shown)
         tag = _matching_misconception(exercise, test, got)
@@ -404,7 +405,7 @@ def _item(exercise: CodeExercise, judged: list[_Judged], *, present: bool) -> It
     failing = [j for j in judged if not j.passed]
     tag = _most_frequent_tag(failing)
     if not failing:
-        return ItemResult(exercise.function, points, points, "correct", f"All {len(judged)} tests passed.", tests=outcomes)
+        return ItemResult(exercise.function, points, points, "correct", "The test passed." if len(judged) == 1 else f"All {len(judged)} tests passed.", tests=outcomes)
     if fraction > 0:
         status = "partial"
     elif any(j.status == "failed" for j in failing):

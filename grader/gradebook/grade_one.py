@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from grader.gradebook.submissions import ANSWERS_FILE, CODE_FILE, LoadedFile, LoadedSubmission
 from grader.quiz.answer_sheet import SheetError
 from grader.quiz.answer_sheet import parse_sheet as parse_answer_sheet
 from grader.quiz.model import StudentQuiz
+from grader.quiz.policy import QuizPolicy
 from grader.results import ItemResult
 from grader.sheet_grading import grade_sheet
 
@@ -49,9 +50,15 @@ def parse_sheet(file: LoadedFile) -> dict[str, Any]:
         raise ValueError(str(error)) from None
 
 
-def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
+def grade_answers(
+    quiz: StudentQuiz,
+    submission: LoadedSubmission,
+    policy: QuizPolicy | None = None,
+    alternatives: Mapping[str, Sequence[str]] | None = None,
+) -> Graded:
     """Grade every question of the quiz from the submission's answers.toml, under the
-    answer and sheet time budgets of `grader.sheet_grading`."""
+    quiz's partial-credit rules (`policy`) and the accepted alternative answers (item ->
+    answers), and the answer and sheet time budgets of `grader.sheet_grading`."""
     items = [(q.qid, q.points) for q in quiz.questions]
     if not items:
         return Graded()
@@ -67,7 +74,7 @@ def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
     if unknown:
         shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         graded.notes.append(f"{ANSWERS_FILE}: answers to questions this quiz does not have were ignored: {shown}")
-    graded.results, graded.durations = grade_sheet(quiz.questions, answers)
+    graded.results, graded.durations = grade_sheet(quiz.questions, answers, policy=policy, alternatives=alternatives)
     graded.seconds = sum(graded.durations)
     return graded
 

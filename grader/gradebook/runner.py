@@ -35,6 +35,9 @@ from typing import Any, Callable, Iterator, Sequence
 from grader import __version__
 from grader.bank import BankError
 from grader.gradebook import exports
+from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
+from grader.gradebook.late import submission_time
+from grader.rounding import score_text
 from grader.gradebook.grade_one import Graded, grade_answers, grade_code
 from grader.gradebook.progress import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
@@ -52,6 +55,7 @@ from grader.gradebook.submissions import (
 )
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
+from grader.quiz.policy import QuizPolicy, read_policy
 from grader.quiz.spec import SpecError
 from grader.results import ItemResult
 
@@ -129,11 +133,12 @@ def _default_pool(jobs: int) -> Any:
     return ExecutorPool(workers=jobs)
 
 
-def _key_hash(quiz_dir: Path, student: str) -> str:
+def _key_hash(quiz_dir: Path, student: str, policy: QuizPolicy | None = None) -> str:
     """What a grade depends on besides the submission: the student's variant.json (keys,
-    misconception answers, hidden-test seeds) and the grader's version. A change of
-    either regrades the student's submission."""
-    digest = hashlib.sha256(f"grader-key-v1\0{__version__}\0".encode())
+    misconception answers, hidden-test seeds), the grader's version and the quiz's
+    partial-credit rules. A change of any regrades the student's submission."""
+    rules = policy.grading_fingerprint() if policy else ""
+    digest = hashlib.sha256(f"grader-key-v1\0{__version__}\0{rules}\0".encode())
     path = quiz_dir / "key" / student / "variant.json"
     if path.is_file():
         digest.update(path.read_bytes())
@@ -166,9 +171,9 @@ def _refuse_inside(submissions: Path, **folders: Path) -> None:
             )
 
 
-def _open_quiz(quiz_dir: Path) -> LoadedQuiz:
+def _open_quiz(quiz_dir: Path) -> tuple[LoadedQuiz, QuizPolicy]:
     try:
-        return load_quiz(quiz_dir)
+        return load_quiz(quiz_dir), read_policy(quiz_dir)
     except (SpecError, BankError) as error:
         raise BatchError(str(error)) from None
 
@@ -183,17 +188,24 @@ def _student_quizzes(loaded: LoadedQuiz) -> dict[str, StudentQuiz]:
     return quizzes
 
 
-def _items(quizzes: dict[str, StudentQuiz]) -> list[ItemInfo]:
+def _items(quizzes: dict[str, StudentQuiz], known: dict[tuple[str, str, str], str] | None = None) -> list[ItemInfo]:
+    """Every student's items; the question text is rendered once per item and then reused
+    from `known` ((student, item, exercise) -> prompt HTML already in the gradebook)."""
+    from grader.gradebook.prompt_html import code_html, question_html
+
+    known = known or {}
     items: list[ItemInfo] = []
     for student, quiz in quizzes.items():
         position = 0
         for question in quiz.questions:
+            prompt = known.get((student, question.qid, question.exercise.id)) or question_html(question)
             items.append(ItemInfo(student, question.qid, position, "answer", question.exercise.id,
-                                  question.exercise.title, float(question.points)))
+                                  question.exercise.title, float(question.points), prompt))
             position += 1
         for code in quiz.code:
+            prompt = known.get((student, code.function, code.exercise.id)) or code_html(code)
             items.append(ItemInfo(student, code.function, position, "code", code.exercise.id,
-                                  code.exercise.title, float(code.points)))
+                                  code.exercise.title, float(code.points), prompt))
             position += 1
     return items
 
@@ -251,7 +263,7 @@ def grade_batch(
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise BatchError("--jobs must be at least 1")
-    loaded = _open_quiz(quiz_dir)
+    loaded, policy = _open_quiz(quiz_dir)
     quizzes = _student_quizzes(loaded)
     wanted = _check_only(only, loaded.student_ids())
     try:
@@ -273,7 +285,7 @@ def grade_batch(
         with gradebook:
             batch = _Batch(
                 loaded, quizzes, gradebook, submissions, out, jobs, force, wanted, mapping,
-                reporter, max_file_bytes, pool_factory or _default_pool,
+                reporter, max_file_bytes, pool_factory or _default_pool, policy,
             )
             summary = batch.run()
     finally:
@@ -298,7 +310,9 @@ class _Batch:
     reporter: Reporter
     cap: int
     pool_factory: PoolFactory
+    policy: QuizPolicy = field(default_factory=QuizPolicy)
     run_id: int = 0
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
 
     def run(self) -> BatchSummary:
         spec = self.loaded.spec
@@ -306,9 +320,13 @@ class _Batch:
             self.gradebook.set_quiz(spec.quiz_id, spec.title, spec.mode, str(self.loaded.path.resolve()))
         except GradebookError as error:
             raise BatchError(str(error)) from None
+        known = {(i.student, i.item, i.exercise): i.prompt for i in self.gradebook.items() if i.prompt}
         self.gradebook.set_roster(
-            [(s.id, s.name, s.email) for s in spec.students], _items(self.quizzes), _sentences(self.quizzes)
+            [(s.id, s.name, s.email) for s in spec.students], _items(self.quizzes, known), _sentences(self.quizzes)
         )
+        self.gradebook.set_meta("submissions_dir", str(self.submissions.resolve()))
+        self.gradebook.set_meta(LATE_POLICY_META, self.policy.late.to_json() if self.policy.late else "")
+        self.alternatives = accepted_answers(self.gradebook.adjustments())
         summary = BatchSummary(spec.quiz_id, spec.title, self.out, len(spec.students))
         try:
             discovery = discover(self.submissions, spec.students, self.mapping)
@@ -340,12 +358,13 @@ class _Batch:
         """The submissions to grade; records students without one as missing, and notes
         the unchanged ones as skipped."""
         recorded = self.gradebook.submissions()
+        resume_from = self._force_resume_from() if self.force else None
         queue: list[_Job] = []
         for student in self.loaded.student_ids():
             if self.wanted is not None and student not in self.wanted:
                 continue
             quiz = self.quizzes[student]
-            key_hash = _key_hash(self.loaded.path, student)
+            key_hash = _key_hash(self.loaded.path, student, self.policy)
             found = discovery.found.get(student)
             previous = recorded.get(student)
             if found is not None and not found.files and found.unrecognized:
@@ -358,8 +377,11 @@ class _Batch:
                 if self.force or not unchanged:
                     self._record_missing(quiz, key_hash, found)
                 continue
+            fresh = not self.force or (
+                resume_from is not None and previous is not None and (previous.run_id or 0) >= resume_from
+            )
             if (
-                not self.force
+                fresh
                 and previous is not None
                 and previous.status == "graded"
                 and previous.key_hash == key_hash
@@ -369,6 +391,18 @@ class _Batch:
                 continue
             queue.append(_Job(quiz, found, key_hash))
         return queue
+
+    def _force_resume_from(self) -> int | None:
+        """The first run of the unfinished `--force` runs (same --only) that this one
+        continues: students graded since then are not graded again. None: start over."""
+        runs = [r for r in self.gradebook.runs() if r.id != self.run_id]
+        only = ",".join(sorted(self.wanted)) if self.wanted else None
+        first = None
+        for run in reversed(runs):
+            if not run.force or run.only_ids != only or run.status not in ("running", "interrupted", "incomplete"):
+                break
+            first = run.id
+        return first
 
     def _record_missing(self, quiz: StudentQuiz, key_hash: str, found: Found | None) -> None:
         """Record every item as missing: status `missing`, or `unrecognized` when files were
@@ -401,7 +435,8 @@ class _Batch:
                 while len(inflight) < 2 * self.jobs and (job := next(pending, None)) is not None:
                     loaded = load(job.found, self.submissions, self.cap)
                     future = threads.submit(grade_code, job.quiz, loaded, pool)
-                    inflight[future] = _InFlight(job, loaded, grade_answers(job.quiz, loaded))
+                    answers = grade_answers(job.quiz, loaded, self.policy, self.alternatives)
+                    inflight[future] = _InFlight(job, loaded, answers)
                 if not inflight:
                     break
                 done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
@@ -426,23 +461,28 @@ class _Batch:
             return
         results = entry.answers.results + code.results
         duration = entry.answers.seconds + code.seconds
+        submitted_at, time_source = submission_time(entry.job.found)
         self.gradebook.record(
             student, results, status="graded", content_hash=entry.loaded.content_hash,
             key_hash=entry.job.key_hash, files=entry.loaded.manifest(),
             notes=list(entry.loaded.notes) + entry.answers.notes + code.notes,
             duration=duration, durations=entry.answers.durations + code.durations, run_id=self.run_id,
+            submitted_at=submitted_at, time_source=time_source,
         )
         summary.graded.append(student)
         score = sum(r.score for r in results)
         points = sum(r.max_score for r in results)
-        self.reporter.graded(student, f"{score:.4g}/{points:.4g} in {duration:.1f} s")
+        self.reporter.graded(student, f"{score_text(score)}/{score_text(points)} in {duration:.1f} s")
 
 
 def _class_figures(gradebook: Gradebook, summary: BatchSummary) -> None:
+    from grader.gradebook.adjust import totals as student_totals
+
     rows = gradebook.submissions()
     roster = {s[0] for s in gradebook.students()}
-    totals = [r.total for s, r in rows.items() if s in roster and r.status == "graded"]
-    maxima = [r.max_total for s, r in rows.items() if s in roster]
+    final = student_totals(gradebook, exports.class_results(gradebook))
+    totals = [final[s].total for s, r in rows.items() if s in roster and r.status == "graded"]
+    maxima = [final[s].maximum for s in rows if s in roster]
     summary.max_total = max(maxima) if maxima else 0.0
     if totals:
         summary.mean = statistics.fmean(totals)

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.rounding import score_text
 from grader.gradebook.runner import BatchSummary
 
 
@@ -15,7 +16,7 @@ def _score(value: float | None, maximum: float) -> str:
     if value is None:
         return "-"
     share = f" ({100.0 * value / maximum:.1f}%)" if maximum else ""
-    return f"{value:.2f} / {maximum:g}{share}"
+    return f"{score_text(value)} / {score_text(maximum)}{share}"
 
 
 def print_summary(summary: BatchSummary, console: Console) -> None:

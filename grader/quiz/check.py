@@ -16,6 +16,7 @@ from grader.grading import is_blank
 from grader.quiz.answer_sheet import SheetError, read_sheet
 from grader.quiz.load import load_quiz
 from grader.quiz.model import Question, StudentQuiz
+from grader.quiz.policy import QuizPolicy, read_policy
 from grader.quiz.public_check import describe_check, format_problem, rebuild_check
 from grader.quiz.spec import SpecError
 from grader.sheet_grading import grade_sheet, within_budget
@@ -103,12 +104,16 @@ def _validate_from_public_info(path: Path, info: dict[str, Any], answers: dict[s
     return report
 
 
-def _check_with_quiz(path: Path, mode: str, quiz: StudentQuiz, answers: dict[str, Any]) -> AnswerCheckReport:
-    """With the quiz folder: graded in practice mode, formats only in exam mode."""
+def _check_with_quiz(
+    path: Path, mode: str, quiz: StudentQuiz, answers: dict[str, Any], policy: QuizPolicy | None = None
+) -> AnswerCheckReport:
+    """With the quiz folder: graded in practice mode (under the quiz's partial-credit
+    rules), formats only in exam mode."""
+    policy = policy or QuizPolicy()
     practice = mode == "practice"
     report = AnswerCheckReport(path, mode, graded=practice)
     if practice:
-        results, _ = grade_sheet(quiz.questions, answers)
+        results, _ = grade_sheet(quiz.questions, answers, policy=policy)
         report.lines += [
             AnswerLine(r.item, r.status, r.feedback, r.score, r.max_score, r.misconception) for r in results
         ]
@@ -152,7 +157,7 @@ def check_answers(path: Path, quiz_dir: Path | None = None, student_id: str | No
             )
         quiz = loaded.student_quiz(student_id)
         answers = read_sheet(path, [q.qid for q in quiz.questions])
-        return _check_with_quiz(path, loaded.spec.mode, quiz, answers)
+        return _check_with_quiz(path, loaded.spec.mode, quiz, answers, read_policy(quiz_dir))
     except SheetError as error:
         report = AnswerCheckReport(path, str((info or {}).get("mode", "exam")), graded=False)
         report.problems.append(str(error))

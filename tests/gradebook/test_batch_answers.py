@@ -56,7 +56,7 @@ def test_grades_a_class_into_every_output(tmp_path: Path, quiz: Path, class_subm
     assert summary.complete
     assert (sorted(summary.graded), summary.skipped, summary.missing) == (["s1", "s2", "s3"], [], ["s4"])
     rows = read_csv(out / "grades.csv")
-    assert list(rows[0]) == ["student", "item", "score", "max_score", "status", "misconception"]
+    assert list(rows[0]) == ["student", "item", "score", "max_score", "status", "misconception", "graded_score", "adjustment"]
     table = {(r["student"], r["item"]): r for r in rows}
     assert len(rows) == 12
     for qid, points in (("q1", "1"), ("q2", "2"), ("q3", "1")):
