@@ -177,9 +177,11 @@ def export_group() -> None:
 
 
 def _register_export_commands() -> None:
+    from grader.cli_course import EXPORT_COMMANDS
     from grader.cli_gradescope import gradescope_command
 
-    export_group.add_command(gradescope_command)
+    for command in (*EXPORT_COMMANDS, gradescope_command):
+        export_group.add_command(command)
 
 
 _register_grading_commands()
