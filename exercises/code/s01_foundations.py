@@ -25,7 +25,8 @@ from exercises.code._common import (
     tensor,
     uniform,
 )
-from grader.code.compare import binomial_consistent, type_name
+from grader.code.compare import type_name
+from grader.kit.compare import dropout_pattern
 from grader.code.exercise import CodeMisconception, TestCase, Tolerance, Verdict
 
 # --------------------------------------------------------------------- regularized_loss
@@ -556,20 +557,7 @@ def _dropout_args(test: TestCase) -> tuple[torch.Tensor, float, bool]:
 
 def _dropout_pattern(x: torch.Tensor, got: Any, drop: float, scale: float, tol: Tolerance) -> Verdict:
     """Is `got` x with each element zeroed with probability `drop` and the others times `scale`?"""
-    if type(got) is not torch.Tensor:
-        return Verdict(False, f"expected a tensor, got {type_name(got)}")
-    if got.shape != x.shape or not got.dtype.is_floating_point:
-        return Verdict(False, f"expected a float tensor of shape {tuple(x.shape)}, got {type_name(got)}")
-    got = got.to(torch.float64)
-    zero = got == 0
-    kept = torch.isclose(got, x * scale, rtol=tol.rtol, atol=tol.atol)
-    bad = ~(zero | kept)
-    if bad.any():
-        return Verdict(False, f"{int(bad.sum())} of {x.numel()} values are neither 0 nor x / (1 - p)")
-    zeros = int(zero.sum())
-    if not binomial_consistent(zeros, x.numel(), drop):
-        return Verdict(False, f"{zeros} of {x.numel()} values were zeroed ({zeros / x.numel():.1%}); about p = {drop:.0%} should be")
-    return Verdict(True)
+    return dropout_pattern(x, got, drop, scale, tol)
 
 
 def _dropout_compare(test: TestCase, expected: Any, got: Any, tol: Tolerance, reveal: bool) -> Verdict:
