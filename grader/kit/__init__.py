@@ -22,6 +22,7 @@ KIT_MODULES: tuple[str, ...] = (
     "answers/shapes.py",
     "answers/words.py",
     "code/signature.py",
+    "code/scan.py",
     "code/source.py",
     "kit/__init__.py",
     "kit/values.py",

@@ -4,8 +4,8 @@ given as values): the one implementation behind `grader check answers.toml` and 
 `data` is the student's quiz as plain data (what `students/<id>/quiz.json` holds): `mode`,
 and per question `question`, `points`, `format` and `check` (the check's type and
 constructor arguments, see `describe`).  In practice mode a question may also carry `key`
-(the correct answer as written in answers.toml) and `misconceptions`
-(`[{tag, feedback, answer}]`, each answer as written in answers.toml): values only.
+(the check's canonical answer, as JSON) and `misconceptions` (`[{tag, feedback, answer}]`,
+each answer in the same form): values only, never code.
 Exam-mode output never depends on whether an answer is right.
 """
 
@@ -201,18 +201,18 @@ def _check_one(question: dict[str, Any], raw: Any, graded: bool) -> AnswerLine:
     except AnswerParseError as error:
         return AnswerLine(qid, "invalid", str(error), score=zero, max_score=points)
     echo = read_as(check, parsed)
+    if graded:  # a matrix of another shape is graded (and may be a known mistake)
+        return _graded(question, check, parsed, echo, points or 0.0)
     problem = format_problem(description, parsed)
     if problem:
-        return AnswerLine(qid, "invalid", problem, echo, score=zero, max_score=points)
-    if not graded:
-        return AnswerLine(qid, "ok", "", echo)
-    return _graded(question, check, parsed, echo, points or 0.0)
+        return AnswerLine(qid, "invalid", problem, echo)
+    return AnswerLine(qid, "ok", "", echo)
 
 
 def _graded(question: dict[str, Any], check: AnswerSpec, parsed: Any, echo: str, points: float) -> AnswerLine:
     """Practice mode: the answer against the key, and the misconception it matches."""
     qid = question["question"]
-    key = check.parse(question["key"])
+    key = question["key"]
     outcome = check.grade(parsed, key)
     fraction = max(0.0, min(1.0, outcome.fraction))
     status = "correct" if fraction >= 1.0 else "incorrect" if fraction <= 0.0 else "partial"
@@ -220,7 +220,7 @@ def _graded(question: dict[str, Any], check: AnswerSpec, parsed: Any, echo: str,
     if not outcome.correct:
         for mistake in question.get("misconceptions", []):
             try:
-                if answer_matches(check, parsed, check.parse(mistake["answer"])):
+                if answer_matches(check, parsed, mistake["answer"]):
                     tag = str(mistake["tag"])
                     sentence = str(mistake.get("feedback", ""))
                     message = sentence if not message else f"{sentence} ({message})"

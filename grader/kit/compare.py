@@ -253,3 +253,22 @@ def dropout_pattern(x: torch.Tensor, got: Any, drop: float, scale: float, tol: A
     if not binomial_consistent(zeros, x.numel(), drop):
         return Verdict(False, f"{zeros} of {x.numel()} values were zeroed ({zeros / x.numel():.1%}); about p = {drop:.0%} should be")
     return Verdict(True)
+
+
+def dropout_arguments(test: Any) -> tuple[torch.Tensor, float, bool]:
+    """(x, p, training) of a dropout call (`test.argument(position, name)`)."""
+    return test.argument(0, "x"), float(test.argument(1, "p")), bool(test.argument(2, "training"))
+
+
+def compare_dropout(test: Any, expected: Any, got: Any, tol: Any, reveal: bool) -> Verdict:
+    """Inverted dropout's random output: x unchanged when not training or p is 0, else the
+    pattern of `dropout_pattern` with scale 1 / (1 - p)."""
+    x, p, training = dropout_arguments(test)
+    if type(got) is not torch.Tensor:
+        return Verdict(False, f"expected a tensor, got {type_name(got)}")
+    if not training or p == 0.0:
+        if got.shape == x.shape and got.dtype.is_floating_point and torch.equal(got.to(torch.float64), x):
+            return Verdict(True)
+        when = "training is False" if not training else "p is 0"
+        return Verdict(False, f"when {when} the output must be x unchanged")
+    return dropout_pattern(x, got, p, 1.0 / (1.0 - p), tol)
