@@ -29,6 +29,7 @@ KIT_MODULES: tuple[str, ...] = (
     "kit/sheet.py",
     "kit/answer_report.py",
     "kit/compare.py",
+    "kit/report.py",
     "kit/verdict.py",
     "kit/runner.py",
     "kit/table.py",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any, Sequence
 
-if TYPE_CHECKING:  # pragma: no cover - the verdict module imports torch
+from .report import CodeReport, FunctionReport
+
+if TYPE_CHECKING:  # pragma: no cover
     from .answer_report import AnswerReport
-    from .verdict import CodeReport, FunctionReport
 
 DEFAULT_WIDTH = 80
 _GAP = "  "
@@ -61,8 +62,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = DE
 # ----------------------------------------------------------------------------- answers
 
 
-def render_answers(report: AnswerReport, width: int = DEFAULT_WIDTH) -> list[str]:
-    """answers.toml: the file's problems, one row per question, then the summary."""
+PRACTICE_WITHOUT_KEYS = "Practice mode: this copy of the quiz holds no keys, so it only checks that answers can be read."
+
+
+def render_answers(report: AnswerReport, width: int = DEFAULT_WIDTH, practice_note: str = PRACTICE_WITHOUT_KEYS) -> list[str]:
+    """answers.toml: the file's problems, one row per question, then the summary
+    (`practice_note` ends an ungraded practice-mode report)."""
     lines = [f"Checking {report.path} ({report.mode} mode)"]
     for problem in report.problems:
         lines += wrap(f"problem: {problem}", width)
@@ -77,14 +82,14 @@ def render_answers(report: AnswerReport, width: int = DEFAULT_WIDTH) -> list[str
         score = [f"{line.score:g}/{line.max_score:g}" if line.score is not None and line.max_score is not None else ""]
         rows.append([line.question, line.status] + (score if report.graded else []) + [message])
     if rows:
-        lines += table(headers, rows, width)
+        lines += table(headers, rows, width, indent="  ")
     if report.graded:
         score, total = report.score
         lines.append(f"Score: {score:g} / {total:g}")
     elif report.mode == "exam":
         lines += wrap("Exam mode: this check says whether answers can be read, never whether they are right.", width)
     else:
-        lines += wrap("Practice mode: this copy of the quiz holds no keys, so it only checks that answers can be read.", width)
+        lines += wrap(practice_note, width)
     missing = sum(1 for line in report.lines if line.status == "missing")
     invalid = sum(1 for line in report.lines if line.status == "invalid")
     if report.exit_code == 0:
