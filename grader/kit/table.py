@@ -68,7 +68,7 @@ PRACTICE_WITHOUT_KEYS = "Practice mode: this copy of the quiz holds no keys, so 
 def render_answers(report: AnswerReport, width: int = DEFAULT_WIDTH, practice_note: str = PRACTICE_WITHOUT_KEYS) -> list[str]:
     """answers.toml: the file's problems, one row per question, then the summary
     (`practice_note` ends an ungraded practice-mode report)."""
-    lines = [f"Checking {report.path} ({report.mode} mode)"]
+    lines = wrap(f"Checking {report.path} ({report.mode} mode)", width)
     for problem in report.problems:
         lines += wrap(f"problem: {problem}", width)
     headers = ["question", "status"] + (["score"] if report.graded else []) + ["message"]
@@ -121,7 +121,7 @@ def _test_rows(function: FunctionReport) -> list[list[str]]:
 def render_code(report: CodeReport, width: int = DEFAULT_WIDTH) -> list[str]:
     """exercise.py: the file's problems, a block per function (its def line, each public
     test with expected and got, the hint of the typical mistake), then the summary."""
-    lines = [f"Checking {report.path}"]
+    lines = wrap(f"Checking {report.path}", width)
     for problem in report.problems:
         lines += wrap(f"problem: {problem}", width)
     for note in report.notes:
