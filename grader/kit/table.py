@@ -23,7 +23,7 @@ _GAP = "  "
 def wrap(text: str, width: int) -> list[str]:
     """`text` in lines of at most `width` characters, broken at spaces (a longer word is
     split only when it cannot fit on a line of its own)."""
-    width = max(width, 8)
+    width = max(width, 1)
     lines: list[str] = []
     for paragraph in str(text).splitlines() or [""]:
         words = textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False) or [""]
@@ -36,25 +36,32 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = DEFAULT_WIDTH, indent: str = "") -> list[str]:
-    """Rows under headers, the last column taking the room the others leave (at least a
-    third of the width); every column wraps at spaces."""
+    """Rows under headers in `width` columns.  Every column is at least as wide as its
+    longest word (so no word is cut whenever those fit side by side); the other columns
+    then grow to their longest cell while the last keeps a third of the width, and the
+    last column takes the rest.  Cells wrap at spaces."""
     columns = len(headers)
-    natural = [max([len(headers[i])] + [max((len(w) for w in str(r[i]).split()), default=0) for r in rows]) for i in range(columns)]
-    full = [max([len(headers[i])] + [len(str(r[i])) for r in rows]) for i in range(columns)]
+    cells = [[str(c) for c in row] for row in rows]
+    natural = [max([len(headers[i])] + [len(w) for r in cells for w in r[i].split()]) for i in range(columns)]
+    full = [max([len(headers[i])] + [len(r[i]) for r in cells]) for i in range(columns)]
     room = width - len(indent) - len(_GAP) * (columns - 1)
-    widths = [min(full[i], max(natural[i], room // (2 * columns))) for i in range(columns - 1)]
-    last = room - sum(widths)
-    if last < room // 3:  # give the message column a third, the others share the rest
-        share = (room - room // 3) // max(columns - 1, 1)
-        widths = [max(min(w, share), min(natural[i], share)) for i, w in enumerate(widths)]
-        last = room - sum(widths)
-    widths.append(max(last, 8))
+    if sum(natural) <= room:
+        widths = list(natural)
+        spare = room - sum(natural)
+        for i in range(columns - 1):
+            keep = max(0, room // 3 - widths[-1])  # what the last column still needs for its third
+            grow = max(0, min(full[i] - widths[i], spare - keep))
+            widths[i] += grow
+            spare -= grow
+        widths[-1] += spare
+    else:  # the longest words cannot fit side by side: some must be split
+        widths = [max(1, n * room // sum(natural)) for n in natural]
     out = []
-    for row in [list(headers), *rows]:
-        cells = [wrap(str(cell), widths[i]) for i, cell in enumerate(row)]
-        height = max(len(c) for c in cells)
+    for row in [list(headers), *cells]:
+        wrapped = [wrap(cell, widths[i]) for i, cell in enumerate(row)]
+        height = max(len(c) for c in wrapped)
         for k in range(height):
-            parts = [(cells[i][k] if k < len(cells[i]) else "").ljust(widths[i]) for i in range(columns)]
+            parts = [(wrapped[i][k] if k < len(wrapped[i]) else "").ljust(widths[i]) for i in range(columns)]
             out.append((indent + _GAP.join(parts)).rstrip())
     return out
 
