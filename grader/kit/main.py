@@ -16,10 +16,8 @@ from typing import Any
 
 from . import EXIT_PROBLEMS, EXIT_USAGE
 from .answer_report import check_sheet
+from .report import CodeReport, failure_line, forbidden_line, static_findings, summarize
 from .table import print_lines, render_answers, render_code
-
-# torch is imported only to check code, after the child that runs it has been started (the
-# two imports overlap): see check_code.
 
 DATA_FILE = "data.json"
 
@@ -42,37 +40,53 @@ def read_exercise(path: str) -> bytes:
 
 
 def check_code(path: str, raw: bytes, functions: list[dict[str, Any]], *, run: Any = None,
-               call_seconds: float | None = None) -> Any:
-    """Check one exercise.py (a `verdict.CodeReport`): syntax, def lines and not-allowed
-    calls from the parsed file, and the public tests, run by `run(source, calls)` (default:
-    the portable runner, started before torch is imported here)."""
+               call_seconds: float | None = None) -> CodeReport:
+    """Check one exercise.py: syntax, def lines and not-allowed calls from the parsed file,
+    then the public tests, run by `run(source, calls)` (the sandbox, for grader check) or by
+    default by the portable runner, whose child also judges them: this process then never
+    imports torch (one torch import per check, in the child)."""
     from ..code.source import check_source
     from . import runner
 
     checked = check_source(raw)
     if checked.tree is None:
-        from .verdict import CodeReport, judge_function
-
         report = CodeReport(path, problems=[checked.error])
-        report.functions = [judge_function(f, lambda _id: None, None, "not run: the file cannot be used") for f in functions]
+        for function in functions:
+            lines = [failure_line(t["name"], "not-run", "not run: the file cannot be used") for t in function["tests"]]
+            report.functions.append(summarize(function, lines, False, (), ()))
         return report
-    calls = runner.calls_for(functions)
+    static = {f["function"]: static_findings(checked.tree, f) for f in functions}
+    runnable = [f for f in functions if not static[f["function"]][2]]
+    calls = runner.calls_for(runnable)
     if run is None:
-        started = runner.start(checked.text, calls, call_seconds=call_seconds or runner.CALL_SECONDS)
-        finish = started.result
+        result = runner.run_calls(checked.text, calls, call_seconds=call_seconds or runner.CALL_SECONDS, functions=runnable)
     else:
-        finish = lambda: run(checked.text, calls)  # noqa: E731
-    from .verdict import CodeReport, judge_function
-
+        result = run(checked.text, calls)
     report = CodeReport(path)
-    result = finish()
     not_run = ""
     if result.load != "ok":
         prefix = {"import-error": "exercise.py fails when it is imported: ", "syntax-error": "exercise.py cannot be compiled: "}
         report.problems.append(prefix.get(result.load, "") + " ".join(str(result.message).split())[:600])
         not_run = "not run: exercise.py could not be imported"
     outcomes = result.calls if result.load == "ok" else {}
-    report.functions = [judge_function(f, outcomes.get, checked.tree, not_run) for f in functions]
+    for function in functions:
+        present, signature, forbidden = static[function["function"]]
+        lines = []
+        for test in function["tests"]:
+            outcome = outcomes.get(runner.call_id(function["function"], test["name"]))
+            if forbidden:
+                lines.append(forbidden_line(test["name"], function["function"], forbidden))
+            elif outcome is None:
+                lines.append(failure_line(test["name"], "not-run", not_run))
+            elif outcome.status == "judged":
+                lines.append(outcome.value)
+            elif outcome.status == "ok":  # a value from another runner: judged here
+                from .verdict import judge_test
+
+                lines.append(judge_test(function, test, outcome))
+            else:
+                lines.append(failure_line(test["name"], outcome.status, outcome.message))
+        report.functions.append(summarize(function, lines, present, signature, forbidden))
     return report
 
 

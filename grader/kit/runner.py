@@ -37,8 +37,9 @@ _MEMORY_MARKERS = ("can't allocate memory", "not enough memory", "DefaultCPUAllo
 
 @dataclass
 class CallOutcome:
-    """status: ok | error | not-implemented | missing-function | timeout | memory | crashed |
-    bad-output | not-run; `value` is the decoded return value when ok."""
+    """status: ok | judged | error | not-implemented | missing-function | timeout | memory |
+    crashed | bad-output | not-run; `value` is the decoded return value when ok, the test's
+    `report.TestLine` when judged."""
 
     status: str
     message: str = ""
@@ -193,18 +194,19 @@ def _pidfd(pid: int) -> int | None:
 
 def run_calls(
     source: str, calls: list[dict[str, Any]], *, call_seconds: float = CALL_SECONDS,
-    import_seconds: float = IMPORT_SECONDS,
+    import_seconds: float = IMPORT_SECONDS, functions: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> RunResult:
     """Run `calls` ({id, function, args, kwargs} with encoded arguments) of the module
-    `source` in child processes (see the module docstring)."""
-    from . import values
-
+    `source` in child processes (see the module docstring).  The calls of public tests of
+    `functions` (the kit's data) are judged in the child: their outcome is "judged" with
+    the test's line as value; other calls come back with their value."""
     pending = list(calls)
     result = RunResult("ok")
     restarts = 0
     stderr: list[str] = []
     while True:
-        child = _Child({"source": source, "calls": pending, "cpu_seconds": import_seconds + call_seconds * (len(pending) + 1)})
+        child = _Child({"source": source, "calls": pending, "functions": list(functions),
+                        "cpu_seconds": import_seconds + call_seconds * (len(pending) + 1)})
         try:
             loaded = child.next(import_seconds)
             if loaded == "timeout" or loaded == "exited" or loaded.get("event") != "load":
@@ -225,7 +227,7 @@ def run_calls(
                 message = child.next(call_seconds)
                 if isinstance(message, dict):
                     pending.pop(0)
-                    result.calls[call["id"]] = _outcome(message, values)
+                    result.calls[call["id"]] = _outcome(message)
                     continue
                 pending.pop(0)
                 if message == "timeout":
@@ -249,47 +251,25 @@ def run_calls(
     return result
 
 
-class Started:
-    """`run_calls` under way in a background thread (its child starts at once)."""
-
-    def __init__(self, source: str, calls: list[dict[str, Any]], call_seconds: float, import_seconds: float) -> None:
-        self._result: RunResult | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(source, calls, call_seconds, import_seconds), name="kit-runner", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, source: str, calls: list[dict[str, Any]], call_seconds: float, import_seconds: float) -> None:
-        try:
-            self._result = run_calls(source, calls, call_seconds=call_seconds, import_seconds=import_seconds)
-        except BaseException as error:  # re-raised by result()
-            self._error = error
-
-    def result(self) -> RunResult:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
-
-
-def start(source: str, calls: list[dict[str, Any]], *, call_seconds: float = CALL_SECONDS,
-          import_seconds: float = IMPORT_SECONDS) -> Started:
-    """Start `run_calls` in the background; `.result()` waits for it."""
-    return Started(source, calls, call_seconds, import_seconds)
-
-
 def _text(value: Any) -> str:
     return value[:MESSAGE_CHARS] if isinstance(value, str) else ""
 
 
-def _outcome(message: dict[str, Any], values: Any) -> CallOutcome:
+def _outcome(message: dict[str, Any]) -> CallOutcome:
     status = message.get("status")
-    if status not in ("ok", "error", "not-implemented", "missing-function", "memory", "bad-output"):
+    if status not in ("ok", "judged", "error", "not-implemented", "missing-function", "memory", "bad-output"):
         return CallOutcome("error", "the child reported an unknown status")
+    if status == "judged":
+        from .report import TestLine
+
+        try:
+            return CallOutcome("judged", value=TestLine(**message["line"]))
+        except (KeyError, TypeError):
+            return CallOutcome("error", "the child reported a malformed line")
     if status != "ok":
         return CallOutcome(status, _text(message.get("message")))
+    from . import values
+
     try:
         return CallOutcome("ok", value=values.decode(message.get("value")))
     except (ValueError, TypeError, RecursionError) as error:
@@ -319,8 +299,25 @@ def child_main() -> None:
     module = _load(job["source"], send)
     if module is None:
         return
+    tests = {call_id(f["function"], t["name"]): (f, t) for f in job.get("functions", ()) for t in f["tests"]}
     for call in job["calls"]:
-        send({"event": "call", "id": call["id"], **_run_call(module, call, values)})
+        outcome = _run_call(module, call, values)
+        if call["id"] in tests and outcome["status"] == "ok":
+            outcome = _judged(tests[call["id"]], outcome, values)
+        send({"event": "call", "id": call["id"], **outcome})
+
+
+def _judged(function_and_test: tuple[dict[str, Any], dict[str, Any]], outcome: dict[str, Any], values: Any) -> dict[str, Any]:
+    """The test's line, judged here (the student's own process on the student's own
+    machine: the parent then needs no torch)."""
+    from dataclasses import asdict
+
+    from .verdict import judge_test
+
+    function, test = function_and_test
+    value = values.decode(outcome["value"])
+    line = judge_test(function, test, CallOutcome("ok", value=value))
+    return {"status": "judged", "line": asdict(line)}
 
 
 def _limit_resources(cpu_seconds: float) -> None:
