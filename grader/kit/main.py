@@ -59,6 +59,10 @@ def check_code(path: str, raw: bytes, functions: list[dict[str, Any]], *, run: A
     runnable = [f for f in functions if not static[f["function"]][2]]
     calls = runner.calls_for(runnable)
     if run is None:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:  # the child would fail to start
+            raise ModuleNotFoundError("No module named 'torch'", name="torch")
         result = runner.run_calls(checked.text, calls, call_seconds=call_seconds or runner.CALL_SECONDS, functions=runnable)
     else:
         result = run(checked.text, calls)
@@ -116,17 +120,26 @@ def main(argv: list[str] | None = None, data: dict[str, Any] | None = None) -> i
     except OSError as error:
         print(f"error: cannot read {path}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
-    if suffix == ".toml":
-        report = check_sheet(raw, data, name=path)
-        print_lines(render_answers(report, width))
-        return report.exit_code
-    functions = data.get("code", [])
-    if not functions:
-        print(f"{path}: this quiz has no code exercises; nothing to check.")
-        return EXIT_PROBLEMS
-    code_report = check_code(path, raw, functions, call_seconds=args.time_limit)
-    print_lines(render_code(code_report, width))
-    return code_report.exit_code
+    if hasattr(sys.stdout, "reconfigure"):  # a console that cannot show a character gets '?'
+        sys.stdout.reconfigure(errors="replace")
+    try:
+        if suffix == ".toml":
+            report = check_sheet(raw, data, name=path)
+            print_lines(render_answers(report, width))
+            return report.exit_code
+        functions = data.get("code", [])
+        if not functions:
+            print(f"{path}: this quiz has no code exercises; nothing to check.")
+            return EXIT_PROBLEMS
+        code_report = check_code(path, raw, functions, call_seconds=args.time_limit)
+        print_lines(render_code(code_report, width))
+        return code_report.exit_code
+    except ModuleNotFoundError as error:
+        if error.name not in ("torch", "sympy"):
+            raise
+        print(f"error: this check needs {error.name}, which this Python does not have: "
+              f"install torch ({sys.executable} -m pip install torch), which brings sympy", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _read_bytes(path: str) -> bytes:

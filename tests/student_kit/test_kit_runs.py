@@ -159,3 +159,21 @@ def test_usage_errors_exit_2(exam_quiz, run_kit, tmp_path) -> None:
     assert run_kit(kit(exam_quiz), notes).returncode == 2
     absent = run_kit(kit(exam_quiz), tmp_path / "absent.py")
     assert absent.returncode == 2 and "cannot read" in absent.stderr
+
+
+PYTHON_310 = Path.home() / ".pyenv" / "versions" / "3.10.13" / "bin" / "python"
+
+
+@pytest.mark.skipif(not PYTHON_310.exists(), reason="no Python 3.10 interpreter here")
+def test_python_310_without_torch_checks_answers_and_says_what_code_needs(exam_quiz, tmp_path) -> None:
+    """A real Python 3.10 (no tomllib; here without torch): the answers check runs; the code
+    check says to install torch, with status 2."""
+    import subprocess
+
+    sheet = student_file(exam_quiz, tmp_path, "answers", (exam_quiz / "key/ana/answers.toml").read_text())
+    done = subprocess.run([str(PYTHON_310), str(kit(exam_quiz)), str(sheet)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All answers are present and readable." in done.stdout
+    code = subprocess.run([str(PYTHON_310), str(kit(exam_quiz)), str(exam_quiz / "key/ana/exercise.py")],
+                          capture_output=True, text=True, timeout=300)
+    assert code.returncode == 2 and "this check needs torch" in code.stderr
