@@ -25,7 +25,6 @@ from exercises.code._common import (
     tensor,
     uniform,
 )
-from grader.code.compare import type_name
 from grader.kit.compare import compare_dropout, dropout_arguments, dropout_pattern
 from grader.code.exercise import CodeMisconception, TestCase, Tolerance, Verdict
 

@@ -1,9 +1,10 @@
 """`grader check exercise.py`: validate a student's code file and run the public tests.
 
 The file is read (1 MB cap, UTF-8) and compiled in the trusted process only to report
-syntax errors with their line (compiling never executes anything); each function's `def`
-is compared with the contract (`ast`); the public tests run in the sandbox.  Hidden tests
-are counted, never run here.
+syntax errors with their line (compiling never executes anything); the rest is the student
+kit's check (`grader.kit.main.check_code`: def lines against the contract, not-allowed
+calls, verdicts, hints, the report table) with the public tests run in the sandbox instead
+of the kit's portable runner.  Hidden tests are counted, never run here.
 
 Start-up: the sandbox worker is spawned in the background as soon as the file parses, so
 its torch import overlaps the trusted side's own imports and reference computations.

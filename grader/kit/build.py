@@ -24,10 +24,10 @@ from typing import Any
 
 from grader.kit import KIT_MODULES
 from grader.kit.answer_report import describe
+from grader.kit.main import DATA_FILE
 
 PACKAGE = "gradekit"
 KIT_FILE = "check.pyz"
-DATA_FILE = "data.json"
 _STAMP = (1980, 1, 1, 0, 0, 0)
 
 MAIN = '''"""A student's check: python check.pyz answers.toml | exercise.py (needs Python >= 3.10)."""
