@@ -11,10 +11,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Sequence
 
+from grader.kit.sheet import MAX_SHEET_BYTES  # one limit, shared with the student kit
 from grader.quiz.model import Question, StudentQuiz
 from grader.tomlfmt import toml_value
-
-MAX_SHEET_BYTES = 1024 * 1024
 
 
 class SheetError(ValueError):
