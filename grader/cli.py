@@ -156,11 +156,13 @@ def check(file: Path, quiz_dir: Path | None) -> None:
         sys.exit(report.exit_code)
     if file.suffix != ".toml":
         fail(f"{file}: expected answers.toml or exercise.py")
-    from grader.cli_render import print_answer_report
+    from grader.kit.table import render_answers
     from grader.quiz.check import check_answers
 
     report = run_api(lambda: check_answers(file, quiz_dir))
-    print_answer_report(console, report)
+    note = "Practice mode: add --quiz DIR (the quiz folder) to see which answers are right."
+    for line in render_answers(report, width=console.width, practice_note=note):
+        console.print(Text(line), soft_wrap=True)
     sys.exit(report.exit_code)
 
 
