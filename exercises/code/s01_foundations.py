@@ -612,22 +612,9 @@ Not allowed: F.dropout, nn.Dropout.""",
         case("training", torch.arange(1, 2001, dtype=torch.float64).reshape(40, 50) / 100, 0.25, True),
     ],
     hidden=_dropout_hidden,
-<<<<<<< HEAD
     forbidden=DROPOUTS,
     forbidden_ops=DROPOUT_OPS,
-    compare=_dropout_compare,
-=======
-    forbidden=(
-        "torch.nn.functional.dropout",
-        "torch.dropout",
-        "torch.nn.Dropout",
-        "torch.nn.functional.dropout1d",
-        "torch.nn.functional.dropout2d",
-        "torch.nn.Dropout1d",
-        "torch.nn.Dropout2d",
-    ),
     compare=compare_dropout,
->>>>>>> kit
     deterministic=False,
     misconceptions=[
         CodeMisconception(

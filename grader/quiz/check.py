@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.kit.answer_report import AnswerLine, AnswerReport, check_sheet
+from grader import student_file
 from grader.kit.sheet import MAX_SHEET_BYTES
 from grader.quiz.spec import SpecError
 
@@ -76,10 +77,13 @@ def check_answers(path: Path, quiz_dir: Path | None = None, student_id: str | No
         raise CheckUsageError(str(error)) from None
     assert data is not None
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_SHEET_BYTES + 1)
-    except OSError as error:
+        size, raw = student_file.read(path, MAX_SHEET_BYTES)
+    except student_file.StudentFileError as error:
+        size, raw, problem = 0, b"", f"{path}: {error}"
+    else:
+        problem = student_file.too_large_message(str(path), size, MAX_SHEET_BYTES) if size > MAX_SHEET_BYTES else ""
+    if problem:
         report = AnswerReport(str(path), str(data.get("mode", "exam")), graded=False)
-        report.problems.append(f"{path}: {error.strerror}")
+        report.problems.append(problem)
         return report
     return check_sheet(raw, data, name=str(path))

@@ -145,6 +145,8 @@ def test_no_hidden_test_input_is_in_the_kit(exam_quiz) -> None:
               for a in t.args if isinstance(a, torch.Tensor) and a.numel() >= 2]
     assert public and all(a.contiguous().numpy().tobytes() in packed for a in public)
     for tensor in hidden:
+        if not tensor.is_floating_point() and tensor.numel() < 4:
+            continue  # a few small integers (labels, steps) can equal a public test's by chance
         data = tensor.contiguous().numpy().tobytes()
         assert data not in packed
         assert base64.b64encode(data) not in raw
@@ -163,9 +165,9 @@ def test_exam_mode_holds_no_key_and_practice_mode_holds_keys_as_values(exam_quiz
     variant = json.loads((practice_quiz / "key" / "ana" / "variant.json").read_text())
     practice = data_of(practice_quiz)
     for question, record in zip(practice["questions"], variant["questions"]):
-        assert set(question) == {"question", "points", "format", "check", "key", "misconceptions"}
+        assert set(question) == {"question", "points", "format", "check", "key", "rule", "misconceptions"}
         assert {m["tag"] for m in question["misconceptions"]} == set(record["misconceptions"])
-        assert all(set(m) == {"tag", "feedback", "answer"} for m in question["misconceptions"])
+        assert all(set(m) == {"tag", "feedback", "credit", "answer"} for m in question["misconceptions"])
     for function in exam["code"]:  # code: public tests only, their data is plain values
         assert {t["name"] for t in function["tests"]} and set(function) >= {"tests", "hints", "hidden_tests"}
         assert not any(isinstance(v, str) and "def " in v and v != function["signature"] for v in function.values())
