@@ -19,14 +19,13 @@ normal user, it gets a user namespace instead.
 from __future__ import annotations
 
 import contextlib
-import functools
 import glob
 import json
 import os
 import secrets
 import shutil
+import site
 import struct
-import subprocess
 import sys
 import sysconfig
 import threading
@@ -105,10 +104,18 @@ def python_executable() -> str:
 
 
 def site_dirs() -> list[str]:
-    """The interpreter's site-packages directories (real paths), put on the worker's sys.path."""
+    """The site-packages directories this process imports from (real paths, in order):
+    a virtual environment's, the base interpreter's when the environment includes them, and
+    the user site when it is enabled.  They go on the worker's sys.path and are mounted."""
+    candidates: list[str] = []
+    with contextlib.suppress(AttributeError):
+        candidates += site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        with contextlib.suppress(AttributeError):
+            candidates.append(site.getusersitepackages())
+    candidates += [sysconfig.get_path(key) for key in ("purelib", "platlib")]
     dirs = []
-    for key in ("purelib", "platlib"):
-        path = sysconfig.get_path(key)
+    for path in candidates:
         if path and os.path.isdir(path):
             real = os.path.realpath(path)
             if real not in dirs:
@@ -128,6 +135,7 @@ def _python_roots() -> list[str]:
     """Directories the interpreter needs, outside /usr, without nesting."""
     paths = {sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix, os.path.dirname(python_executable())}
     paths.update(sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+    paths.update(site_dirs())
     real = sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
     roots: list[str] = []
     for path in real:
@@ -205,7 +213,12 @@ def bwrap_command(tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
             args += ["--ro-bind", top, top]
     for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d"):
         args += ["--ro-bind-try", path, path]
-    made: set[str] = set()
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(tmpfs_bytes), "--tmpfs", SANDBOX_TMP]
+    args += ["--size", str(tmpfs_bytes), "--perms", "0755", "--tmpfs", SANDBOX_SCRATCH]
+    # The interpreter after the private tmpfs mounts, so that one living under /tmp (a
+    # virtual environment made there) shows through; the project's packages after that.
+    made: set[str] = {SANDBOX_TMP, SANDBOX_SCRATCH}
     for root in _python_roots():
         args += _with_parents(root, made)
         args += ["--ro-bind", root, root]
@@ -214,9 +227,6 @@ def bwrap_command(tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
             args += ["--tmpfs", path]
         else:
             args += ["--ro-bind", "/dev/null", path]
-    args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(tmpfs_bytes), "--tmpfs", SANDBOX_TMP]
-    args += ["--size", str(tmpfs_bytes), "--perms", "0755", "--tmpfs", SANDBOX_SCRATCH]
     args += ["--chdir", SANDBOX_SCRATCH, "--remount-ro", "/dev", "--remount-ro", "/"]
     return args
 
@@ -236,21 +246,12 @@ def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:
     return {"isolation": "rlimits", "child_uid": None, "scratch": scratch, "tmpdir": None, "blocked": list(BLOCKED_PACKAGES)}
 
 
-@functools.lru_cache(maxsize=1)
 def bwrap_problem() -> str | None:
-    """None when bwrap works here with our arguments; otherwise why not."""
-    if shutil.which("bwrap") is None:
-        return "bwrap (bubblewrap) is not installed"
-    try:
-        with seccomp_fd() as fd:
-            command = bwrap_command(1 << 20, fd) + [python_executable(), "-I", "-S", "-c", "pass"]
-            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
-                                  pass_fds=() if fd is None else (fd,))
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bwrap could not be run ({error})"
-    if done.returncode != 0:
-        return "bwrap failed: " + done.stderr.decode("utf-8", "replace").strip()[-500:]
-    return None
+    """None when sandboxed grading works here (a real worker started under bwrap and ran a
+    submission: see `probe`); otherwise what is wrong.  Cached per process."""
+    from .probe import probe
+
+    return probe().problem or None
 
 
 def choose(isolation: str) -> str:

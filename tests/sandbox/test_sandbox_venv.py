@@ -1,0 +1,96 @@
+"""A virtual environment under /tmp: the sandbox mounts its own /tmp, and the interpreter
+must still show through (and the project's packages must stay hidden).
+
+Before the fix the quick probe (`python -c pass`) passed and every worker then died with
+"did not start: no output"; the probe now starts a real worker, so both tests below failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import needs_bwrap
+
+PROJECT = Path(__file__).resolve().parents[2]
+SECRET = "project-secret-7f3a9c"
+
+# Runs with the venv's interpreter: probes, then grades one submission under bwrap.  The
+# submission reports what it can see; the trusted side prints it as JSON.
+SCRIPT = r"""
+import json, sys
+from grader.sandbox import Call, ExecutorPool
+from grader.sandbox.isolation import bwrap_problem, site_dirs
+
+SOURCE = '''
+import os, sys, torch, numpy
+
+def look(site, project):
+    try:
+        import solutions
+        imported = True
+    except ImportError:
+        imported = False
+    seen = {}
+    for name in ("grader", "solutions"):
+        folder = os.path.join(site, name)
+        seen[name] = sorted(os.listdir(folder)) if os.path.isdir(folder) else None
+    return {
+        "value": float(torch.tensor([1.5]).numpy()[0] + numpy.float64(2.0)),
+        "imported_solutions": imported,
+        "hidden": seen,
+        "project_visible": os.path.exists(project),
+        "site_visible": os.path.isdir(site),
+    }
+'''
+
+site, project = sys.argv[1], sys.argv[2]
+problem = bwrap_problem()
+with ExecutorPool(workers=1, isolation="bwrap") as pool:
+    result = pool.run(SOURCE, [Call("look", "look", (site, project))])
+call = result.calls["look"]
+print(json.dumps({"problem": problem, "prefix": sys.prefix, "site_dirs": site_dirs(),
+                  "status": result.status, "call": call.status, "message": call.message or result.message,
+                  "seen": call.value}))
+"""
+
+
+def make_venv(root: Path) -> tuple[Path, Path]:
+    """A venv that sees the base interpreter's packages (torch), with a planted `grader` and
+    `solutions` package in its own site-packages holding SECRET."""
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+                   check=True, capture_output=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    for name in ("grader", "solutions"):
+        (site / name).mkdir(parents=True)
+        (site / name / "__init__.py").write_text(f"SECRET = {SECRET!r}\n", encoding="utf-8")
+    return python, site
+
+
+def test_a_worker_starts_and_grades_from_a_venv_under_tmp(tmp_path: Path) -> None:
+    needs_bwrap()
+    assert str(tmp_path).startswith("/tmp/"), "the point is a venv under the sandbox's own /tmp"
+    python, site = make_venv(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(PROJECT))  # this checkout wins over the planted package
+    done = subprocess.run([str(python), "-c", SCRIPT, str(site), str(PROJECT)], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["prefix"] == str(tmp_path / "venv")
+    assert str(site) in report["site_dirs"]
+    assert report["problem"] is None
+    assert (report["status"], report["call"]) == ("ok", "ok"), report["message"]
+    seen = report["seen"]
+    assert seen["value"] == 3.5  # torch and numpy imported inside the sandbox
+    assert seen["site_visible"]  # the venv under /tmp shows through the private /tmp
+    # the project's packages stay hidden: the planted ones are empty, the checkout is absent
+    assert seen["hidden"] == {"grader": [], "solutions": []}
+    assert not seen["imported_solutions"]
+    assert not seen["project_visible"]
+    assert SECRET not in done.stdout
