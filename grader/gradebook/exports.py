@@ -8,7 +8,10 @@ temporary file beside it, then `os.replace`):
     report.html           the class report
 
 Every roster student gets a row and a file; a student the gradebook knows nothing about
-yet (possible after `--only`) is exported as missing every item.
+yet (possible after `--only`) is exported as missing every item.  A submission that could
+not be graded (`ungraded`) shows "not graded (grader failure: ...)" where a score would be:
+in grades.csv (score empty, that text as status) for its items that were not graded, in
+totals.csv as its total; it gets no results/<id>.json (Gradescope would read a score).
 
 Gradescope tests: one per answer item ("q3: <title>", visible); a code item is split by
 the visibility of its tests: "<function>: public tests" (visible) and "<function>: hidden
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow
+from grader.gradebook.ungraded import NOT_GRADED, failure_of
 
 GRADES_CSV = "grades.csv"
 TOTALS_CSV = "totals.csv"
@@ -89,6 +93,9 @@ def grades_csv(results: dict[str, list[ResultRow]]) -> str:
     writer.writerow(["student", "item", "score", "max_score", "status", "misconception"])
     for rows in results.values():
         for r in rows:
+            if r.status == NOT_GRADED:
+                writer.writerow([r.student, r.item, "", _number(r.max_score), r.feedback, ""])
+                continue
             writer.writerow([r.student, r.item, _number(r.score), _number(r.max_score), r.status, r.misconception or ""])
     return buffer.getvalue()
 
@@ -106,7 +113,8 @@ def totals_csv(gradebook: Gradebook, results: dict[str, list[ResultRow]]) -> str
         rows = results.get(student, [])
         total = round(sum(r.score for r in rows), 6)
         maximum = round(sum(r.max_score for r in rows), 6)
-        writer.writerow([student, _cell(name), _cell(email), _number(total), _number(maximum)])
+        shown = failure_of(rows) or _number(total)
+        writer.writerow([student, _cell(name), _cell(email), shown, _number(maximum)])
     return buffer.getvalue()
 
 
@@ -210,8 +218,11 @@ def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
     for student, rows in results.items():
         items = items_by_student.get(student, {})
         sub = submissions.get(student)
-        document = gradescope_results(rows, items, sub.duration if sub else 0.0)
-        write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, ensure_ascii=False) + "\n")
+        if failure_of(rows) is None:
+            document = gradescope_results(rows, items, sub.duration if sub else 0.0)
+            write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, ensure_ascii=False) + "\n")
+        else:
+            (out / RESULTS_DIR / f"{student}.json").unlink(missing_ok=True)
         page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, sentences)
         write_atomic(out / FEEDBACK_DIR / f"{student}.html", page)
     write_atomic(out / REPORT_HTML, report_page(gradebook, results, all_items, submissions))

@@ -1,7 +1,9 @@
 """report.html: the class report, a standalone page (inline CSS and SVG, no JavaScript, no
 network) built from the gradebook: the score histogram, per-item difficulty and
 discrimination (see `stats`), the most common misconceptions, counts of timeouts, invalid
-and missing items, and the students with links to their feedback pages."""
+and missing items, and the students with links to their feedback pages.  Submissions that
+could not be graded show "not graded (grader failure: ...)"; submissions graded in a run
+without the sandbox (`--no-sandbox`) are marked "unconfined", with a banner."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from markupsafe import Markup
 
 from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
 from grader.gradebook.stats import ClassStats, class_stats
+from grader.gradebook.confinement import UNCONFINED
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
+from grader.gradebook.ungraded import FAILED, failure_of
 
 PROBLEM_STATUSES = ("timeout", "invalid", "error", "crashed", "memory", "forbidden")
 
@@ -68,7 +72,8 @@ def _misconceptions(
 
 
 def _students(
-    gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]], submissions: Mapping[str, SubmissionRow]
+    gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]], submissions: Mapping[str, SubmissionRow],
+    unconfined: set[str],
 ) -> list[dict[str, Any]]:
     rows = []
     for student, name, _email in gradebook.students():
@@ -81,6 +86,8 @@ def _students(
             "id": student, "name": name, "total": total, "max": maximum,
             "percent": 100.0 * total / maximum if maximum else None,
             "status": sub.status if sub else "missing",
+            "failure": failure_of(mine) if sub and sub.status == FAILED else None,
+            "unconfined": student in unconfined,
             "graded_at": sub.graded_at.replace("T", " ").replace("+00:00", " UTC") if sub else "",
             "problems": sorted(problems.items()),
         })
@@ -97,8 +104,11 @@ def report_page(
     (`items` and `submissions`: the gradebook's, when the caller already read them)."""
     submissions = gradebook.submissions() if submissions is None else submissions
     submitted = {s for s, row in submissions.items() if row.status == "graded"}
+    failed = {s for s, row in submissions.items() if row.status == FAILED}
+    sandboxes = gradebook.run_sandboxes()
+    unconfined = {s for s, row in submissions.items() if sandboxes.get(row.run_id) == UNCONFINED}
     items = gradebook.items() if items is None else items
-    stats = class_stats(results, submitted, items)
+    stats = class_stats(results, submitted, items, not_graded=failed)
     item_exercises: dict[str, Counter[str]] = {}
     for info in items:
         item_exercises.setdefault(info.item, Counter())[info.exercise] += 1
@@ -119,5 +129,6 @@ def report_page(
         bin_width=f"{stats.histogram.edges[1] - stats.histogram.edges[0]:g}",
         scatter=Markup(scatter_svg(points)) if len(points) >= 2 else "",
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
-        students=_students(gradebook, results, submissions),
+        students=_students(gradebook, results, submissions, unconfined),
+        unconfined=sorted(s for s in unconfined if s in results),
     )

@@ -22,6 +22,7 @@ NAMESPACE_FIX = (
     "kernel.apparmor_restrict_unprivileged_userns=0; in a container, run it with --privileged "
     "or a seccomp profile that allows unshare and mount)"
 )
+MISSING = "bwrap (bubblewrap) is not installed"
 WORKER_FIX = "run `grader doctor`; check that torch and numpy import in this Python"
 
 PROBE_SOURCE = """
@@ -60,12 +61,21 @@ def probe() -> ProbeResult:
         return _cache
 
 
+def fix_for(problem: str) -> str:
+    """How to fix a problem `probe` reported."""
+    if problem.startswith(MISSING):
+        return INSTALL_FIX
+    if problem.startswith("bwrap "):
+        return NAMESPACE_FIX
+    return WORKER_FIX
+
+
 def _bwrap_runs() -> ProbeResult | None:
     """Quick check: bwrap with the sandbox's own arguments runs the interpreter."""
     from . import isolation
 
     if shutil.which("bwrap") is None:
-        return ProbeResult("bwrap (bubblewrap) is not installed", INSTALL_FIX, None)
+        return ProbeResult(MISSING, INSTALL_FIX, None)
     try:
         with isolation.seccomp_fd() as fd:
             command = isolation.bwrap_command(1 << 20, fd) + [isolation.python_executable(), "-I", "-S", "-c", "pass"]
