@@ -19,6 +19,7 @@ from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
 from grader.gradebook.stats import ClassStats, class_stats
 from grader.gradebook.confinement import UNCONFINED
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
+from grader.gradebook.submissions import CODE_FILE
 from grader.gradebook.ungraded import FAILED, failure_of
 
 PROBLEM_STATUSES = ("timeout", "invalid", "error", "crashed", "memory", "forbidden")
@@ -94,6 +95,13 @@ def _students(
     return rows
 
 
+def _ran_code(row: SubmissionRow) -> bool:
+    """The submission's exercise.py was handed to the sandbox (graded, or failed there)."""
+    return row.status in ("graded", FAILED) and any(
+        f.get("name") == CODE_FILE and not f.get("error") for f in row.files
+    )
+
+
 def report_page(
     gradebook: Gradebook,
     results: Mapping[str, Sequence[ResultRow]],
@@ -106,7 +114,7 @@ def report_page(
     submitted = {s for s, row in submissions.items() if row.status == "graded"}
     failed = {s for s, row in submissions.items() if row.status == FAILED}
     sandboxes = gradebook.run_sandboxes()
-    unconfined = {s for s, row in submissions.items() if sandboxes.get(row.run_id) == UNCONFINED}
+    unconfined = {s for s, row in submissions.items() if sandboxes.get(row.run_id) == UNCONFINED and _ran_code(row)}
     items = gradebook.items() if items is None else items
     stats = class_stats(results, submitted, items, not_graded=failed)
     item_exercises: dict[str, Counter[str]] = {}
