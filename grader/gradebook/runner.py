@@ -45,7 +45,6 @@ from grader.gradebook.confinement import CONFINED, UNCONFINED, SandboxUnavailabl
 from grader.gradebook.grade_one import Graded, grade_answers, grade_code
 from grader.gradebook.progress import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
-from grader.gradebook.ungraded import FAILED, failure_of, not_graded_items
 from grader.gradebook.submissions import (
     CODE_FILE,
     DEFAULT_MAX_FILE_BYTES,
@@ -58,6 +57,7 @@ from grader.gradebook.submissions import (
     load,
     read_id_map,
 )
+from grader.gradebook.ungraded import FAILED, failure_of, not_graded_items
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
 from grader.quiz.spec import SpecError
