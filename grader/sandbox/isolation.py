@@ -8,7 +8,9 @@ visible to it.
 Under bwrap the worker sees: /usr (and the /lib*, /bin symlinks), the ld.so cache, the
 interpreter's prefix and site-packages read-only, with the project's own packages covered
 by empty tmpfs; a fresh /proc and /dev; a private /tmp and /sandbox (size-capped tmpfs);
-nothing else.  It is alone in new pid, network (loopback only), ipc, uts and cgroup
+nothing else.  The interpreter's directories keep their host paths, except those under a
+place the sandbox owns (a virtual environment under /tmp): they appear under /hostfs
+(`sandbox_path`), so that the private /tmp holds nothing but what submissions write.  It is alone in new pid, network (loopback only), ipc, uts and cgroup
 namespaces, in a new session, under a seccomp filter (`seccomp`), and dies with the
 trusted process.  Run as root, the worker
 keeps just the capabilities it needs to run each submission as a distinct unprivileged
@@ -41,6 +43,8 @@ BLOCKED_PACKAGES = ("grader", "reference", "solutions", "exercises")
 MODULE_ORDER = ("framing", "codec", "harness", "child", "session", "worker")
 SANDBOX_SCRATCH = "/sandbox"
 SANDBOX_TMP = "/tmp"
+HOST_MOUNTS = "/hostfs"
+"""Where host directories that lie under the sandbox's own places are mounted instead."""
 WORKER_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_CHOWN")
 BASE_ENV = {
     "PATH": "/usr/bin:/bin",
@@ -123,11 +127,24 @@ def site_dirs() -> list[str]:
     return dirs
 
 
+def sandbox_path(path: str) -> str:
+    """Where a host directory of the interpreter appears inside the bwrap sandbox: the same
+    path, or under HOST_MOUNTS when it lies under a place the sandbox mounts its own
+    (/tmp, /sandbox, /proc, /dev)."""
+    for top in (SANDBOX_TMP, SANDBOX_SCRATCH, "/proc", "/dev", HOST_MOUNTS):
+        if path == top or path.startswith(top + "/"):
+            return HOST_MOUNTS + path
+    return path
+
+
 def boot_blob(config: dict[str, Any]) -> bytes:
     """What the bootstrap reads from stdin: the worker's modules and its configuration."""
     here = Path(__file__).resolve().parent
     modules = {name: (here / f"{name}.py").read_text("utf-8") for name in MODULE_ORDER}
-    body = json.dumps({"order": list(MODULE_ORDER), "modules": modules, "sys_path": site_dirs(), "config": config}).encode()
+    sites = site_dirs()
+    if config.get("isolation") == "bwrap":
+        sites = [sandbox_path(site) for site in sites]
+    body = json.dumps({"order": list(MODULE_ORDER), "modules": modules, "sys_path": sites, "config": config}).encode()
     return struct.pack(">I", len(body)) + body
 
 
@@ -216,25 +233,26 @@ def bwrap_command(tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(tmpfs_bytes), "--tmpfs", SANDBOX_TMP]
     args += ["--size", str(tmpfs_bytes), "--perms", "0755", "--tmpfs", SANDBOX_SCRATCH]
-    # The interpreter after the private tmpfs mounts, so that one living under /tmp (a
-    # virtual environment made there) shows through; the project's packages after that.
+    # The interpreter (a virtual environment under /tmp appears under /hostfs, outside the
+    # private /tmp); then the project's packages inside it are covered.
     made: set[str] = {SANDBOX_TMP, SANDBOX_SCRATCH}
     for root in _python_roots():
-        args += _with_parents(root, made)
-        args += ["--ro-bind", root, root]
+        args += _with_parents(sandbox_path(root), made)
+        args += ["--ro-bind", root, sandbox_path(root)]
     for path in _hidden_entries():
         if os.path.isdir(path) and not os.path.islink(path):
-            args += ["--tmpfs", path]
+            args += ["--tmpfs", sandbox_path(path)]
         else:
-            args += ["--ro-bind", "/dev/null", path]
+            args += ["--ro-bind", "/dev/null", sandbox_path(path)]
     args += ["--chdir", SANDBOX_SCRATCH, "--remount-ro", "/dev", "--remount-ro", "/"]
     return args
 
 
 def worker_argv(isolation: str, tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
     """The full command line of a worker."""
-    python = [python_executable(), "-I", "-S", "-B", "-c", BOOTSTRAP]
-    return bwrap_command(tmpfs_bytes, seccomp_fd) + python if isolation == "bwrap" else python
+    if isolation != "bwrap":
+        return [python_executable(), "-I", "-S", "-B", "-c", BOOTSTRAP]
+    return bwrap_command(tmpfs_bytes, seccomp_fd) + [sandbox_path(python_executable()), "-I", "-S", "-B", "-c", BOOTSTRAP]
 
 
 def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:

@@ -78,7 +78,7 @@ def _bwrap_runs() -> ProbeResult | None:
         return ProbeResult(MISSING, INSTALL_FIX, None)
     try:
         with isolation.seccomp_fd() as fd:
-            command = isolation.bwrap_command(1 << 20, fd) + [isolation.python_executable(), "-I", "-S", "-c", "pass"]
+            command = isolation.bwrap_command(1 << 20, fd) + [isolation.sandbox_path(isolation.python_executable()), "-I", "-S", "-c", "pass"]
             done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
                                   pass_fds=() if fd is None else (fd,))
     except (OSError, subprocess.TimeoutExpired) as error:

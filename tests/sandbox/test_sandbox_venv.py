@@ -1,8 +1,10 @@
 """A virtual environment under /tmp: the sandbox mounts its own /tmp, and the interpreter
-must still show through (and the project's packages must stay hidden).
+must still be there (and the project's packages must stay hidden), submission after
+submission on the same worker.
 
 Before the fix the quick probe (`python -c pass`) passed and every worker then died with
-"did not start: no output"; the probe now starts a real worker, so both tests below failed.
+"did not start: no output".  (Mounted over the private /tmp, the venv's folder then made
+the worker's clean-up between submissions fail: it now appears under /hostfs.)
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ from grader.sandbox.isolation import bwrap_problem, site_dirs
 SOURCE = '''
 import os, sys, torch, numpy
 
-def look(site, project):
+def look(project):
     try:
         import solutions
         imported = True
     except ImportError:
         imported = False
+    site = next(p for p in sys.path if p.endswith("site-packages") and "venv" in p)
     seen = {}
     for name in ("grader", "solutions"):
         folder = os.path.join(site, name)
@@ -43,18 +46,18 @@ def look(site, project):
         "imported_solutions": imported,
         "hidden": seen,
         "project_visible": os.path.exists(project),
-        "site_visible": os.path.isdir(site),
+        "site": site,
+        "tmp": sorted(os.listdir("/tmp")),
     }
 '''
 
-site, project = sys.argv[1], sys.argv[2]
+project = sys.argv[1]
 problem = bwrap_problem()
-with ExecutorPool(workers=1, isolation="bwrap") as pool:
-    result = pool.run(SOURCE, [Call("look", "look", (site, project))])
-call = result.calls["look"]
+with ExecutorPool(workers=1, isolation="bwrap") as pool:  # one worker: three submissions in a row
+    results = [pool.run(SOURCE, [Call("look", "look", (project,))]) for _ in range(3)]
 print(json.dumps({"problem": problem, "prefix": sys.prefix, "site_dirs": site_dirs(),
-                  "status": result.status, "call": call.status, "message": call.message or result.message,
-                  "seen": call.value}))
+                  "runs": [[r.status, r.calls["look"].status, r.calls["look"].message or r.message] for r in results],
+                  "seen": results[-1].calls["look"].value}))
 """
 
 
@@ -78,17 +81,18 @@ def test_a_worker_starts_and_grades_from_a_venv_under_tmp(tmp_path: Path) -> Non
     assert str(tmp_path).startswith("/tmp/"), "the point is a venv under the sandbox's own /tmp"
     python, site = make_venv(tmp_path)
     env = dict(os.environ, PYTHONPATH=str(PROJECT))  # this checkout wins over the planted package
-    done = subprocess.run([str(python), "-c", SCRIPT, str(site), str(PROJECT)], capture_output=True, text=True,
+    done = subprocess.run([str(python), "-c", SCRIPT, str(PROJECT)], capture_output=True, text=True,
                           timeout=300, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["prefix"] == str(tmp_path / "venv")
     assert str(site) in report["site_dirs"]
     assert report["problem"] is None
-    assert (report["status"], report["call"]) == ("ok", "ok"), report["message"]
+    assert [run[:2] for run in report["runs"]] == [["ok", "ok"]] * 3, report["runs"]
     seen = report["seen"]
-    assert seen["value"] == 3.5  # torch and numpy imported inside the sandbox
-    assert seen["site_visible"]  # the venv under /tmp shows through the private /tmp
+    assert seen["value"] == 3.5  # torch and numpy imported inside the sandbox, from the venv's sys.path
+    assert seen["site"] == "/hostfs" + str(site)  # the venv, outside the private /tmp
+    assert seen["tmp"] == []  # which holds nothing of the host
     # the project's packages stay hidden: the planted ones are empty, the checkout is absent
     assert seen["hidden"] == {"grader": [], "solutions": []}
     assert not seen["imported_solutions"]
