@@ -175,7 +175,8 @@ def _with_parents(path: str, made: set[str]) -> list[str]:
 
 
 def _hidden_entries() -> list[str]:
-    """The project's own packages (and editable-install hooks) inside site-packages."""
+    """The project's own packages, its install metadata (which names the checkout) and
+    editable-install hooks inside site-packages."""
     hidden = []
     for site in site_dirs():
         for name in BLOCKED_PACKAGES:
@@ -183,6 +184,8 @@ def _hidden_entries() -> list[str]:
                 if os.path.lexists(candidate):
                     hidden.append(candidate)
         hidden += sorted(glob.glob(os.path.join(site, "__editable__*")))
+        for pattern in ("grader-*.dist-info", "grader-*.egg-info", "grader.egg-link"):
+            hidden += sorted(glob.glob(os.path.join(site, pattern)))
     return hidden
 
 

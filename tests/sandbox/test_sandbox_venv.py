@@ -38,7 +38,7 @@ def look(project):
         imported = False
     site = next(p for p in sys.path if p.endswith("site-packages") and "venv" in p)
     seen = {}
-    for name in ("grader", "solutions"):
+    for name in ("grader", "solutions", "grader-0.1.0.dist-info"):
         folder = os.path.join(site, name)
         seen[name] = sorted(os.listdir(folder)) if os.path.isdir(folder) else None
     return {
@@ -63,14 +63,14 @@ print(json.dumps({"problem": problem, "prefix": sys.prefix, "site_dirs": site_di
 
 def make_venv(root: Path) -> tuple[Path, Path]:
     """A venv that sees the base interpreter's packages (torch), with a planted `grader` and
-    `solutions` package in its own site-packages holding SECRET."""
+    `solutions` package and grader install metadata in its own site-packages holding SECRET."""
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
                    check=True, capture_output=True, timeout=120)
     python = venv / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                check=True, capture_output=True, text=True).stdout.strip())
-    for name in ("grader", "solutions"):
+    for name in ("grader", "solutions", "grader-0.1.0.dist-info"):
         (site / name).mkdir(parents=True)
         (site / name / "__init__.py").write_text(f"SECRET = {SECRET!r}\n", encoding="utf-8")
     return python, site
@@ -94,7 +94,7 @@ def test_a_worker_starts_and_grades_from_a_venv_under_tmp(tmp_path: Path) -> Non
     assert seen["site"] == "/hostfs" + str(site)  # the venv, outside the private /tmp
     assert seen["tmp"] == []  # which holds nothing of the host
     # the project's packages stay hidden: the planted ones are empty, the checkout is absent
-    assert seen["hidden"] == {"grader": [], "solutions": []}
+    assert seen["hidden"] == {"grader": [], "solutions": [], "grader-0.1.0.dist-info": []}
     assert not seen["imported_solutions"]
     assert not seen["project_visible"]
     assert SECRET not in done.stdout
