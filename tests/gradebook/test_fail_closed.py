@@ -136,3 +136,15 @@ def test_check_still_falls_back(tmp_path: Path, no_bwrap: None, monkeypatch: pyt
     with pool:
         result = pool.run("def f(x):\n    return x * 2\n", [Call("f", "f", (21,))])
     assert result.isolation == "rlimits" and result.calls["f"].value == 42
+
+
+def test_a_gradebook_from_before_gains_the_sandbox_column(tmp_path: Path) -> None:
+    from grader.gradebook.store import Gradebook
+
+    with Gradebook(tmp_path / "gradebook.sqlite") as book:
+        old = book.start_run(1, False, None)
+        book.db.execute("ALTER TABLE runs DROP COLUMN sandbox")  # as written by the previous version
+    with Gradebook(tmp_path / "gradebook.sqlite") as book:
+        new = book.start_run(1, False, None)
+        book.set_run_sandbox(new, "unconfined")
+        assert book.run_sandboxes() == {old: None, new: "unconfined"}
