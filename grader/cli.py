@@ -171,6 +171,9 @@ def _register_grading_commands() -> None:
 
     main.add_command(grade, "grade")
     main.add_command(demo, "demo")
+    from grader.cli_doctor import doctor
+
+    main.add_command(doctor, "doctor")
 
 
 @main.group("export")
