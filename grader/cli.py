@@ -165,6 +165,9 @@ def _register_grading_commands() -> None:
 
     main.add_command(grade, "grade")
     main.add_command(demo, "demo")
+    from grader.cli_similarity import similarity
+
+    main.add_command(similarity, "similarity")
 
 
 _register_grading_commands()

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
 from grader.gradebook.stats import ClassStats, class_stats
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
+from grader.integrity.pages import report_section as similarity_section
 
 PROBLEM_STATUSES = ("timeout", "invalid", "error", "crashed", "memory", "forbidden")
 
@@ -120,4 +121,5 @@ def report_page(
         scatter=Markup(scatter_svg(points)) if len(points) >= 2 else "",
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
         students=_students(gradebook, results, submissions),
+        similarity=similarity_section(gradebook.path.parent),
     )

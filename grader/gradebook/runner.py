@@ -50,6 +50,7 @@ from grader.gradebook.submissions import (
     load,
     read_id_map,
 )
+from grader.integrity.api import after_grading
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
 from grader.quiz.spec import SpecError
@@ -311,6 +312,7 @@ class _Batch:
             self.reporter.finish()
         if summary.failed and status == "finished":
             status = "incomplete"
+        after_grading(self.gradebook, self.quizzes, self.submissions, self.out, self.reporter.warn)
         summary.files = exports.write_outputs(self.gradebook, self.out)
         _class_figures(self.gradebook, summary)
         self.gradebook.finish_run(
