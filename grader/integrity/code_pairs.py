@@ -69,9 +69,11 @@ def _lines(spans: Iterable[tuple[int, int]]) -> set[int]:
     return out
 
 
-def compare(a: FilePrint, b: FilePrint, ignore: frozenset[tuple[str, int]] = frozenset()) -> CodePair:
+def compare(
+    a: FilePrint, b: FilePrint, ignore: frozenset[tuple[str, int]] = frozenset(), *, with_lines: bool = False
+) -> CodePair:
     """Score two files (see the module docstring); `ignore`: (function, hash) fingerprints
-    that are common code."""
+    that are common code; `with_lines`: also collect the shared fingerprints' lines."""
     matches: list[FunctionMatch] = []
     shared_total = denominator = 0
     for name, fa in a.functions.items():
@@ -83,11 +85,9 @@ def compare(a: FilePrint, b: FilePrint, ignore: frozenset[tuple[str, int]] = fro
         if not ha or not hb:
             continue
         common = ha & hb
-        matches.append(FunctionMatch(
-            name, len(common), len(ha), len(hb),
-            frozenset(_lines(s for h in common for s in fa.hashes[h])),
-            frozenset(_lines(s for h in common for s in fb.hashes[h])),
-        ))
+        lines_a = frozenset(_lines(s for h in common for s in fa.hashes[h])) if with_lines else frozenset()
+        lines_b = frozenset(_lines(s for h in common for s in fb.hashes[h])) if with_lines else frozenset()
+        matches.append(FunctionMatch(name, len(common), len(ha), len(hb), lines_a, lines_b))
         shared_total += len(common)
         denominator += min(len(ha), len(hb))
     score = shared_total / denominator if denominator else 0.0
@@ -154,5 +154,6 @@ def find_pairs(
         assert other is not None
         pair = compare(students[a], other, frozenset() if b in uncapped else common)
         if pair.score >= threshold and pair.shared >= min_shared:
+            pair = compare(students[a], other, frozenset() if b in uncapped else common, with_lines=True)
             pairs.append(CodePair(a, b, pair.score, pair.shared, pair.functions))
     return sorted(pairs, key=lambda p: (-p.score, -p.shared, p.a, p.b))
