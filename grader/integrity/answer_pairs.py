@@ -77,9 +77,10 @@ class Agreement:
     p: float
 
     def describe(self) -> str:
+        value = self.value if len(self.value) <= 40 else self.value[:37] + "..."
         if self.kind == "key":
-            return f"{self.a} {self.item_a} = {self.b}'s key of {self.item_b}: {self.value} (p={self.p:.2g})"
-        return f"same wrong answer {self.item_a}/{self.item_b}: {self.value} (p={self.p:.2g})"
+            return f"{self.a} {self.item_a} = {self.b}'s key of {self.item_b}: {value} (p={self.p:.2g})"
+        return f"same wrong answer {self.item_a}/{self.item_b}: {value} (p={self.p:.2g})"
 
 
 @dataclass(frozen=True)

@@ -58,12 +58,35 @@ def _read(path: Path, root: Path, cap: int) -> bytes | None:
     return None if error else data
 
 
+PARALLEL_FROM = 64
+
+
+def fingerprint_many(
+    sources: Mapping[str, bytes], stub: FilePrint | None, jobs: int | None = None
+) -> dict[str, FilePrint]:
+    """`fingerprint_file` of each source; from PARALLEL_FROM files on, in `jobs` spawned
+    processes (default: the number of cores). Spawned, not forked: the grader process may
+    hold threads and torch."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 2 or len(sources) < PARALLEL_FROM:
+        return {k: fingerprint_file(v, stub) for k, v in sources.items()}
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    keys = list(sources)
+    chunk = max(1, len(keys) // (4 * jobs))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        prints = pool.map(fingerprint_file, [sources[k] for k in keys], [stub] * len(keys), chunksize=chunk)
+        return dict(zip(keys, prints))
+
+
 def student_code(
-    gradebook: Gradebook, submissions: Path, stub: FilePrint | None, cap: int = DEFAULT_MAX_FILE_BYTES
+    gradebook: Gradebook, submissions: Path, stub: FilePrint | None, cap: int = DEFAULT_MAX_FILE_BYTES,
+    jobs: int | None = None,
 ) -> dict[str, FilePrint]:
     """Fingerprints of each graded student's exercise.py, found where `grade` read it."""
     roster = {s for s, _, _ in gradebook.students()}
-    prints: dict[str, FilePrint] = {}
+    sources: dict[str, bytes] = {}
     for student, row in gradebook.submissions().items():
         if student not in roster or row.status != "graded":
             continue
@@ -71,8 +94,8 @@ def student_code(
             if entry.get("name") == CODE_FILE and not entry.get("error"):
                 data = _read(submissions / str(entry["origin"]), submissions, cap)
                 if data is not None:
-                    prints[student] = fingerprint_file(data, stub)
-    return prints
+                    sources[student] = data
+    return fingerprint_many(sources, stub, jobs)
 
 
 def reference_code(

@@ -93,7 +93,7 @@ def _highlight(text: str, span: tuple[int, int], marked: frozenset[int]) -> Mark
         line = escape(lines[number - 1]) or Markup("&nbsp;")
         cls = ' class="hit"' if number in marked else ""
         html.append(Markup('<span{}><i>{}</i>{}</span>').format(Markup(cls), number, line))
-    return Markup("\n").join(html)
+    return Markup("").join(html)
 
 
 def _render(**context: Any) -> str:
@@ -170,7 +170,7 @@ _PAGE = """<!DOCTYPE html>
 <style>
 {{ css }}
 body { max-width: 1500px; }
-.sbs { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+.sbs { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; }
 .sbs pre { white-space: pre; overflow-x: auto; line-height: 1.35; }
 .sbs pre span { display: block; }
 .sbs pre i { display: inline-block; width: 3.2em; color: #8a93a3; font-style: normal; user-select: none; }
@@ -181,8 +181,9 @@ body { max-width: 1500px; }
 <body>
 <h1>{{ a }} &harr; {{ b }}</h1>
 <p class="sub">{{ title }} &middot; {{ kind }} &middot; score {{ "%.3f"|format(score) }}{% if chance is not none %} &middot; chance for two independent students {{ "%.2g"|format(chance) }}{% endif %}</p>
-<p class="notice">Evidence for a person to judge, never a penalty by itself. Similar code can be a shared
-source, a study group or a standard formulation; look at the highlighted regions and talk to the students.</p>
+<p class="notice">Evidence for a person to judge, never a penalty by itself. Agreement can come from a shared
+source, a study group, the same misconception or a standard formulation: look at the evidence below and talk to
+the students before concluding anything.</p>
 {% if agreements %}
 <h2>Agreeing answers</h2>
 <table>

@@ -11,7 +11,10 @@ a function calls (`torch.einsum` vs `F.unfold`) still counts. The signature is l
 
 Each K-gram of tokens gets a stable 61-bit hash; winnowing keeps the smallest hash of every
 window of W consecutive K-grams, so any common run of at least K + W - 1 tokens shares a
-fingerprint. Each fingerprint remembers the source lines it covers, for highlighting.
+fingerprint. A function's fingerprints are then salted with its name (XOR with a hash of
+the name), so equal code in two differently named functions never matches and one integer
+identifies (function, fingerprint) in an index. Each fingerprint remembers the source
+lines it first covered (packed in one int, see `span`), for highlighting.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import token
 import tokenize
 import zlib
 from dataclasses import dataclass, field
+from typing import Iterator
 
 K = 7
 WINDOW = 4
@@ -42,12 +46,12 @@ _KEPT_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(k
 
 @dataclass
 class FunctionPrint:
-    """The fingerprints of one function: hash -> the (first, last) source lines of each
-    place it was selected; `lines` is the function's whole span (def to end)."""
+    """The fingerprints of one function: salted hash -> the packed (first, last) source
+    lines where it was first selected (`span`); `lines` is the function's whole span."""
 
     name: str
     lines: tuple[int, int]
-    hashes: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    hashes: dict[int, int] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -68,8 +72,36 @@ class FilePrint:
         return sum(f.size for f in self.functions.values())
 
 
+_SPAN_BITS = 24
+
+
+def span(packed: int) -> tuple[int, int]:
+    """The (first, last) source lines of a packed span."""
+    return packed >> _SPAN_BITS, packed & ((1 << _SPAN_BITS) - 1)
+
+
+def _salt(name: str) -> int:
+    data = name.encode("utf-8", "surrogatepass")
+    return (zlib.crc32(data) << 29 ^ zlib.adler32(data)) & _MOD
+
+
 def _token_id(text: str) -> int:
     return zlib.crc32(text.encode("utf-8", "surrogatepass")) + 1
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included (expressions are not visited: cheaper than
+    ast.walk)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody"):
+            stack.extend(reversed(getattr(node, name, None) or []))
+        for handler in getattr(node, "handlers", None) or []:
+            stack.extend(reversed(handler.body))
+        for case in getattr(node, "cases", None) or []:
+            stack.extend(reversed(case.body))
 
 
 def _imports_and_docstrings(tree: ast.Module) -> tuple[set[str], set[int]]:
@@ -77,7 +109,7 @@ def _imports_and_docstrings(tree: ast.Module) -> tuple[set[str], set[int]]:
     (docstrings, stray strings)."""
     names: set[str] = set()
     lines: set[int] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Expr):
             if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                 lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
@@ -113,9 +145,9 @@ def _normalized_tokens(text: str, tree: ast.Module) -> list[tuple[int, int]]:
     return out
 
 
-def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW) -> dict[int, list[tuple[int, int]]]:
-    """Winnow a token sequence: hash -> the (first, last) lines of each selected K-gram.
-    A sequence shorter than K gives no fingerprint."""
+def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW, salt: int = 0) -> dict[int, int]:
+    """Winnow a token sequence: hash XOR `salt` -> the packed (first, last) lines of the
+    first K-gram selected with that hash. A sequence shorter than K gives no fingerprint."""
     n = len(tokens) - k + 1
     if n <= 0:
         return {}
@@ -128,7 +160,7 @@ def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW) -> d
         h = (h * _BASE + tid) % _MOD
         if i >= k - 1:
             grams.append(h)
-    selected: dict[int, list[tuple[int, int]]] = {}
+    selected: dict[int, int] = {}
     last = -1
     for start in range(max(1, n - window + 1)):
         chunk = grams[start : start + window]
@@ -136,7 +168,9 @@ def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW) -> d
         position = start + max(j for j, g in enumerate(chunk) if g == low)  # rightmost minimum
         if position != last:
             last = position
-            selected.setdefault(low, []).append((tokens[position][1], tokens[position + k - 1][1]))
+            key = low ^ salt
+            if key not in selected:
+                selected[key] = tokens[position][1] << _SPAN_BITS | tokens[position + k - 1][1]
     return selected
 
 
@@ -162,7 +196,7 @@ def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None
             continue
         first, last = node.body[0].lineno, node.end_lineno or node.lineno
         body = tokens[bisect_left(lines, first) : bisect_right(lines, last)]
-        hashes = winnow(body)
+        hashes = winnow(body, salt=_salt(node.name))
         if boilerplate is not None and node.name in boilerplate.functions:
             for h in boilerplate.functions[node.name].hashes:
                 hashes.pop(h, None)
