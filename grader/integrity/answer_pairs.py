@@ -200,30 +200,43 @@ def _matches(record: AnswerRecord, key: Any) -> bool:
         return False
 
 
-def _others_matching(group: _Group, key_of: AnswerRecord, skip: set[str]) -> int:
-    """How many students of the group, those in `skip` aside, answered `key_of`'s key."""
-    seen = 0
-    for bucket in near_buckets(key_of.key, _key_text(key_of)):
-        for j in group.by_answer.get(bucket, ()):
-            other = group.records[j]
-            if other.student not in skip and _matches(other, key_of.key):
-                seen += 1
-    return seen
-
-
 def _key_agreements(group: _Group, answered: int) -> Iterable[Agreement]:
-    for record in group.records:
-        if record.parsed is None or record.correct:
+    """`key` agreements. How many students answered a given key is counted once per
+    distinct key (keys repeat when parameter spaces are small) and a student's match with
+    a key once per distinct key: popular values cost a dictionary lookup per pair."""
+    records = group.records
+    key_texts = [_normal_text(_key_text(r)) for r in records]
+    own = [r.parsed is not None and _matches(r, r.key) for r in records]
+    answering: dict[str, int] = {}
+
+    def answered_with(j: int) -> int:
+        text = key_texts[j]
+        if text not in answering:
+            key_of = records[j]
+            answering[text] = sum(
+                1 for bucket in near_buckets(key_of.key, _key_text(key_of))
+                for i in group.by_answer.get(bucket, ()) if _matches(records[i], key_of.key)
+            )
+        return answering[text]
+
+    for i, record in enumerate(records):
+        if record.parsed is None or record.correct or own[i]:
             continue
+        matched: dict[str, bool] = {}
         for bucket in near_buckets(record.parsed, record.text):
             for j in group.by_key.get(bucket, ()):
-                other = group.records[j]
-                if other.student == record.student or not _matches(record, other.key):
+                other = records[j]
+                if other.student == record.student:
                     continue
-                if _matches(record, record.key):
-                    continue
-                others = _others_matching(group, other, {record.student, other.student})
+                # the students besides these two who gave this value: neither the copier
+                # (who matches it) nor the key's owner (when they answered it)
+                others = answered_with(j) - 1 - int(own[j])
                 if others >= MAX_GROUP:
+                    continue
+                text = key_texts[j]
+                if text not in matched:
+                    matched[text] = _matches(record, other.key)
+                if not matched[text]:
                     continue
                 p = (others + 1) / (answered - 2 + 1)
                 yield Agreement("key", record.student, other.student, record.item, other.item,
