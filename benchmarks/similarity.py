@@ -33,9 +33,8 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# Only light modules at the top: the fingerprinting workers are spawned and import this
-# file again (as the grader's workers import only `grader.cli`).
-from grader.integrity import answer_pairs, code_pairs  # noqa: E402
+# Nothing heavy at the top: the fingerprinting workers are spawned and import this file
+# again (the grader's import only `grader.cli`).
 from grader.integrity.winnow import fingerprint_file  # noqa: E402
 
 SOLUTION_ID = "solution"
@@ -160,6 +159,7 @@ def main() -> None:
 
     from exercises.code import all_code_exercises
     from grader.code.stubs import stub_file
+    from grader.integrity import answer_pairs, code_pairs
     from grader.integrity.collect import fingerprint_many
 
     files = honest_files(args.students, rng)
