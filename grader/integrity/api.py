@@ -8,6 +8,7 @@ pair (`pages`). `grade` runs it after grading, so report.html has the section.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from grader.integrity import collect, pages
 from grader.quiz.model import StudentQuiz
 
 SUBMISSIONS_KEY = "similarity.submissions"
+DIGEST_KEY = "similarity.inputs"
 
 
 class SimilarityError(ValueError):
@@ -146,13 +148,31 @@ def run_similarity(
     return result
 
 
+def inputs_digest(gradebook: Gradebook, submissions: Path, solution: Path | None = collect.SOLUTION_PATH) -> str:
+    """What the analysis depends on: every submission's content and key hashes and status,
+    the submissions folder, the solution file and this module's version."""
+    digest = hashlib.sha256(f"similarity-v1\0{Path(submissions).resolve()}\0".encode())
+    for student, row in sorted(gradebook.submissions().items()):
+        digest.update(f"{student}\0{row.content_hash}\0{row.key_hash}\0{row.status}\0".encode())
+    digest.update(",".join(s for s, _, _ in gradebook.students()).encode())
+    if solution is not None and solution.is_file():
+        digest.update(solution.read_bytes())
+    return digest.hexdigest()
+
+
 def after_grading(gradebook: Gradebook, quizzes: Mapping[str, StudentQuiz], submissions: Path, out: Path,
                   warn: Callable[[str], None]) -> None:
     """The step `grade` runs before writing its exports: record the submissions folder and
-    write similarity.csv and the pair pages. A failure here costs a warning, never the
-    grading run."""
+    write similarity.csv and the pair pages, unless nothing they depend on changed since
+    the last time (a rerun that graded nothing costs a hash of the submissions table). A
+    failure here costs a warning, never the grading run."""
     try:
         remember_submissions(gradebook, submissions)
+        digest = inputs_digest(gradebook, submissions)
+        row = gradebook.db.execute("SELECT value FROM meta WHERE key = ?", (DIGEST_KEY,)).fetchone()
+        if row and row[0] == digest and (out / pages.SIMILARITY_CSV).is_file():
+            return
         analyse(gradebook, quizzes, submissions, out)
+        gradebook.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (DIGEST_KEY, digest))
     except Exception as error:  # evidence is optional; the grades are not
         warn(f"similarity analysis skipped ({type(error).__name__}: {error})")

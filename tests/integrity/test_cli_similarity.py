@@ -121,3 +121,32 @@ def test_similarity_without_a_gradebook_is_a_usage_error(tmp_path: Path) -> None
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 2 and "no gradebook" in result.stderr
+
+
+def test_grade_reruns_the_analysis_only_when_a_submission_changed(graded: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    quiz, subs, _out = graded
+    out = tmp_path / "out"
+    assert grade_batch(subs, quiz, out=out, jobs=1).complete
+    page = out / "similarity" / "s02--s05--code.html"
+    page.unlink()
+    grade_batch(subs, quiz, out=out, jobs=1)  # nothing changed: the analysis is skipped
+    assert not page.exists()
+    changed = tmp_path / "subs"
+    subprocess.run(["cp", "-r", str(subs), str(changed)], check=True)
+    (changed / "s04" / "exercise.py").write_text("def conv2d(x, w):\n    return x\n", encoding="utf-8")
+    grade_batch(changed, quiz, out=out, jobs=1)
+    assert page.is_file()
+
+
+def test_pages_escape_what_students_wrote() -> None:
+    from grader.integrity.code_pairs import compare
+    from grader.integrity.pages import code_page
+    from grader.integrity.winnow import fingerprint_file
+
+    hostile = (
+        "def f(x):\n    y = '</pre><script>alert(1)</script>'\n    z = torch.relu(x) + torch.tanh(x)\n"
+        "    return (z * y).sum(dim=0) + z.mean(dim=1) - x.std()\n"
+    )
+    a, b = fingerprint_file(hostile), fingerprint_file(hostile)
+    page = code_page("t", compare(a, b, with_lines=True), "code", a, b)
+    assert "<script>" not in page and "&lt;script&gt;" in page
