@@ -8,11 +8,10 @@ to share a line do not count.
 
 Candidate pairs come from an index of every fingerprint (sorted numpy arrays: key ->
 the students holding it): only pairs sharing at least MIN_SHARED fingerprints are ever
-scored, never all n(n-1)/2. Fingerprints found in
-more than `cap` students' files are common code (everyone writes `x.sum(dim=0)`), not
-evidence, and are ignored between students and against earlier terms; against the
-instructor's solution every fingerprint counts, so a solution that leaked to a quarter of
-the class is still found.
+scored, never all n(n-1)/2. Fingerprints found in more than `cap` students' files are
+common code (everyone writes `x.sum(dim=0)`), not evidence, and are ignored between
+students and against earlier terms; against the instructor's solution every fingerprint
+counts, so a solution that leaked to a quarter of the class is still found.
 """
 
 from __future__ import annotations
@@ -154,11 +153,6 @@ class FingerprintIndex:
         run_index = np.searchsorted(self.starts, at[found], side="right") - 1
         for r in run_index.tolist():
             yield self.docs[self.starts[r] : self.ends[r]]
-
-
-def common_fingerprints(students: Mapping[str, FilePrint], cap: int) -> set[int]:
-    """Fingerprints found in more than `cap` of the students' files."""
-    return FingerprintIndex.build(students).common(cap)
 
 
 def find_pairs(
