@@ -21,6 +21,8 @@ keys.
 from __future__ import annotations
 
 import argparse
+import os
+import threading
 import ast
 import importlib.util
 import random
@@ -134,10 +136,29 @@ def plant_code(files: list[str], rng: random.Random, planting: ModuleType) -> se
     return expected
 
 
-def _peak_mb() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+class ChildPeak(threading.Thread):
+    """Polls the peak RSS (VmHWM) of this process's children (the spawned fingerprinting
+    workers) every 50 ms. getrusage(RUSAGE_CHILDREN) cannot be used: it also counts
+    short-lived children forked from this (large) process by the libraries."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        me = str(os.getpid())
+        while not self.stop.wait(0.05):
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    status = Path(f"/proc/{entry}/status").read_text()
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
+                    self.peak_kb = max(self.peak_kb, int(fields["VmHWM"].split()[0]))
 
 
 def _scores(found: set[frozenset[str]], expected: set[frozenset[str]]) -> str:
@@ -175,8 +196,11 @@ def main() -> None:
           f"{len(expected_code)} planted code pairs; {len(records)} answers, {len(expected_answers)} planted copiers")
 
     wall, cpu = time.perf_counter(), time.process_time()
+    workers = ChildPeak()
+    workers.start()
     stub = fingerprint_file(stub_file(all_code_exercises()))
     prints = fingerprint_many(sources, stub, args.jobs)
+    workers.stop.set()
     refs = {SOLUTION_ID: fingerprint_file(SOLUTION_PATH.read_bytes(), stub)}
     t_print = time.perf_counter() - wall
     pairs = code_pairs.find_pairs(prints, refs, uncapped=[SOLUTION_ID])
@@ -185,7 +209,7 @@ def main() -> None:
     t_all = time.perf_counter() - wall
     cpu_main = time.process_time() - cpu
     cpu_workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-    own, children = _peak_mb()
+    own, children = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, workers.peak_kb / 1024
 
     fingerprints = sum(p.size for p in prints.values())
     print(f"fingerprinting: {t_print:.1f} s wall ({fingerprints} fingerprints, {args.jobs} processes)")

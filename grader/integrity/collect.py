@@ -71,13 +71,17 @@ def fingerprint_many(
     if jobs < 2 or len(sources) < PARALLEL_FROM:
         return {k: fingerprint_file(v, stub) for k, v in sources.items()}
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
     keys = list(sources)
     chunk = max(1, len(keys) // (4 * jobs))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        prints = pool.map(fingerprint_file, [sources[k] for k in keys], [stub] * len(keys), chunksize=chunk)
-        return dict(zip(keys, prints))
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            prints = pool.map(fingerprint_file, [sources[k] for k in keys], [stub] * len(keys), chunksize=chunk)
+            return dict(zip(keys, prints))
+    except (BrokenProcessPool, OSError):  # e.g. a __main__ that spawned workers cannot import
+        return {k: fingerprint_file(v, stub) for k, v in sources.items()}
 
 
 def student_code(
