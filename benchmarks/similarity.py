@@ -138,7 +138,7 @@ def plant_code(files: list[str], rng: random.Random, planting: ModuleType) -> se
 
 class ChildPeak(threading.Thread):
     """Polls the peak RSS (VmHWM) of this process's children (the spawned fingerprinting
-    workers) every 50 ms. getrusage(RUSAGE_CHILDREN) cannot be used: it also counts
+    workers) every 250 ms. getrusage(RUSAGE_CHILDREN) cannot be used: it also counts
     short-lived children forked from this (large) process by the libraries."""
 
     def __init__(self) -> None:
@@ -148,7 +148,7 @@ class ChildPeak(threading.Thread):
 
     def run(self) -> None:
         me = str(os.getpid())
-        while not self.stop.wait(0.05):
+        while not self.stop.wait(0.25):
             for entry in os.listdir("/proc"):
                 if not entry.isdigit():
                     continue

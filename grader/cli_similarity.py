@@ -43,5 +43,9 @@ def similarity(quiz_dir: Path, out: Path | None, against: tuple[Path, ...], subm
         f"from {result.code_files} code files and {result.references} references in {result.seconds:.1f} s; "
         f"see {result.files.get('similarity')}",
     ), soft_wrap=True)
+    if result.unread:
+        shown = ", ".join(result.unread[:10]) + (" ..." if len(result.unread) > 10 else "")
+        error_console.print(Text(f"warning: exercise.py no longer readable, left out: {shown}", style="yellow"),
+                            soft_wrap=True)
     for row in flagged[:10]:
         console.print(Text(f"  {row.a} <-> {row.b}  {row.kind}  {row.score:.2f}  {row.evidence[:120]}"), soft_wrap=True)

@@ -274,7 +274,8 @@ def find_pairs(records: Sequence[AnswerRecord], students: int | None = None, alp
         answered = sum(1 for r in exercise_records if r.parsed is not None)
         for agreement in [*_key_agreements(group, answered), *_wrong_agreements(group, answered)]:
             pair = tuple(sorted((agreement.a, agreement.b)))
-            items = (agreement.item_a, agreement.item_b) if pair[0] == agreement.a else (agreement.item_b, agreement.item_a)
+            forward = pair[0] == agreement.a
+            items = (agreement.item_a, agreement.item_b) if forward else (agreement.item_b, agreement.item_a)
             known = evidence[pair].get(items)  # type: ignore[index]
             if known is None or agreement.p < known.p or (agreement.kind == "key" and known.kind != "key"):
                 evidence[pair][items] = agreement  # type: ignore[index]

@@ -40,6 +40,7 @@ class SimilarityResult:
     code_threshold: float = code_mod.THRESHOLD
     files: dict[str, Path] = field(default_factory=dict)
     code_files: int = 0
+    unread: list[str] = field(default_factory=list)
     references: int = 0
     seconds: float = 0.0
 
@@ -89,7 +90,7 @@ def analyse(
     records = collect.answer_records(gradebook, quizzes)
     result.answer_pairs = answers_mod.find_pairs(records, students=students)
     stub = collect.boilerplate(quizzes)
-    code = collect.student_code(gradebook, submissions, stub) if submissions is not None else {}
+    code = collect.student_code(gradebook, submissions, stub, unread=result.unread) if submissions is not None else {}
     references = collect.reference_code(against, stub, solution=solution) if code else {}
     result.code_files, result.references = len(code), len(references)
     result.code_pairs = code_mod.find_pairs(code, references, uncapped=[collect.SOLUTION_ID])

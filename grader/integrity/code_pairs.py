@@ -72,7 +72,9 @@ def _lines(packed: Iterable[int]) -> set[int]:
     return out
 
 
-def compare(a: FilePrint, b: FilePrint, ignore: AbstractSet[int] = frozenset(), *, with_lines: bool = False) -> CodePair:
+def compare(
+    a: FilePrint, b: FilePrint, ignore: AbstractSet[int] = frozenset(), *, with_lines: bool = False
+) -> CodePair:
     """Score two files (see the module docstring); `ignore`: fingerprints that are common
     code; `with_lines`: also collect the shared fingerprints' lines."""
     matches: list[FunctionMatch] = []

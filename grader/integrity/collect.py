@@ -86,9 +86,11 @@ def fingerprint_many(
 
 def student_code(
     gradebook: Gradebook, submissions: Path, stub: FilePrint | None, cap: int = DEFAULT_MAX_FILE_BYTES,
-    jobs: int | None = None,
+    jobs: int | None = None, unread: list[str] | None = None,
 ) -> dict[str, FilePrint]:
-    """Fingerprints of each graded student's exercise.py, found where `grade` read it."""
+    """Fingerprints of each graded student's exercise.py, found where `grade` read it
+    (its recorded origin under `submissions`); students whose file is no longer there
+    (changed since, or a name `grade` could only show escaped) are appended to `unread`."""
     roster = {s for s, _, _ in gradebook.students()}
     sources: dict[str, bytes] = {}
     for student, row in gradebook.submissions().items():
@@ -99,6 +101,8 @@ def student_code(
                 data = _read(submissions / str(entry["origin"]), submissions, cap)
                 if data is not None:
                     sources[student] = data
+                elif unread is not None:
+                    unread.append(student)
     return fingerprint_many(sources, stub, jobs)
 
 
@@ -116,5 +120,6 @@ def reference_code(
         for path in sorted(folder.rglob("*.py")):
             data = _read(path, folder, cap)
             if data is not None:
-                refs[f"{EARLIER_PREFIX}{folder.name}/{path.relative_to(folder).as_posix()}"] = fingerprint_file(data, stub)
+                name = f"{EARLIER_PREFIX}{folder.name}/{path.relative_to(folder).as_posix()}"
+                refs[name] = fingerprint_file(data, stub)
     return refs

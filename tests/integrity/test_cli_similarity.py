@@ -111,7 +111,8 @@ def test_similarity_command_compares_with_an_earlier_term(graded: tuple[Path, Pa
     assert result.returncode == 0, result.stderr
     assert "5 flagged pairs" in result.stdout
     flagged = {(r["student_a"], r["student_b"], r["kind"]) for r in _rows(out) if r["flagged"] == "1"}
-    assert {("s02", "earlier:2025/x17/exercise.py", "earlier"), ("s05", "earlier:2025/x17/exercise.py", "earlier")} <= flagged
+    earlier_file = "earlier:2025/x17/exercise.py"
+    assert {("s02", earlier_file, "earlier"), ("s05", earlier_file, "earlier")} <= flagged
     assert "5 flagged pairs" in (out / "report.html").read_text(encoding="utf-8")
 
 
@@ -123,7 +124,9 @@ def test_similarity_without_a_gradebook_is_a_usage_error(tmp_path: Path) -> None
     assert result.returncode == 2 and "no gradebook" in result.stderr
 
 
-def test_grade_reruns_the_analysis_only_when_a_submission_changed(graded: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_grade_reruns_the_analysis_only_when_a_submission_changed(
+    graded: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     quiz, subs, _out = graded
     out = tmp_path / "out"
     assert grade_batch(subs, quiz, out=out, jobs=1).complete
