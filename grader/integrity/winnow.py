@@ -1,7 +1,7 @@
 """Token fingerprints of each function of a Python file (winnowing, Schleimer et al. 2003,
 as MOSS does), for finding copied code.
 
-A function's body is tokenized with `tokenize` (never run; `ast` only finds the functions
+A function's body is tokenized (`lexer`, never run; `ast` only finds the functions
 and the docstrings): comments, blank lines, indentation and docstrings are dropped;
 numbers become `N` and strings `S`; a name becomes `V` unless it is a keyword, an attribute
 (after `.`), a builtin or a name the file imports (`torch`, `F`, `math`): renaming variables,
@@ -20,27 +20,20 @@ lines it first covered (packed in one int, see `span`), for highlighting.
 from __future__ import annotations
 
 import ast
-from bisect import bisect_left, bisect_right
 import builtins
-import io
 import keyword
-import token
-import tokenize
 import zlib
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Iterator
+
+from grader.integrity import lexer
 
 K = 7
 WINDOW = 4
 
 _MOD = (1 << 61) - 1
 _BASE = 1_000_003
-_DROP = {
-    token.COMMENT, token.NL, token.INDENT, token.DEDENT, token.ENCODING, token.ENDMARKER,
-    getattr(token, "FSTRING_MIDDLE", -1), getattr(token, "FSTRING_END", -1),
-    getattr(token, "TSTRING_MIDDLE", -2), getattr(token, "TSTRING_END", -2),
-}
-_STRING_STARTS = {token.STRING, getattr(token, "FSTRING_START", -3), getattr(token, "TSTRING_START", -3)}
 _KEPT_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
 
@@ -126,17 +119,16 @@ def _normalized_tokens(text: str, tree: ast.Module) -> list[tuple[int, int]]:
     kept = _KEPT_NAMES | imported
     out: list[tuple[int, int]] = []
     previous = ""
-    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-        kind, string, line = tok.type, tok.string, tok.start[0]
-        if kind in _DROP or line in skip:
+    for kind, string, line in lexer.tokens(text):
+        if line in skip:
             continue
-        if kind == token.NAME:
+        if kind == lexer.NAME:
             value = string if (previous == "." or string in kept) else "V"
-        elif kind == token.NUMBER:
+        elif kind == lexer.NUMBER:
             value = "N"
-        elif kind in _STRING_STARTS:
+        elif kind == lexer.STRING:
             value = "S"
-        elif kind == token.NEWLINE:
+        elif kind == lexer.NEWLINE:
             value = ";"
         else:
             value = string
@@ -187,7 +179,7 @@ def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None
     try:
         tree = ast.parse(text)
         tokens = _normalized_tokens(text, tree)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, tokenize.TokenError) as error:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return FilePrint(text, {}, f"cannot be parsed ({type(error).__name__})")
     lines = [t[1] for t in tokens]
     functions: dict[str, FunctionPrint] = {}
