@@ -220,6 +220,14 @@ def main() -> None:
           f"peak RSS {own:.0f} MB (this process), {children:.0f} MB (largest worker)")
     print("code:    " + _scores({frozenset((p.a, p.b)) for p in pairs}, expected_code))
     print("answers: " + _scores({frozenset((p.a, p.b)) for p in found_answers if p.flagged}, expected_answers))
+    honest_code = code_pairs.find_pairs(prints, refs, uncapped=[SOLUTION_ID], threshold=0.0)
+    top_code = max((p.score for p in honest_code if frozenset((p.a, p.b)) not in expected_code), default=0.0)
+    top_answers = max((p.score for p in found_answers if frozenset((p.a, p.b)) not in expected_answers), default=0.0)
+    lowest_code = min((p.score for p in pairs if frozenset((p.a, p.b)) in expected_code), default=0.0)
+    lowest_answers = min((p.score for p in found_answers if frozenset((p.a, p.b)) in expected_answers), default=0.0)
+    print(f"margins: code, planted >= {lowest_code:.2f}, others <= {top_code:.2f} (threshold {code_pairs.THRESHOLD}); "
+          f"answers, planted >= {lowest_answers:.1f}, others <= {top_answers:.1f} "
+          f"(threshold {answer_pairs.threshold(args.students):.1f})")
     sources_found = sum(
         1 for p in found_answers if p.flagged and p.source is not None
         and sources_of.get(p.a if p.source == p.b else p.b) == p.source
