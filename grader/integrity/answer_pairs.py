@@ -16,8 +16,8 @@ luckiest of the class's n(n-1)/2 pairs would reach that score by chance less tha
 a hundred classes: score >= log10(pairs / ALPHA) (Bonferroni).
 
 Choice and true/false questions are left out: their options are shuffled per variant, so
-the same letter means different answers. Values given by more than `MAX_GROUP` students
-are common answers (a misconception several variants share), not evidence.
+the same letter means different answers. Values also given by `MAX_GROUP` or more other
+students are common answers (a misconception several variants share), not evidence.
 
 Values are grouped through a coarse bucket (numbers by sign and log-magnitude in steps of
 ~6%, arrays by size and first entry, anything else by its text), so candidates are found
@@ -249,7 +249,7 @@ def _wrong_agreements(group: _Group, answered: int) -> Iterable[Agreement]:
         if record.parsed is not None and not record.correct:
             by_text[_normal_text(record.text)].append(record)
     for same in by_text.values():
-        if len(same) < 2 or len(same) > MAX_GROUP:
+        if len(same) < 2 or len(same) - 2 >= MAX_GROUP:
             continue
         p = min(1.0, (len(same) - 2 + 1) / (answered - 2 + 1))
         for i, first in enumerate(same):
