@@ -153,3 +153,22 @@ def test_pages_escape_what_students_wrote() -> None:
     a, b = fingerprint_file(hostile), fingerprint_file(hostile)
     page = code_page("t", compare(a, b, with_lines=True), "code", a, b)
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_symlink_swapped_in_after_grading_is_not_followed_out_of_the_submissions(
+    graded: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    from grader.integrity.api import run_similarity
+
+    quiz, subs, out = graded
+    swapped = tmp_path / "subs"
+    subprocess.run(["cp", "-r", str(subs), str(swapped)], check=True)
+    # s01 handed in the solution; now their file points at the solution outside the folder
+    target = swapped / "s01" / "exercise.py"
+    target.unlink()
+    target.symlink_to(SOLUTION_PATH)
+    copy_out = tmp_path / "out"
+    subprocess.run(["cp", "-r", str(out), str(copy_out)], check=True)
+    result = run_similarity(quiz, copy_out, submissions=swapped)
+    assert result.unread == ["s01"]
+    assert ("s01", "solution") not in {(p.a, p.b) for p in result.code_pairs}
