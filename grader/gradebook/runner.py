@@ -312,7 +312,8 @@ class _Batch:
             self.reporter.finish()
         if summary.failed and status == "finished":
             status = "incomplete"
-        after_grading(self.gradebook, self.quizzes, self.submissions, self.out, self.reporter.warn)
+        if not summary.interrupted:
+            after_grading(self.gradebook, self.quizzes, self.submissions, self.out, self.reporter.warn)
         summary.files = exports.write_outputs(self.gradebook, self.out)
         _class_figures(self.gradebook, summary)
         self.gradebook.finish_run(
