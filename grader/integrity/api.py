@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Sequence
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError
 from grader.integrity import answer_pairs as answers_mod
 from grader.integrity import code_pairs as code_mod
-from grader.integrity import collect, pages
+from grader.integrity import cache, collect, pages
 from grader.quiz.model import StudentQuiz
 
 SUBMISSIONS_KEY = "similarity.submissions"
@@ -90,7 +90,9 @@ def analyse(
     records = collect.answer_records(gradebook, quizzes)
     result.answer_pairs = answers_mod.find_pairs(records, students=students)
     stub = collect.boilerplate(quizzes)
-    code = collect.student_code(gradebook, submissions, stub, unread=result.unread) if submissions is not None else {}
+    code = {} if submissions is None else collect.student_code(
+        gradebook, submissions, stub, unread=result.unread, cache_dir=out / pages.PAGES_DIR / cache.FOLDER
+    )
     references = collect.reference_code(against, stub, solution=solution) if code else {}
     result.code_files, result.references = len(code), len(references)
     result.code_pairs = code_mod.find_pairs(code, references, uncapped=[collect.SOLUTION_ID])

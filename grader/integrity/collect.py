@@ -14,6 +14,7 @@ from grader.answers.base import AnswerParseError
 from grader.code.stubs import SOLUTION_PATH, stub_file
 from grader.gradebook.store import Gradebook
 from grader.gradebook.submissions import CODE_FILE, DEFAULT_MAX_FILE_BYTES, read_capped
+from grader.integrity import cache
 from grader.integrity.answer_pairs import AnswerRecord
 from grader.integrity.winnow import FilePrint, fingerprint_file
 from grader.quiz.model import StudentQuiz
@@ -86,11 +87,12 @@ def fingerprint_many(
 
 def student_code(
     gradebook: Gradebook, submissions: Path, stub: FilePrint | None, cap: int = DEFAULT_MAX_FILE_BYTES,
-    jobs: int | None = None, unread: list[str] | None = None,
+    jobs: int | None = None, unread: list[str] | None = None, cache_dir: Path | None = None,
 ) -> dict[str, FilePrint]:
     """Fingerprints of each graded student's exercise.py, found where `grade` read it
     (its recorded origin under `submissions`); students whose file is no longer there
-    (changed since, or a name `grade` could only show escaped) are appended to `unread`."""
+    (changed since, or a name `grade` could only show escaped) are appended to `unread`.
+    With `cache_dir`, files fingerprinted by an earlier run are read from the cache."""
     roster = {s for s, _, _ in gradebook.students()}
     sources: dict[str, bytes] = {}
     for student, row in gradebook.submissions().items():
@@ -103,7 +105,20 @@ def student_code(
                     sources[student] = data
                 elif unread is not None:
                     unread.append(student)
-    return fingerprint_many(sources, stub, jobs)
+    if cache_dir is None:
+        return fingerprint_many(sources, stub, jobs)
+    stub_key = cache.stub_digest(stub)
+    keys = {student: cache.key(data, stub_key) for student, data in sources.items()}
+    prints: dict[str, FilePrint] = {}
+    for student, entry in keys.items():
+        found = cache.load(cache_dir, entry, sources[student])
+        if found is not None:
+            prints[student] = found
+    fresh = fingerprint_many({s: d for s, d in sources.items() if s not in prints}, stub, jobs)
+    for student, fp in fresh.items():
+        cache.store(cache_dir, keys[student], fp)
+    cache.prune(cache_dir, keys.values())
+    return {**prints, **fresh}
 
 
 def reference_code(

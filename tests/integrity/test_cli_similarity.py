@@ -172,3 +172,9 @@ def test_a_symlink_swapped_in_after_grading_is_not_followed_out_of_the_submissio
     result = run_similarity(quiz, copy_out, submissions=swapped)
     assert result.unread == ["s01"]
     assert ("s01", "solution") not in {(p.a, p.b) for p in result.code_pairs}
+
+
+def test_fingerprints_are_cached_per_file_content(graded: tuple[Path, Path, Path]) -> None:
+    _quiz, _subs, out = graded
+    entries = sorted((out / "similarity" / ".fingerprints").glob("*.json"))
+    assert len(entries) == 3  # s01, s02, s05 handed in exercise.py

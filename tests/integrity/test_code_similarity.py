@@ -143,3 +143,22 @@ def test_hostile_files_are_only_read() -> None:
     assert fingerprint_file("def f(:\n").error
     assert fingerprint_file("x = (" * 200 + ")" * 200).functions == {}
     assert not marker.exists()
+
+
+def test_cached_fingerprints_equal_fresh_ones_and_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
+    from grader.integrity import cache
+
+    data = SOLUTION.encode()
+    fresh = fingerprint_file(data)
+    entry = cache.key(data, cache.stub_digest(None))
+    assert cache.load(tmp_path, entry, data) is None
+    cache.store(tmp_path, entry, fresh)
+    loaded = cache.load(tmp_path, entry, data)
+    assert loaded is not None and loaded.text == fresh.text
+    assert {n: (f.lines, f.hashes) for n, f in loaded.functions.items()} == {
+        n: (f.lines, f.hashes) for n, f in fresh.functions.items()
+    }
+    (tmp_path / f"{entry}.json").write_text('{"functions": {"f": {"lines": [1]}}}', encoding="utf-8")
+    assert cache.load(tmp_path, entry, data) is None
+    cache.prune(tmp_path, [])
+    assert list(tmp_path.iterdir()) == []
