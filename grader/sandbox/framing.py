@@ -22,6 +22,7 @@ from typing import Any
 _PREFIX = struct.Struct(">II")
 _LENGTH = struct.Struct(">Q")
 MAX_BUFFERS = 1 << 20
+TOO_COMPLEX = "too-complex"
 
 Frame = tuple[dict[str, Any], list[bytes]]
 
@@ -83,7 +84,9 @@ class FrameDecoder:
     `max_frame` caps the header plus all buffers of one frame.  `max_tokens`, if given,
     caps the JSON structure of a header before it is parsed: its `[`, `{` and `,` bytes
     (an upper bound on its containers and items, which cost far more memory parsed than
-    as bytes).  After a FrameError the decoder is unusable (the stream has lost its framing).
+    as bytes).  A frame over it is consumed without being parsed and comes out as
+    ({TOO_COMPLEX: message}, []); the stream stays in step.  After a FrameError the
+    decoder is unusable (the stream has lost its framing).
     """
 
     def __init__(self, max_frame: int, max_tokens: int | None = None) -> None:
@@ -162,7 +165,7 @@ class FrameDecoder:
         header, buffers = self._header, self._buffers
         self._reset()
         if self.max_tokens is not None and header.count(b"[") + header.count(b"{") + header.count(b",") > self.max_tokens:
-            raise FrameError(f"frame header has more than {self.max_tokens} JSON items")
+            return {TOO_COMPLEX: f"its header has more than {self.max_tokens} JSON items"}, []
         return _parse_header(header), buffers
 
 

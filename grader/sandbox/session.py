@@ -441,6 +441,10 @@ class Session:
             self.next_phase()
             return
         if self.phase < count:
+            if framing.TOO_COMPLEX in header:  # a value with far too many parts: refused unread
+                header = {"ev": "call", "index": self.phase, "status": "bad-output",
+                          "message": f"the value has more than {self.sub.limits['result_nodes']} parts"}
+                event = "call"
             status = header.get("status")
             if event != "call" or header.get("index") != self.phase or status not in CALL_STATUSES:
                 self.stop_reason = ("bad-output", "the process sent malformed results")
