@@ -1,8 +1,7 @@
 """The per-submission child: set up limits and file descriptors, then run exercise.py.
 
 Runs inside the sandbox, in a process forked for one submission (or for the rest of one,
-after a call crashed or timed out) from the template (`template`), never from the worker,
-and reparented to the worker.  It never returns: it reads its job from fd 4,
+after a call crashed or timed out) by the template (`template`), never by the worker.  It never returns: it reads its job from fd 4,
 reports over the result pipe (fd 3) and exits with os._exit.  The child for the next
 submission is made ahead of time ("warm"), so that the fork and the first touches
 of torch's memory are paid while idle.
@@ -70,11 +69,11 @@ def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], 
             uid: int | None, parent: int) -> None:
     """Detach, redirect fds, drop privileges to `uid` (the submission's own; None: keep
     ours); with `warm`, touch the common torch code paths now (copy-on-write faults taken
-    while idle, not while grading).  Dies with `parent`, the worker."""
+    while idle, not while grading).  Dies with `parent`, the template."""
     os.setsid()
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
-        _exit(0)  # the worker died before we were told to die with it
+        _exit(0)  # the template died before we were told to die with it
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write fails with EFBIG instead of killing
     _redirect(*pipes)
     os.chdir(cwd)

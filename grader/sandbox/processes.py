@@ -77,16 +77,14 @@ def all_stats() -> list[Stat]:
     return stats
 
 
-def descendants(root: int, stats: list[Stat], excluded: frozenset[int]) -> list[Stat]:
-    """The processes below `root`, not descending into `excluded` pids."""
+def descendants(root: int, stats: list[Stat]) -> list[Stat]:
+    """The processes below `root`."""
     children: dict[int, list[Stat]] = {}
     for stat in stats:
         children.setdefault(stat.ppid, []).append(stat)
     found, todo = [], [root]
     while todo:
         for stat in children.get(todo.pop(), []):
-            if stat.pid in excluded:
-                continue
             found.append(stat)
             todo.append(stat.pid)
     return found

@@ -79,8 +79,8 @@ class Capture:
 
 
 class Child:
-    """A child forked by the template for `uid` (see `child.main`; the worker is its
-    parent), and the worker's ends of its pipes."""
+    """A child forked by the template for `uid` (see `child.main`), and the worker's ends
+    of its pipes."""
 
     def __init__(self, worker: Worker, uid: int | None, warm: bool) -> None:
         result_r, result_w = os.pipe()
@@ -130,7 +130,8 @@ class Child:
         return 0.0 if stat is None else stat.own_cpu
 
     def kill(self) -> int:
-        """SIGKILL and wait for the child (the worker counts its CPU time): its wait status."""
+        """SIGKILL the child and have the template wait for it (the worker counts its CPU
+        time, its reaped children's included): its wait status."""
         if self.reaped:
             return 0
         try:
@@ -138,10 +139,9 @@ class Child:
         except ProcessLookupError:
             pass
         self.reaped = True
-        try:
-            return self.worker.wait(self.pid)[1]
-        except ChildProcessError:
-            return 0
+        status, cpu = self.worker.reap(self.pid)
+        self.worker.reaped_cpu += cpu
+        return status
 
     def close(self) -> None:
         for fd in (self.result_fd, self.out_fd, self.err_fd, self.pidfd, self.stat_fd, self.job_fd):
@@ -374,7 +374,7 @@ class Session:
         child_pid = self.child.pid
         live, rest = [], 0.0
         for stat in worker.scan():
-            if stat.state == "Z" and stat.ppid == worker.pid and stat.pid != child_pid:
+            if stat.state == "Z" and stat.ppid == worker.pid:  # an orphan that ended
                 try:
                     if worker.wait(stat.pid, os.WNOHANG)[0]:
                         continue  # its CPU time is in worker.reaped_cpu now

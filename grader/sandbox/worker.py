@@ -9,7 +9,7 @@ stdin/stdout with `framing` frames:
                         {"ev": "call", "index", "status", "message", "forbidden", "duration", "value"} + buffers
                         per call, and last {"ev": "done", "status", "message"} + [stdout bytes, stderr bytes]
 
-Each submission runs in children (`session`, `child`) forked from the template
+Each submission runs in children (`session`, `child`) forked by the template
 (`template`), a process the worker forks after warm-up and before it reads any job: the
 worker, which holds every job it forwards, is never forked.  The child for the next
 submission is made ahead of time, while idle.  Each submission runs as a uid of its own.
@@ -88,18 +88,25 @@ class Worker:
         except TemplateGone as error:
             self.template_died(str(error))
 
+    def reap(self, pid: int) -> tuple[int, float]:
+        """Have the template wait for a child it forked: (wait status, CPU seconds)."""
+        try:
+            return self.template.reap(pid)
+        except TemplateGone as error:
+            self.template_died(str(error))
+
     def template_died(self, why: str) -> None:
         os.write(2, f"sandbox worker: the template process is gone ({why}); exiting\n".encode())
         os._exit(6)
 
     def scan(self) -> list[processes.Stat]:
         """Every process of the submissions: under bwrap everything in the pid namespace
-        but its init, the worker and the template; without, the worker's descendants
-        but the template's."""
-        excluded = frozenset((1, self.pid, self.template.pid))
+        but its init, the worker and the template; without, the worker's descendants but
+        the template (its children are the submissions')."""
         if self.own_namespace:
+            excluded = (1, self.pid, self.template.pid)
             return [stat for stat in processes.all_stats() if stat.pid not in excluded]
-        return processes.descendants(self.pid, processes.all_stats(), frozenset((self.template.pid,)))
+        return [stat for stat in processes.descendants(self.pid, processes.all_stats()) if stat.pid != self.template.pid]
 
     def sandbox_processes(self) -> list[int]:
         return [stat.pid for stat in self.scan()]

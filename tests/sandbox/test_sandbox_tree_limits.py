@@ -163,17 +163,21 @@ def _stat(pid: int) -> list[str]:
 
 
 def _worker_and_template(pool: ExecutorPool) -> tuple[int, int]:
-    """(worker, template) host pids: the template is the worker's child in its session."""
-    pids = pool.processes()
-    for pid in pids:
-        comm = open(f"/proc/{pid}/comm").read().strip()
-        if not comm.startswith("python"):
-            continue
-        kids = [p for p in pids if _stat(p)[1] == str(pid)]
-        same_session = [p for p in kids if _stat(p)[3] == _stat(pid)[3]]
-        if same_session:
-            return pid, same_session[0]
-    raise AssertionError(f"no template process among {pids}")
+    """(worker, template) host pids: the template is the worker's child in its session
+    (processes of the last submission may still be going away: look again then)."""
+    for _ in range(50):
+        try:
+            stats = {pid: _stat(pid) for pid in pool.processes()}
+            for pid, stat in stats.items():
+                if not open(f"/proc/{pid}/comm").read().startswith("python"):
+                    continue
+                same_session = [kid for kid, kid_stat in stats.items() if kid_stat[1] == str(pid) and kid_stat[3] == stat[3]]
+                if same_session:
+                    return pid, same_session[0]
+        except FileNotFoundError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"no template process among {pool.processes()}")
 
 
 @pytest.mark.parametrize("isolation", ["bwrap", "none"])
