@@ -243,13 +243,13 @@ class Submission:
         nodes_left = int(self.limits["results_total_nodes"]) - self.value_nodes
         per_value = int(self.limits["result_nodes"])
         max_bytes = int(self.limits["result_bytes"])
+        cap = min(per_value, max(nodes_left, 0))
         try:
-            value, nodes = codec.decode_counted(header["value"], buffers, max_bytes=max_bytes,
-                                                max_nodes=min(per_value, max(nodes_left, 0)))
+            value, nodes = codec.decode_counted(header["value"], buffers, max_bytes=max_bytes, max_nodes=cap)
             encoded, fresh = codec.encode(value, max_bytes=max_bytes)
         except codec.CodecError as error:
             message = str(error)
-            if nodes_left < per_value and "parts" in message:
+            if cap < per_value and message == f"the value has more than {cap} parts":
                 message = f"the submission's values have more than {self.limits['results_total_nodes']} parts in total"
             return dict(header, status="bad-output", message=_clip(message), value=None), []
         except MemoryError:
