@@ -245,3 +245,13 @@ def test_the_parts_of_all_values_of_a_submission_are_capped(one_worker):
     assert statuses == ["ok"] * 5 + ["bad-output"]  # 5 x 190 001 parts fit in 1 000 000, 6 do not
     assert result.calls["p0"].value == list(range(190_000))
     assert "in total" in result.calls["p5"].message
+
+
+def test_the_worker_runs_a_job_under_a_memory_limit(one_worker):
+    source = (
+        "def limits():\n"
+        "    line = [l for l in open('/proc/2/limits') if l.startswith('Max address space')][0]\n"
+        "    return line.split()[3:5]\n"
+    )
+    soft, hard = one_worker.run(source, [Call("limits", "limits")]).calls["limits"].value
+    assert soft != "unlimited" and int(soft) < 16 * 1024**3  # its size + 1 GiB while a job runs
