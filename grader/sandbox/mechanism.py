@@ -16,6 +16,9 @@ from __future__ import annotations
 import os
 
 REQUIRED_CONTROLLERS = ("memory", "pids", "cpu")
+CGROUP_FIX = ("run on the unified cgroup v2 hierarchy (systemd.unified_cgroup_hierarchy=1) and delegate a "
+              "cgroup with memory, pids and cpu to the grader (systemd-run --scope -p Delegate=yes, or "
+              "Docker --cgroupns=private)")
 
 
 def _cgroup2_mounts(mountinfo: str) -> list[tuple[str, str]]:
