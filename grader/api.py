@@ -151,6 +151,7 @@ def create_quiz(
     count: int = 0,
     shuffle_exercises: bool = False,
     mode: str = "exam",
+    handout: str = "script",
     secret_file: Path | None = None,
     bank_dirs: Sequence[str | Path] = (),
     progress: Any = None,
@@ -171,6 +172,7 @@ def create_quiz(
         exercises=tuple(exercise_ids),
         count=count,
         shuffle_exercises=shuffle_exercises,
+        handout=handout,
         bank_dirs=tuple(str(Path(d).resolve()) for d in bank_dirs),
     )
     return new_quiz(Path(out), spec, secret_file=secret_file, bank=bank, progress=progress, workers=workers)

@@ -103,12 +103,14 @@ def preview(exercise_id: str, seed: int, bank_dirs: tuple[Path, ...]) -> None:
 @click.option("--count", type=click.IntRange(min=0), default=0, help="Sample this many of the selected exercises, the same for every student (0: all).")
 @click.option("--shuffle-exercises", is_flag=True, help="Sample and order the exercises per student instead.")
 @click.option("--mode", type=click.Choice(["exam", "practice"]), default="exam", show_default=True)
+@click.option("--handout", type=click.Choice(["script", "notebook"]), default="script", show_default=True,
+              help="notebook: also write exercise.ipynb (each function's text and stub, then the kit's check).")
 @click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), help="Use this secret instead of a new one.")
 @click.option("--title", default="Quiz", show_default=True)
 @bank_option
 def new_quiz_command(
     out: Path, students: str | None, roster: Path | None, topics: str | None, exercises: str | None,
-    kind: str, count: int, shuffle_exercises: bool, mode: str, secret_file: Path | None,
+    kind: str, count: int, shuffle_exercises: bool, mode: str, handout: str, secret_file: Path | None,
     title: str, bank_dirs: tuple[Path, ...],
 ) -> None:
     """Create a quiz folder: one variant per student (quiz.html, quiz.md, answers.toml,
@@ -124,7 +126,7 @@ def new_quiz_command(
             lambda: create_quiz(
                 out, title=title, student_ids=_split(students), roster=roster, topics=_split(topics),
                 exercise_ids=_split(exercises), kind=kind, count=count,
-                shuffle_exercises=shuffle_exercises, mode=mode, secret_file=secret_file,
+                shuffle_exercises=shuffle_exercises, mode=mode, handout=handout, secret_file=secret_file,
                 bank_dirs=bank_dirs, progress=progress,
             )
         )
@@ -147,15 +149,15 @@ def new_quiz_command(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--quiz", "quiz_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The quiz folder (practice mode: shows correctness).")
 def check(file: Path, quiz_dir: Path | None) -> None:
-    """Check answers.toml or exercise.py before handing it in."""
-    if file.suffix == ".py":
+    """Check answers.toml, exercise.py or exercise.ipynb before handing it in."""
+    if file.suffix in (".py", ".ipynb"):
         from grader.code.check import check_exercise_file, print_check_report
 
         report = run_api(lambda: check_exercise_file(file, quiz_dir=quiz_dir))
         print_check_report(console, report)
         sys.exit(report.exit_code)
     if file.suffix != ".toml":
-        fail(f"{file}: expected answers.toml or exercise.py")
+        fail(f"{file}: expected answers.toml, exercise.py or exercise.ipynb")
     from grader.kit.table import render_answers
     from grader.quiz.check import check_answers
 

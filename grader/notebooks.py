@@ -1,8 +1,9 @@
 """Jupyter notebooks in and out: `exercise.ipynb` read as the module `exercise.py`, and the
 notebook handout written by `new-quiz --handout notebook`.
 
-Reading (`notebook_source`): the notebook is parsed as JSON data (never executed in this
-process), must be nbformat 4 and valid against its schema (`nbformat`), and its code cells,
+Reading (`notebook_source`, `code_file_source`): the notebook is parsed as JSON data (never
+executed in this process), must be nbformat 4 and valid against its schema (`nbformat`, or
+a structural check in the student kit, which has only the standard library), and its code cells,
 in order, become the module's source.  IPython-only lines cannot run in plain Python and are
 dropped, each with a note for the feedback page:
 
@@ -18,6 +19,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
+
+from .student_file import decode
+
+NOTEBOOK_FILE = "exercise.ipynb"
 
 PYTHON_CELL_MAGICS = frozenset(("time", "timeit", "capture", "prun"))
 _LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|[A-Za-z_][A-Za-z0-9_]*\s*=\s*[%!])")
@@ -60,10 +65,29 @@ def _python_of(text: str, cell_number: int, notes: list[str]) -> str:
     return "\n".join(kept)
 
 
-def notebook_source(text: str, name: str = "exercise.ipynb") -> NotebookSource:
-    """The Python module of a notebook's code cells (see the module docstring)."""
-    import nbformat
+def _validate(document: dict[str, Any], name: str) -> list[Any]:
+    """The notebook's cells, after nbformat's schema check where nbformat is installed (the
+    grader; the student kit has only the standard library, and checks the structure)."""
+    try:
+        import nbformat
+        from nbformat.validator import normalize
+    except ImportError:
+        cells = document.get("cells")
+        if not isinstance(cells, list) or not all(isinstance(c, dict) and "cell_type" in c for c in cells):
+            raise NotebookError(f"{name} is not a valid notebook: its cells are malformed") from None
+        return cells
+    try:
+        _, document = normalize(document)  # cells saved without ids by older Jupyter get them
+        notebook = nbformat.from_dict(document)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises its own ValidationError and others
+        first = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise NotebookError(f"{name} is not a valid notebook: {first}") from None
+    return list(notebook.cells)
 
+
+def notebook_source(text: str, name: str = NOTEBOOK_FILE) -> NotebookSource:
+    """The Python module of a notebook's code cells (see the module docstring)."""
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
@@ -71,23 +95,24 @@ def notebook_source(text: str, name: str = "exercise.ipynb") -> NotebookSource:
     if not isinstance(document, dict) or document.get("nbformat") != 4:
         version = document.get("nbformat") if isinstance(document, dict) else None
         raise NotebookError(f"{name} is not an nbformat 4 notebook (nbformat {version!r}); save it from Jupyter 4 or later")
-    try:
-        from nbformat.validator import normalize
-
-        _, document = normalize(document)  # cells saved without ids by older Jupyter get them
-        notebook = nbformat.from_dict(document)
-        nbformat.validate(notebook)
-    except Exception as error:  # nbformat raises its own ValidationError and others
-        first = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
-        raise NotebookError(f"{name} is not a valid notebook: {first}") from None
     notes: list[str] = []
     parts = []
-    for number, cell in enumerate(notebook.cells, start=1):
+    for number, cell in enumerate(_validate(document, name), start=1):
         if cell.get("cell_type") == "code":
             python = _python_of(_cell_text(cell), number, notes)
             if python.strip():
                 parts.append(python.rstrip() + "\n")
     return NotebookSource("\n\n".join(parts), tuple(notes))
+
+
+def code_file_source(name: str, raw: bytes) -> tuple[bytes, tuple[str, ...]]:
+    """The Python source (UTF-8 bytes) of a submitted code file and the notes on what was
+    dropped: exercise.py as it is, exercise.ipynb through `notebook_source`.  Raises
+    NotebookError or StudentFileError (both ValueError) with a message for the student."""
+    if not name.lower().endswith(".ipynb"):
+        return raw, ()
+    made = notebook_source(decode(raw, name), name)
+    return made.source.encode("utf-8"), tuple(f"{name}: {note}" for note in made.notes)
 
 
 def handout_notebook(title: str, functions: Sequence[tuple[str, str, str]], check_command: str | None) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from grader.code.source import check_source
 from grader.kit.report import CodeReport
-from grader.student_file import StudentFileError
+from grader.notebooks import code_file_source
 from grader.student_file import read_within as read_student_file
 
 # Imported lazily, because they import torch: grader.code.judge, exercises.code and the
@@ -67,15 +67,17 @@ def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None,
     ExecutorPool); None starts a one-worker pool for this check and closes it after."""
     path = Path(path)
     try:
-        raw = read_student_file(path)
-    except StudentFileError as error:
+        raw, notes = code_file_source(path.name, read_student_file(path))
+    except ValueError as error:  # StudentFileError, NotebookError: the message says why
         return CodeReport(str(path), problems=[f"{path}: {error}"])
     checked = check_source(raw)
     if checked.tree is None:
-        return CodeReport(str(path), problems=[checked.error])
+        return CodeReport(str(path), problems=[*notes, checked.error])
     own_pool = _BackgroundPool() if pool is None else None
     try:
-        return _check_parsed(path, raw, quiz_dir, pool or own_pool)
+        report = _check_parsed(path, raw, quiz_dir, pool or own_pool)
+        report.notes.extend(notes)
+        return report
     finally:
         if own_pool is not None:
             own_pool.close()

@@ -40,13 +40,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from grader.notebooks import NOTEBOOK_FILE, code_file_source
 from grader.quiz.roster import Student, read_csv
 from grader.student_file import MAX_BYTES, StudentFileError, too_large_message
 from grader.student_file import read as read_student_file
 
 ANSWERS_FILE = "answers.toml"
 CODE_FILE = "exercise.py"
-SUBMISSION_FILES = (ANSWERS_FILE, CODE_FILE)
+SUBMISSION_FILES = (ANSWERS_FILE, CODE_FILE, NOTEBOOK_FILE)
+"""exercise.ipynb stands in for exercise.py: its code cells are the module (`grader.notebooks`)."""
 DEFAULT_MAX_FILE_BYTES = MAX_BYTES  # grader.student_file: one limit for every student file
 LINK_NOT_FOLLOWED = "a symbolic link; links are not followed"
 
@@ -55,7 +57,7 @@ _CANVAS = re.compile(
 )
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<lms>\d+)_assignsubmission_[a-z]+_(?P<file>.*)$")
 _UPLOAD_NAME = re.compile(
-    r"^(?P<stem>answers|exercise)(?:-(?P<copy>\d+)|\s*\((?P<paren>\d+)\))?\.(?P<ext>toml|py)$", re.I
+    r"^(?P<stem>answers|exercise)(?:-(?P<copy>\d+)|\s*\((?P<paren>\d+)\))?\.(?P<ext>toml|py|ipynb)$", re.I
 )
 
 
@@ -262,6 +264,9 @@ class _Collector:
                     notes.append(
                         f"{name}: {len(candidates)} files found; graded {candidates[-1].origin}"
                     )
+            if CODE_FILE in chosen and NOTEBOOK_FILE in chosen:
+                ignored = chosen.pop(NOTEBOOK_FILE)
+                notes.append(f"{ignored.origin}: ignored, {CODE_FILE} was handed in too and was graded")
             unrecognized = tuple(self.unrecognized.get(student, ()))
             shown = ", ".join(unrecognized[:10]) + (" ..." if len(unrecognized) > 10 else "")
             if unrecognized and not chosen:
@@ -470,10 +475,25 @@ def load(found: Found, root: Path, cap: int = DEFAULT_MAX_FILE_BYTES) -> LoadedS
     root_real = os.path.realpath(root)
     digest = hashlib.sha256(b"grader-submission-v1\0")
     files: dict[str, LoadedFile] = {}
+    notes = list(found.notes)
     for name in sorted(found.files):
         ref = found.files[name]
         size, data, error = read_capped(ref.path, root_real, cap, name)
         digest.update(f"{name}\0{size}\0{error}\0{len(data)}\0".encode())
         digest.update(data)
+        if name == NOTEBOOK_FILE:
+            name, data, error = CODE_FILE, *_notebook_module(data, error, notes)
         files[name] = LoadedFile(name, ref.origin, size, None if error else data, error)
-    return LoadedSubmission(found.student, files, digest.hexdigest(), found.notes)
+    return LoadedSubmission(found.student, files, digest.hexdigest(), tuple(notes))
+
+
+def _notebook_module(data: bytes, error: str, notes: list[str]) -> tuple[bytes, str]:
+    """exercise.ipynb read as exercise.py: (source, error); the dropped lines go to `notes`."""
+    if error:
+        return b"", f"(handed in as {NOTEBOOK_FILE}): {error}"
+    try:
+        source, dropped = code_file_source(NOTEBOOK_FILE, data)
+    except ValueError as problem:  # NotebookError, StudentFileError: the student's message
+        return b"", f"(handed in as {NOTEBOOK_FILE}) could not be read: {problem}"
+    notes.extend(dropped)
+    return source, ""

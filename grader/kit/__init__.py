@@ -26,6 +26,7 @@ KIT_MODULES: tuple[str, ...] = (
     "code/scan.py",
     "code/source.py",
     "indices.py",
+    "notebooks.py",
     "student_file.py",
     "wording.py",
     "kit/__init__.py",

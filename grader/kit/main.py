@@ -14,6 +14,7 @@ import shutil
 import sys
 from typing import Any
 
+from ..notebooks import code_file_source
 from . import EXIT_PROBLEMS, EXIT_USAGE
 from .answer_report import check_sheet
 from .report import CodeReport, failure_line, forbidden_line, static_findings, summarize
@@ -32,11 +33,13 @@ def kit_data() -> dict[str, Any]:
     return json.loads(raw.decode("utf-8"))
 
 
-def read_exercise(path: str) -> bytes:
-    """The bytes of the student's code file (the one place a code file is read; OSError
-    when it cannot be read)."""
+def read_exercise(path: str) -> tuple[bytes, tuple[str, ...]]:
+    """The Python source of the student's code file, exercise.py or exercise.ipynb, and the
+    notes on what a notebook lost (the one place a code file is read; OSError when it cannot
+    be read, ValueError with the student's message when it is not a usable notebook)."""
     with open(path, "rb") as handle:
-        return handle.read()
+        raw = handle.read()
+    return code_file_source(os.path.basename(path), raw)
 
 
 def check_code(path: str, raw: bytes, functions: list[dict[str, Any]], *, run: Any = None,
@@ -97,9 +100,9 @@ def check_code(path: str, raw: bytes, functions: list[dict[str, Any]], *, run: A
 def main(argv: list[str] | None = None, data: dict[str, Any] | None = None) -> int:
     """Run the check; the exit status (see the module docstring)."""
     parser = argparse.ArgumentParser(
-        prog="check.pyz", description="Check answers.toml or exercise.py before handing it in.",
+        prog="check.pyz", description="Check answers.toml, exercise.py or exercise.ipynb before handing it in.",
     )
-    parser.add_argument("file", help="answers.toml or exercise.py")
+    parser.add_argument("file", help="answers.toml, exercise.py or exercise.ipynb")
     parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                         help="wall-clock limit of each public test (default 10)")
     parser.add_argument("--width", type=int, default=None, help="line width (default: the terminal's)")
@@ -112,14 +115,20 @@ def main(argv: list[str] | None = None, data: dict[str, Any] | None = None) -> i
         return EXIT_USAGE
     path = args.file
     suffix = os.path.splitext(path)[1].lower()
-    if suffix not in (".toml", ".py"):
-        print(f"error: {path}: expected answers.toml or exercise.py", file=sys.stderr)
+    if suffix not in (".toml", ".py", ".ipynb"):
+        print(f"error: {path}: expected answers.toml, exercise.py or exercise.ipynb", file=sys.stderr)
         return EXIT_USAGE
+    notes: tuple[str, ...] = ()
     try:
-        raw = read_exercise(path) if suffix == ".py" else _read_bytes(path)
+        raw, notes = read_exercise(path) if suffix != ".toml" else (_read_bytes(path), ())
     except OSError as error:
         print(f"error: cannot read {path}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
+    except ValueError as error:  # not a usable notebook
+        print(f"{path}: {error}")
+        return EXIT_PROBLEMS
+    for note in notes:
+        print(f"note: {note}")
     if hasattr(sys.stdout, "reconfigure"):  # a console that cannot show a character gets '?'
         sys.stdout.reconfigure(errors="replace")
     try:

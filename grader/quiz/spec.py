@@ -19,6 +19,8 @@ from grader.tomlfmt import dumps
 
 MODES = ("exam", "practice")
 KINDS = ("answer", "code", "all")
+HANDOUTS = ("script", "notebook")
+"""How the code exercises are handed out: exercise.py, or exercise.ipynb beside it."""
 SPEC_FILE = "quiz.toml"
 SECRET_FILE = "secret.key"
 
@@ -49,6 +51,7 @@ class QuizSpec:
     exercises: tuple[str, ...] = ()
     count: int = 0
     shuffle_exercises: bool = False
+    handout: str = "script"
     bank_dirs: tuple[str, ...] = ()
     selected: tuple[str, ...] = ()
     secret_fingerprint: str = ""
@@ -64,6 +67,8 @@ class QuizSpec:
             raise SpecError(f"kind must be answer, code or all, got {self.kind!r}")
         if self.count < 0:
             raise SpecError("count must be positive")
+        if self.handout not in HANDOUTS:
+            raise SpecError(f"handout must be script or notebook, got {self.handout!r}")
 
     def to_toml(self) -> str:
         document = {
@@ -75,6 +80,7 @@ class QuizSpec:
             "exercises": list(self.exercises),
             "count": self.count,
             "shuffle_exercises": self.shuffle_exercises,
+            "handout": self.handout,
             "bank_dirs": list(self.bank_dirs),
             "selected": list(self.selected),
             "secret_fingerprint": self.secret_fingerprint,
@@ -106,6 +112,7 @@ def read_spec(quiz_dir: Path) -> QuizSpec:
             exercises=tuple(data.get("exercises", ())),
             count=int(data.get("count", 0)),
             shuffle_exercises=bool(data.get("shuffle_exercises", False)),
+            handout=str(data.get("handout", "script")),
             bank_dirs=tuple(data.get("bank_dirs", ())),
             selected=tuple(data.get("selected", ())),
             secret_fingerprint=str(data.get("secret_fingerprint", "")),

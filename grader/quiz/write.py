@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 
 from grader.bank import Bank
 from grader.kit.build import write_kit
+from grader.notebooks import NOTEBOOK_FILE, handout_notebook
 from grader.quiz.answer_sheet import blank_sheet, key_sheet
 from grader.quiz.build import build_student_quiz, select_for_student
 from grader.quiz.documents import json_text, public_document, variant_document
@@ -62,6 +63,12 @@ def _code_files(quiz: StudentQuiz) -> tuple[str, str]:
         raise CodeFilesError(f"cannot write the code exercises' files: {error}") from None
 
 
+def _notebook(spec: QuizSpec, quiz: StudentQuiz) -> str:
+    """exercise.ipynb: each function's title, docstring and stub, then the kit's check."""
+    functions = [(item.exercise.title, item.exercise.docstring, item.exercise.stub) for item in quiz.code]
+    return handout_notebook(spec.title, functions, f"python check.pyz {NOTEBOOK_FILE}")
+
+
 def write_student(root: Path, spec: QuizSpec, quiz: StudentQuiz) -> None:
     """students/<id>/ and key/<id>/ of one student."""
     student_dir = root / "students" / quiz.student.id
@@ -78,6 +85,8 @@ def write_student(root: Path, spec: QuizSpec, quiz: StudentQuiz) -> None:
         stubs, solution = _code_files(quiz)
         _write(student_dir / "exercise.py", stubs)
         _write(key_dir / "exercise.py", solution)
+        if spec.handout == "notebook":
+            _write(student_dir / NOTEBOOK_FILE, _notebook(spec, quiz))
     _write(student_dir / "quiz.json", json_text(public_document(spec, quiz)))
     write_kit(student_dir, spec, quiz)
     _write(key_dir / "variant.json", json_text(variant_document(spec, quiz)))
