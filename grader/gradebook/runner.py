@@ -27,19 +27,19 @@ import os
 import statistics
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from grader import __version__
 from grader.bank import BankError
 from grader.gradebook import exports
-from grader.gradebook.grade_one import Graded, grade_answers, grade_code
+from grader.gradebook.backend import BackendFactory, LocalBackend, PoolFactory
+from grader.gradebook.grade_one import Graded, grade_answers
 from grader.gradebook.progress import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
 from grader.gradebook.submissions import (
-    CODE_FILE,
     DEFAULT_MAX_FILE_BYTES,
     Discovery,
     Found,
@@ -57,8 +57,6 @@ from grader.results import ItemResult
 
 LOCK_FILE = ".grader-grade.lock"
 DEFAULT_OUT_NAME = "grading"
-
-PoolFactory = Callable[[int], Any]
 
 
 class BatchError(ValueError):
@@ -215,6 +213,7 @@ def grade_batch(
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     pool_factory: PoolFactory | None = None,
+    backend_factory: BackendFactory | None = None,
 ) -> BatchSummary:
     """Grade the class's submissions (see the module docstring); returns the summary.
 
@@ -222,7 +221,10 @@ def grade_batch(
     out: where the gradebook and exports go (default `<quiz_dir>/grading`);
     jobs: sandbox workers and code-grading threads (default: the number of cores);
     force: regrade unchanged submissions; only: grade (or mark missing) these ids only;
-    id_map: a CSV `lms_id,id` mapping LMS ids to roster ids.
+    id_map: a CSV `lms_id,id` mapping LMS ids to roster ids;
+    pool_factory: makes the local sandbox pool (default `ExecutorPool(workers=jobs)`);
+    backend_factory: where code is graded instead of the local pool (e.g. a Dask cluster,
+    `grader.cluster`), called with `jobs` once there is something to grade.
     Raises BatchError for usage errors and unusable quiz folders; student files never make
     it raise.
     """
@@ -255,7 +257,8 @@ def grade_batch(
         with gradebook:
             batch = _Batch(
                 loaded, quizzes, gradebook, submissions, out, jobs, force, wanted, mapping,
-                reporter, max_file_bytes, pool_factory or _default_pool,
+                reporter, max_file_bytes,
+                backend_factory or (lambda jobs: LocalBackend(jobs, pool_factory or _default_pool)),
             )
             summary = batch.run()
     finally:
@@ -279,7 +282,7 @@ class _Batch:
     mapping: dict[str, str]
     reporter: Reporter
     cap: int
-    pool_factory: PoolFactory
+    backend_factory: BackendFactory
     run_id: int = 0
 
     def run(self) -> BatchSummary:
@@ -358,21 +361,20 @@ class _Batch:
         )
 
     def _grade(self, queue: list[_Job], summary: BatchSummary) -> None:
-        """Grade and commit every job: answers in this thread, code on `jobs` threads that
-        share one sandbox pool; at most 2 * jobs submissions are in flight."""
+        """Grade and commit every job: answers in this thread, code on the backend (by
+        default `jobs` threads that share one sandbox pool); at most twice the backend's
+        capacity of submissions are in flight."""
         self.reporter.start(len(queue))
         if not queue:
             return
-        needs_pool = any(job.quiz.code and CODE_FILE in job.found.files for job in queue)
-        pool = self.pool_factory(self.jobs) if needs_pool else None
-        threads = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="grader-code")
+        backend = self.backend_factory(self.jobs)
         inflight: dict[Future[Graded], _InFlight] = {}
         pending: Iterator[_Job] = iter(queue)
         try:
             while True:
-                while len(inflight) < 2 * self.jobs and (job := next(pending, None)) is not None:
+                while len(inflight) < 2 * max(1, backend.capacity) and (job := next(pending, None)) is not None:
                     loaded = load(job.found, self.submissions, self.cap)
-                    future = threads.submit(grade_code, job.quiz, loaded, pool)
+                    future = backend.submit(job.quiz, loaded)
                     inflight[future] = _InFlight(job, loaded, grade_answers(job.quiz, loaded))
                 if not inflight:
                     break
@@ -382,9 +384,7 @@ class _Batch:
         finally:
             for future in inflight:
                 future.cancel()
-            if pool is not None:
-                pool.close()
-            threads.shutdown(wait=False, cancel_futures=True)
+            backend.close()
 
     def _commit(self, entry: _InFlight, future: Future[Graded], summary: BatchSummary) -> None:
         """Record one graded submission in its own transaction (or report its failure)."""
