@@ -9,11 +9,14 @@ backend only turns one student's quiz and loaded submission into a future of the
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from grader.gradebook.grade_one import Graded, grade_code
 from grader.gradebook.submissions import CODE_FILE, LoadedSubmission
 from grader.quiz.model import StudentQuiz
+
+if TYPE_CHECKING:
+    from grader.quiz.load import LoadedQuiz
 
 PoolFactory = Callable[[int], Any]
 
@@ -35,7 +38,8 @@ class CodeBackend(Protocol):
     def close(self) -> None: ...
 
 
-BackendFactory = Callable[[int], CodeBackend]
+# makes the backend of one run: (jobs, the quiz) -> backend; the runner closes it
+BackendFactory = Callable[[int, "LoadedQuiz"], CodeBackend]
 
 
 def needs_sandbox(quiz: StudentQuiz, submission: LoadedSubmission) -> bool:

@@ -224,7 +224,7 @@ def grade_batch(
     id_map: a CSV `lms_id,id` mapping LMS ids to roster ids;
     pool_factory: makes the local sandbox pool (default `ExecutorPool(workers=jobs)`);
     backend_factory: where code is graded instead of the local pool (e.g. a Dask cluster,
-    `grader.cluster`), called with `jobs` once there is something to grade.
+    `grader.cluster`), called with `jobs` and the quiz once there is something to grade.
     Raises BatchError for usage errors and unusable quiz folders; student files never make
     it raise.
     """
@@ -258,7 +258,7 @@ def grade_batch(
             batch = _Batch(
                 loaded, quizzes, gradebook, submissions, out, jobs, force, wanted, mapping,
                 reporter, max_file_bytes,
-                backend_factory or (lambda jobs: LocalBackend(jobs, pool_factory or _default_pool)),
+                backend_factory or (lambda jobs, quiz: LocalBackend(jobs, pool_factory or _default_pool)),
             )
             summary = batch.run()
     finally:
@@ -367,7 +367,7 @@ class _Batch:
         self.reporter.start(len(queue))
         if not queue:
             return
-        backend = self.backend_factory(self.jobs)
+        backend = self.backend_factory(self.jobs, self.loaded)
         inflight: dict[Future[Graded], _InFlight] = {}
         pending: Iterator[_Job] = iter(queue)
         try:

@@ -1,0 +1,191 @@
+"""The client's side: connect to a Dask cluster (or start a LocalCluster) and grade the
+code of submissions on its workers, as a `CodeBackend` of the runner.
+
+The runner still decides what to grade (content hashes, resume), grades the answers and
+commits each result in its own transaction; this backend only sends each submission's
+code bytes and variant data (exercise ids, hidden-test seeds) as a Dask task and hands
+back the worker's `Graded`. A task lost with its worker is run again by the scheduler on
+another worker; its result reaches the runner once, so the submission is recorded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from concurrent.futures import CancelledError, Future
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from distributed import Client, LocalCluster
+
+from grader.bank import BankError
+from grader.cluster import ClusterError
+from grader.cluster.bank_context import BankContext, read_context
+from grader.cluster.worker import CodeTask, SandboxPoolPlugin, grade_code_task, versions
+from grader.gradebook.backend import BackendFactory, NoSandbox, needs_sandbox
+from grader.gradebook.grade_one import Graded, grade_code
+from grader.gradebook.submissions import CODE_FILE, LoadedSubmission
+from grader.quiz.load import LoadedQuiz
+from grader.quiz.model import StudentQuiz
+from grader.sandbox import Limits
+
+CONNECT_TIMEOUT = 30.0
+CAPACITY_REFRESH = 2.0
+_LOCAL = re.compile(r"^local:(\d+)$")
+
+
+def _context_value(context: BankContext) -> BankContext:
+    return context
+
+
+class DaskBackend:
+    """Grades code on the workers of `client`, each of which runs `plugin`'s sandbox pool."""
+
+    def __init__(self, client: Client, plugin: SandboxPoolPlugin, context: BankContext) -> None:
+        self.client = client
+        self.plugin_name = plugin.name
+        self.versions = versions()
+        # the bank travels once per worker: a task (recomputed by the scheduler if lost), not data in every task
+        self._context = client.submit(_context_value, context, key=f"grader-bank-{context.digest}", pure=False)
+        self._pending: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._capacity = (0, 0.0)
+
+    @property
+    def capacity(self) -> int:
+        """Threads of the connected workers (refreshed every few seconds; 1 when none yet)."""
+        count, when = self._capacity
+        if time.monotonic() - when > CAPACITY_REFRESH:
+            try:
+                count = sum(self.client.nthreads().values())
+            except Exception:  # a scheduler hiccup: keep the last figure
+                pass
+            self._capacity = (count, time.monotonic())
+        return max(1, count)
+
+    def submit(self, quiz: StudentQuiz, submission: LoadedSubmission) -> Future[Graded]:
+        result: Future[Graded] = Future()
+        if not needs_sandbox(quiz, submission):  # nothing to run: answered here at once
+            result.set_result(grade_code(quiz, submission, NoSandbox()))
+            return result
+        file = submission.files[CODE_FILE]
+        task = CodeTask(
+            student=quiz.student.id, origin=file.origin, source=file.data or b"",
+            code=tuple((c.exercise.id, c.seed) for c in quiz.code),
+            versions=self.versions, plugin=self.plugin_name,
+        )
+        key = f"grader-code-{uuid.uuid4().hex}"
+        remote = self.client.submit(grade_code_task, self._context, task, key=key, pure=False)
+        with self._lock:
+            self._pending[key] = remote
+        remote.add_done_callback(lambda done: self._resolve(key, done, result))
+        return result
+
+    def _resolve(self, key: str, remote: Any, result: Future[Graded]) -> None:
+        """On Dask's callback thread: pass the outcome on, once."""
+        with self._lock:
+            self._pending.pop(key, None)
+        if result.done():
+            return
+        try:
+            if remote.status == "cancelled":
+                raise CancelledError(f"{key} was cancelled")
+            outcome = remote.result()
+        except BaseException as error:  # a grader or sandbox failure, or a lost cluster
+            _settle(result, error=error)
+        else:
+            _settle(result, value=outcome)
+        finally:
+            remote.release()
+
+    def close(self) -> None:
+        """Cancel the tasks still queued or running; the client stays connected."""
+        with self._lock:
+            pending = list(self._pending.values())
+            self._pending.clear()
+        if pending:
+            try:
+                self.client.cancel(pending)
+            except Exception:
+                pass
+        self._context.release()
+
+
+def _settle(result: Future[Graded], value: Graded | None = None, error: BaseException | None = None) -> None:
+    try:
+        if error is not None:
+            result.set_exception(error)
+        else:
+            result.set_result(value)  # type: ignore[arg-type]
+    except Exception:  # already cancelled by the runner
+        pass
+
+
+def parse_local(spec: str) -> int:
+    """N of `local:N` (ClusterError otherwise)."""
+    match = _LOCAL.match(spec.strip())
+    if not match or int(match.group(1)) < 1:
+        raise ClusterError(f"--cluster {spec!r}: expected local:N with N >= 1 (N worker processes on this machine)")
+    return int(match.group(1))
+
+
+def _check_versions(client: Client) -> None:
+    mine = versions()
+    theirs = client.run(versions)
+    wrong = {worker: v for worker, v in theirs.items() if tuple(v) != mine}
+    if wrong:
+        shown = ", ".join(f"{w} ({'/'.join(v)})" for w, v in sorted(wrong.items()))
+        raise ClusterError(f"these workers run other grader/torch versions than this client ({'/'.join(mine)}): {shown}")
+
+
+@contextmanager
+def open_cluster(
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    *,
+    limits: Limits = Limits(),
+    isolation: str = "auto",
+) -> Iterator[BackendFactory]:
+    """Connect to the Dask scheduler at `scheduler` (tcp://HOST:PORT, or tls://... with
+    Dask's TLS configuration), or start a LocalCluster of N single-threaded worker
+    processes on loopback for `cluster="local:N"`; register the sandbox pool on every
+    worker; yield the runner's `backend_factory`. Closes the client (and the local
+    cluster) on exit. ClusterError when it cannot."""
+    if (scheduler is None) == (cluster is None):
+        raise ClusterError("give exactly one of --scheduler and --cluster")
+    local: LocalCluster | None = None
+    try:
+        if cluster is not None:
+            local = LocalCluster(
+                n_workers=parse_local(cluster), threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, silence_logs=logging.ERROR,
+            )
+            client = Client(local)
+        else:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except ClusterError:
+        raise
+    except (OSError, TimeoutError, ValueError) as error:
+        if local is not None:
+            local.close()
+        raise ClusterError(f"cannot reach the Dask scheduler {scheduler or cluster}: {error}") from None
+    try:
+        _check_versions(client)
+        plugin = SandboxPoolPlugin(limits, isolation)
+        client.register_plugin(plugin)
+
+        def factory(jobs: int, quiz: LoadedQuiz) -> DaskBackend:
+            try:
+                context = read_context(quiz.spec.bank_dirs)
+            except (BankError, OSError) as error:
+                raise ClusterError(f"cannot ship the quiz's bank to the workers: {error}") from None
+            return DaskBackend(client, plugin, context)
+
+        yield factory
+    finally:
+        client.close()
+        if local is not None:
+            local.close()
