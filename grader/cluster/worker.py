@@ -14,6 +14,7 @@ result.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,8 @@ class SandboxPoolPlugin(WorkerPlugin):
 
         torch.set_num_threads(1)
         self.pool = ExecutorPool(workers=max(1, worker.state.nthreads), limits=self.limits, isolation=self.isolation)
+        # the trusted side warms up while the sandboxes boot (off the worker's event loop)
+        threading.Thread(target=_warm_up, name="grader-warm-up", daemon=True).start()
 
     def teardown(self, worker: Any) -> None:
         if self.pool is not None:
@@ -66,6 +69,13 @@ class SandboxPoolPlugin(WorkerPlugin):
 
     def __getstate__(self) -> dict[str, Any]:
         return {"limits": self.limits, "isolation": self.isolation, "pool": None}
+
+
+def _warm_up() -> None:
+    """Import the judge and load the built-in bank once, before the first task needs them."""
+    import grader.code.judge  # noqa: F401
+
+    bank_for(BankContext())
 
 
 @dataclass(frozen=True)
