@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import uuid
+import warnings
 from concurrent.futures import CancelledError, Future
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -24,13 +25,13 @@ from distributed import Client, LocalCluster
 from grader.bank import BankError
 from grader.cluster import ClusterError
 from grader.cluster.bank_context import BankContext, read_context
-from grader.cluster.worker import CodeTask, SandboxPoolPlugin, grade_code_task, versions
+from grader.cluster.worker import CodeTask, SandboxPoolPlugin, grade_code_task, pool_info, versions
 from grader.gradebook.backend import BackendFactory, NoSandbox, needs_sandbox
 from grader.gradebook.grade_one import Graded, grade_code
 from grader.gradebook.submissions import CODE_FILE, LoadedSubmission
 from grader.quiz.load import LoadedQuiz
 from grader.quiz.model import StudentQuiz
-from grader.sandbox import Limits
+from grader.sandbox import Limits, SandboxWarning
 
 CONNECT_TIMEOUT = 30.0
 CAPACITY_REFRESH = 2.0
@@ -141,6 +142,16 @@ def _check_versions(client: Client) -> None:
         raise ClusterError(f"these workers run other grader/torch versions than this client ({'/'.join(mine)}): {shown}")
 
 
+def _warn_unisolated(client: Client, plugin: SandboxPoolPlugin) -> None:
+    """One SandboxWarning naming the workers whose sandboxes run without bubblewrap."""
+    found = client.run(pool_info, plugin.name)
+    bare = sorted(worker for worker, info in found.items() if info is not None and info[0] != "bwrap")
+    if bare:
+        warnings.warn(f"grader sandbox: no bubblewrap on the Dask workers {', '.join(bare)}; student code "
+                      "runs there with resource limits only (install bubblewrap on every host)", SandboxWarning,
+                      stacklevel=3)
+
+
 @contextmanager
 def open_cluster(
     scheduler: str | None = None,
@@ -168,14 +179,16 @@ def open_cluster(
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
     except ClusterError:
         raise
-    except (OSError, TimeoutError, ValueError) as error:
+    except Exception as error:  # unreachable, refused, or a TLS configuration that does not fit
         if local is not None:
             local.close()
-        raise ClusterError(f"cannot reach the Dask scheduler {scheduler or cluster}: {error}") from None
+        raise ClusterError(f"cannot connect to the Dask scheduler {scheduler or cluster}: "
+                           f"{type(error).__name__}: {error} (see docs/distributed.md)") from None
     try:
         _check_versions(client)
         plugin = SandboxPoolPlugin(limits, isolation)
         client.register_plugin(plugin)
+        _warn_unisolated(client, plugin)
 
         def factory(jobs: int, quiz: LoadedQuiz) -> DaskBackend:
             try:

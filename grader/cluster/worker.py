@@ -71,6 +71,15 @@ class SandboxPoolPlugin(WorkerPlugin):
         return {"limits": self.limits, "isolation": self.isolation, "pool": None}
 
 
+def pool_info(name: str, dask_worker: Any) -> tuple[str, list[int]] | None:
+    """The isolation and process ids of this worker's sandbox pool registered as `name`
+    (run with `Client.run`); None when there is none."""
+    plugin = dask_worker.plugins.get(name)
+    if not isinstance(plugin, SandboxPoolPlugin) or plugin.pool is None:
+        return None
+    return plugin.pool.isolation, plugin.pool.processes()
+
+
 def _warm_up() -> None:
     """Import the judge and load the built-in bank once, before the first task needs them."""
     import grader.code.judge  # noqa: F401

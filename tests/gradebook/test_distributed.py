@@ -22,6 +22,7 @@ from distributed import Client, LocalCluster
 from grader.bank import load_bank
 from grader.cluster import ClusterError, open_cluster
 from grader.cluster.bank_context import bank_for, read_context
+from grader.cluster.worker import SandboxPoolPlugin, pool_info
 from grader.gradebook.runner import grade_batch
 from grader.quiz.roster import Student
 
@@ -109,20 +110,19 @@ def gradescope(out: Path, student: str) -> dict[str, Any]:
     return document
 
 
-def test_the_workers_run_the_code_under_bubblewrap_when_it_works_here(tmp_path: Path, mini_bank: Path,
-                                                                       cluster: Any) -> None:
-    from grader.sandbox import isolation
+def test_each_worker_keeps_one_warm_pool_and_says_when_it_lacks_bubblewrap(cluster: Any) -> None:
+    from grader.sandbox import Limits, SandboxWarning, isolation
 
+    name = SandboxPoolPlugin(Limits(), "auto").name
     with open_cluster(address(cluster)):
-        found = cluster[1].run(_isolation_of_pools)
-    assert len(found) == 2
-    assert list(found.values()) == [[isolation.choose("auto")]] * 2
-
-
-def _isolation_of_pools(dask_worker: Any) -> list[str]:
-    from grader.cluster.worker import SandboxPoolPlugin
-
-    return [p.pool.isolation for p in dask_worker.plugins.values() if isinstance(p, SandboxPoolPlugin) and p.pool]
+        first = cluster[1].run(pool_info, name)
+    assert [info[0] for info in first.values()] == [isolation.choose("auto")] * 2
+    assert all(info[1] for info in first.values())  # a live sandbox process on each worker
+    with open_cluster(address(cluster)):  # a second run finds the same warm pools
+        assert cluster[1].run(pool_info, name) == first
+    with pytest.warns(SandboxWarning, match="no bubblewrap on the Dask workers"):
+        with open_cluster(address(cluster), isolation="none"):
+            pass
 
 
 def slow_class(root: Path, bank: Path) -> tuple[Path, Path]:
