@@ -20,6 +20,7 @@ from concurrent.futures import CancelledError, Future
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+import dask
 from distributed import Client, LocalCluster
 
 from grader.bank import BankError
@@ -133,6 +134,14 @@ def parse_local(spec: str) -> int:
     return int(match.group(1))
 
 
+def local_cluster(workers: int) -> LocalCluster:
+    """`workers` single-threaded worker processes (behind nannies) and a scheduler on
+    loopback; the workers' statistical profiler is off (it samples every 10 ms)."""
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=None, silence_logs=logging.ERROR)
+
+
 def _check_versions(client: Client) -> None:
     mine = versions()
     theirs = client.run(versions)
@@ -170,10 +179,7 @@ def open_cluster(
     local: LocalCluster | None = None
     try:
         if cluster is not None:
-            local = LocalCluster(
-                n_workers=parse_local(cluster), threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, silence_logs=logging.ERROR,
-            )
+            local = local_cluster(parse_local(cluster))
             client = Client(local)
         else:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)

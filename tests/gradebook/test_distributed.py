@@ -21,6 +21,7 @@ from distributed import Client, LocalCluster
 
 from grader.bank import load_bank
 from grader.cluster import ClusterError, open_cluster
+from grader.cluster.backend import local_cluster
 from grader.cluster.bank_context import bank_for, read_context
 from grader.cluster.worker import SandboxPoolPlugin, pool_info
 from grader.gradebook.runner import grade_batch
@@ -38,8 +39,7 @@ SLOW_CLASS = tuple(Student(f"w{i}", f"Student {i}") for i in range(8))
 def cluster() -> Iterator[tuple[LocalCluster, Client]]:
     """2 single-threaded worker processes (behind nannies) on loopback."""
     torch.set_num_threads(1)
-    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                         dashboard_address=None, silence_logs=50)
+    local = local_cluster(2)
     client = Client(local)
     yield local, client
     client.close()
