@@ -1,9 +1,11 @@
 """`grader grade` on a Dask cluster (`grader.cluster`): a LocalCluster of 2 worker processes
 on loopback gives the same grades as the local pool; a worker killed mid-run loses and
-duplicates nothing; a client killed mid-run resumes without grading anything twice."""
+duplicates nothing; a client killed mid-run leaves no process behind (its LocalCluster's
+workers and their sandboxes die with it) and a re-run grades nothing twice."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -26,9 +28,10 @@ from grader.cluster.bank_context import bank_for, read_context
 from grader.cluster.worker import SandboxPoolPlugin, pool_info
 from grader.gradebook.runner import grade_batch
 from grader.quiz.roster import Student
+from grader.sandbox.pool import _descendants
 
 from .conftest import key_answers, make_quiz, misconception_answers, write_answers
-from .test_resume import SLOW, committed, interrupt_after
+from .test_resume import SLOW, committed
 
 SUM_BUG = "\n\ndef diffusion_loss(eps_pred, eps):\n    return ((eps_pred - eps) ** 2).sum()\n"
 CLASS = tuple(Student(f"d{i}", f"Student {i}") for i in range(6))
@@ -171,16 +174,35 @@ def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(tmp_path: 
 
 
 @pytest.mark.slow
-def test_a_killed_client_resumes_and_grades_nothing_twice(tmp_path: Path, mini_bank: Path, cluster: Any) -> None:
+def test_a_killed_client_leaves_no_process_behind_and_a_rerun_grades_nothing_twice(
+    tmp_path: Path, mini_bank: Path, cluster: Any
+) -> None:
     quiz, subs = slow_class(tmp_path, mini_bank)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "grader.cli_grade", "grade", str(subs), "--quiz", str(quiz),
-               "--out", str(out), "--scheduler", address(cluster)]
-    assert interrupt_after(command, out, 2, signal.SIGKILL) == -signal.SIGKILL
+    command = [sys.executable, "-m", "grader.cli_grade", "grade", str(subs), "--quiz", str(quiz), "--out", str(out)]
+    process = subprocess.Popen([*command, "--cluster", "local:2"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    seen: set[int] = set()  # its LocalCluster's worker processes and their sandboxes
+    try:
+        deadline = time.monotonic() + 120
+        while len(committed(out / "gradebook.sqlite")) < 2:
+            assert process.poll() is None and time.monotonic() < deadline, "no 2 submissions committed in time"
+            seen.update(_descendants([process.pid]))
+            time.sleep(0.05)
+        seen.update(_descendants([process.pid]))
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=60) == -signal.SIGKILL
+        deadline = time.monotonic() + 30
+        while (alive := [pid for pid in seen if Path(f"/proc/{pid}").exists()]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(seen) >= 4 and not alive, f"{len(alive)} of its {len(seen)} processes outlived it"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
     before = committed(out / "gradebook.sqlite")
     assert 2 <= len(before) < len(SLOW_CLASS)
 
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run([*command, "--scheduler", address(cluster)], capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert graded_counts(out / "gradebook.sqlite") == {s.id: (1, 2) for s in SLOW_CLASS}
     with sqlite3.connect(out / "gradebook.sqlite") as db:
