@@ -90,9 +90,9 @@ class DaskBackend:
         """On Dask's callback thread: pass the outcome on, once."""
         with self._lock:
             self._pending.pop(key, None)
-        if result.done():
-            return
         try:
+            if result.done():  # cancelled by the runner
+                return
             if remote.status == "cancelled":
                 raise CancelledError(f"{key} was cancelled")
             outcome = remote.result()
