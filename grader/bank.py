@@ -1,6 +1,7 @@
 """The exercise bank: the built-in exercises (every module of the `exercises` package that
 defines `EXERCISES`) plus, optionally, an instructor's folder of Python files with the same
-declaration (`--bank DIR`).
+declaration (`--bank DIR`).  A bank folder with code exercises keeps their solutions in
+`DIR/solutions/exercise.py`, as this project keeps its own in `solutions/exercise.py`.
 
 A bank file is trusted instructor code, imported like any module; a file that fails to
 import, has no `EXERCISES` list, or declares a duplicate id gives a `BankError` naming it.
@@ -8,6 +9,7 @@ import, has no `EXERCISES` list, or declares a duplicate id gives a `BankError` 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import pkgutil
@@ -35,6 +37,10 @@ class Bank:
             if exercise.id in seen:
                 raise BankError(f"duplicate exercise id {exercise.id!r}")
             seen[exercise.id] = exercise
+        for exercise in self.exercises:
+            unknown = [other for other in exercise.excludes if other not in seen]
+            if unknown:
+                raise BankError(f"{exercise.id}: excludes unknown exercise id {unknown[0]!r}")
         object.__setattr__(self, "_by_id", seen)
 
     def __iter__(self) -> Iterator[Exercise]:
@@ -113,6 +119,19 @@ def _exercises_of(module: object, origin: str) -> list[Exercise]:
     return declared
 
 
+SOLUTIONS_IN_BANK = Path("solutions") / "exercise.py"
+"""Where a bank folder keeps the instructor's implementations of its code exercises."""
+
+
+def _with_bank_solution(exercise: Exercise, folder: Path) -> Exercise:
+    """A code exercise of a bank folder that holds `solutions/exercise.py` and names no
+    solution file of its own takes the folder's."""
+    solution = folder / SOLUTIONS_IN_BANK
+    if exercise.kind != "code" or getattr(exercise, "solution", None) is not None or not solution.is_file():
+        return exercise
+    return dataclasses.replace(exercise, solution=solution.resolve())  # type: ignore[type-var]
+
+
 def _load_file(path: Path) -> list[Exercise]:
     module_name = f"grader_user_bank_{path.stem}_{abs(hash(str(path.resolve())))}"
     try:
@@ -153,7 +172,7 @@ def load_bank(extra_dirs: Iterable[str | Path] = (), *, builtin: bool = True) ->
         if not folder.is_dir():
             raise BankError(f"{folder}: bank folder does not exist")
         for path in sorted(folder.glob("*.py")):
-            exercises.extend(_load_file(path))
+            exercises.extend(_with_bank_solution(e, folder) for e in _load_file(path))
     try:
         return Bank(tuple(exercises))
     except BankError as error:

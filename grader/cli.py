@@ -69,13 +69,15 @@ def main() -> None:
 def list_command(topic: str | None, as_json: bool, bank_dirs: tuple[Path, ...]) -> None:
     """The exercise bank."""
     from grader.api import list_exercises
-    from grader.cli_render import exercise_table
+    from grader.cli_render import exercise_lines, exercise_table
 
     rows = run_api(lambda: list_exercises(topic=topic, bank_dirs=bank_dirs))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
-    console.print(exercise_table(rows))
+    elif console.is_terminal:
+        console.print(exercise_table(rows))
+    else:
+        click.echo("\n".join(exercise_lines(rows)))
 
 
 @main.command()
@@ -126,10 +128,12 @@ def new_quiz_command(
                 bank_dirs=bank_dirs, progress=progress,
             )
         )
+    from grader.wording import plural
+
     console.print(
         Text(
-            f"Wrote {summary.out}: {summary.students} students, {summary.questions} answer questions"
-            f" and {summary.code_functions} code functions each ({summary.spec.mode} mode)."
+            f"Wrote {summary.out}: {plural(summary.students, 'student')}, {plural(summary.questions, 'answer question')}"
+            f" and {plural(summary.code_functions, 'code function')} each ({summary.spec.mode} mode)."
         ),
         soft_wrap=True,
     )
@@ -167,7 +171,29 @@ def _register_grading_commands() -> None:
     main.add_command(demo, "demo")
 
 
+@main.group("export")
+def export_group() -> None:
+    """Exports of a quiz for other systems."""
+
+
+def _register_export_commands() -> None:
+    from grader.cli_gradescope import gradescope_command
+
+    export_group.add_command(gradescope_command)
+
+
 _register_grading_commands()
+_register_export_commands()
+
+
+def _register_course_commands() -> None:
+    from grader.cli_course import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_course_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -29,9 +29,9 @@ EXIT_INTERRUPTED = 130
 @click.command("grade")
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--quiz", "quiz_dir", required=True, type=click.Path(path_type=Path),
-              help="The quiz folder written by `grader new-quiz`.")
+              help="The quiz folder written by `grader new-quiz` (not inside SUBMISSIONS).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Where the gradebook and reports go (default: QUIZ/grading).")
+              help="Where the gradebook and reports go (default: QUIZ/grading; not inside SUBMISSIONS).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Sandbox workers and grading threads (default: the number of cores).")
 @click.option("--force", is_flag=True, help="Regrade every submission, changed or not.")

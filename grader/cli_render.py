@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.quiz.terminal_math import markdown_for_terminal
+from grader.rounding import score_text
 
 _STATUS_STYLE = {
     "ok": "green", "correct": "green", "partial": "yellow", "incorrect": "red",
@@ -24,19 +25,32 @@ _STATUS_STYLE = {
 
 
 def exercise_table(rows: list[dict[str, Any]]) -> Table:
-    """`grader list`: one row per exercise; ids are never cut (they are what you type)."""
+    """`grader list` in a terminal: one row per exercise under a row per section; ids are
+    never cut (they are what you type) and titles wrap between words."""
     table = Table(title=f"{len(rows)} exercises", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
     table.add_column("id", no_wrap=True)
-    table.add_column("title", ratio=1, min_width=10, overflow="fold")
-    table.add_column("section", no_wrap=True)
+    table.add_column("title", ratio=1, min_width=16, overflow="fold")
     table.add_column("kind", no_wrap=True)
     table.add_column("pts", justify="right", no_wrap=True)
+    section = None
     for row in rows:
-        table.add_row(
-            Text(row["id"]), Text(row["title"]), Text(f"{row['section']:>2} {row['topic']}"),
-            Text(row["kind"]), Text(f"{row['points']:g}"),
-        )
+        if row["section"] != section:
+            section = row["section"]
+            table.add_row(Text(f"section {section}: {row['topic']}", style="bold"), end_section=False)
+        table.add_row(Text(row["id"]), Text(row["title"]), Text(row["kind"]), Text(f"{row['points']:g}"))
     return table
+
+
+EXERCISE_LINE_COLUMNS = ("id", "title", "section", "topic", "kind", "pts")
+
+
+def exercise_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """`grader list` when piped: a header and one tab-separated line per exercise."""
+    lines = ["\t".join(EXERCISE_LINE_COLUMNS)]
+    for row in rows:
+        fields = (row["id"], row["title"], str(row["section"]), row["topic"], row["kind"], f"{row['points']:g}")
+        lines.append("\t".join(fields))
+    return lines
 
 
 @contextmanager
@@ -100,7 +114,7 @@ def print_answer_report(console: Console, report: Any) -> None:
         console.print(Text(f"✗ {problem}", style="red"), soft_wrap=True)
     width = max((len(line.question) for line in report.lines), default=0)
     scores = {
-        line.question: f"{line.score:g}/{line.max_score:g}" for line in report.lines if line.score is not None
+        line.question: f"{score_text(line.score)}/{score_text(line.max_score)}" for line in report.lines if line.score is not None
     }
     score_width = max((len(text) for text in scores.values()), default=0)
     for line in report.lines:
@@ -115,7 +129,7 @@ def print_answer_report(console: Console, report: Any) -> None:
         console.print(row, soft_wrap=True)
     if report.graded:
         score, total = report.score
-        console.print(Text(f"Score: {score:g} / {total:g}", style="bold"), soft_wrap=True)
+        console.print(Text(f"Score: {score_text(score)} / {score_text(total)}", style="bold"), soft_wrap=True)
     elif report.mode == "exam":
         console.print(Text("Exam mode: this check says whether answers can be read, never whether they are right."), soft_wrap=True)
     else:

@@ -50,17 +50,22 @@ class Misconception:
     feedback: one sentence shown to a student whose answer matches this solver's answer.
     solve: the reference computation with the one mistake; returns an answer in the same
         form as the key, or None where the mistake does not apply to a variant.
+    credit: the share of the points an answer recognized as this mistake earns (default
+        0), whatever share of it happens to agree with the key.
     """
 
     tag: str
     feedback: str
     solve: Solver
+    credit: float = 0.0
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.tag):
             raise DeclarationError(f"misconception tag {self.tag!r} must be a lowercase identifier")
         if not self.feedback.strip():
             raise DeclarationError(f"misconception {self.tag!r} needs a feedback sentence")
+        if not 0.0 <= self.credit < 1.0:
+            raise DeclarationError(f"misconception {self.tag!r}: credit must be in [0, 1)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +80,10 @@ class Exercise:
     points: float = 1.0
     generator_version: int = 1
     topic: str = ""
+    excludes: tuple[str, ...] = ()
+    """Ids of exercises that must not share a quiz with this one because this one gives
+    their answer away (a docstring that states the formula a question asks for).  When
+    both are selected, `new-quiz` keeps this one and leaves the excluded one out."""
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -89,6 +98,10 @@ class Exercise:
             raise DeclarationError(f"{self.id}: points must be positive")
         if self.generator_version < 1:
             raise DeclarationError(f"{self.id}: generator_version must be >= 1")
+        object.__setattr__(self, "excludes", tuple(self.excludes))
+        for other in self.excludes:
+            if not isinstance(other, str) or not _ID_PATTERN.match(other) or other == self.id:
+                raise DeclarationError(f"{self.id}: excludes must name other exercise ids, got {other!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +115,8 @@ class AnswerExercise(Exercise):
     check: the answer check, or a function of the parameters that builds it (choice
         questions whose options are shuffled per variant).
     misconceptions: the typical mistakes, as buggy solvers.
+    partial_credit: the partial-credit rule (`grader.answers.credit`): `proportional`,
+        `all-or-nothing` or `threshold:T`; a quiz's own rule overrides it.
     """
 
     kind: ClassVar[str] = "answer"
@@ -111,9 +126,16 @@ class AnswerExercise(Exercise):
     solve: Solver
     check: AnswerSpec | Callable[[Params], AnswerSpec]
     misconceptions: tuple[Misconception, ...] = field(default_factory=tuple)
+    partial_credit: str = "proportional"
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        from grader.answers.credit import CreditRuleError, parse_rule
+
+        try:
+            parse_rule(self.partial_credit)
+        except CreditRuleError as error:
+            raise DeclarationError(f"{self.id}: {error}") from None
         object.__setattr__(self, "misconceptions", tuple(self.misconceptions))
         tags = [m.tag for m in self.misconceptions]
         if len(set(tags)) != len(tags):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from grader.answers.base import AnswerParseError, answer_matches
+from grader.answers.credit import CreditRule, parse_rule
 from grader.exercise import AnswerExercise
 from grader.results import ItemResult, status_for_fraction
 from grader.variant import Variant
-
 
 
 def is_blank(raw: Any) -> bool:
@@ -29,12 +29,24 @@ def answer_text(raw: Any) -> str:
 
 
 def grade_answer(
-    exercise: AnswerExercise, variant: Variant, raw: Any, *, item: str | None = None
+    exercise: AnswerExercise,
+    variant: Variant,
+    raw: Any,
+    *,
+    item: str | None = None,
+    rule: CreditRule | None = None,
+    alternatives: Sequence[str] = (),
 ) -> ItemResult:
     """Grade the raw TOML value `raw` (None when absent) against the variant's key.
 
     A wrong answer equal, under the check's tolerance, to a misconception's answer carries
-    that misconception's tag and feedback sentence.
+    that misconception's tag and feedback sentence, and earns that misconception's credit
+    (default 0) instead of the check's fraction. Any other answer earns `rule` applied to
+    the check's fraction (`rule`: the quiz's partial-credit rule; default the exercise's).
+    An answer equal to one of the instructor's accepted `alternatives` (answers.toml text,
+    read by the same check) scores full marks.  A check with a `precheck(raw, keys)` (a
+    matrix: its shape) can refuse an answer that matches neither the key nor any
+    misconception before its entries are read.
     """
     item = item or exercise.id
     check = exercise.check_for(variant.params)
@@ -42,6 +54,11 @@ def grade_answer(
     expected = check.to_text(variant.key)
     if is_blank(raw):
         return ItemResult(item, 0.0, points, "missing", "No answer given.", expected=expected)
+    precheck = getattr(check, "precheck", None)
+    problem = precheck(raw, [variant.key, *variant.misconceptions.values()]) if precheck else ""
+    if problem:
+        return ItemResult(item, 0.0, points, status_for_fraction(0.0), problem,
+                          answer=answer_text(raw), expected=expected)
     try:
         parsed = check.parse(raw)
     except AnswerParseError as error:
@@ -50,16 +67,36 @@ def grade_answer(
             answer=answer_text(raw), expected=expected,
         )
     outcome = check.grade(parsed, variant.key)
-    score = round(points * max(0.0, min(1.0, outcome.fraction)), 6)
-    status = status_for_fraction(outcome.fraction)
+    share = (rule or parse_rule(exercise.partial_credit)).apply(outcome.fraction)
     feedback, tag = outcome.message, None
     if not outcome.correct:
+        alternative = _matching_alternative(check, parsed, alternatives)
+        if alternative is not None:
+            return ItemResult(
+                item, float(points), points, "correct",
+                f"Accepted: the instructor also accepts {alternative}.",
+                answer=answer_text(raw), expected=expected,
+            )
         tag, sentence = _matching_misconception(exercise, variant, check, parsed)
         if tag:
             feedback = sentence if not feedback else f"{sentence} ({feedback})"
+            share = next(m.credit for m in exercise.misconceptions if m.tag == tag)
+    score = round(points * share, 6)
+    status = status_for_fraction(share)
     return ItemResult(
         item, score, points, status, feedback, tag, answer=answer_text(raw), expected=expected
     )
+
+
+def _matching_alternative(check: Any, parsed: Any, alternatives: Sequence[str]) -> str | None:
+    """The first accepted alternative (as the instructor wrote it) that `parsed` equals."""
+    for text in alternatives:
+        try:
+            if answer_matches(check, parsed, check.parse(text)):
+                return text
+        except (AnswerParseError, TypeError, ValueError):
+            continue  # an alternative this variant's check cannot read accepts nothing here
+    return None
 
 
 def _matching_misconception(

@@ -3,7 +3,8 @@ variant's parameters.
 
 Filters available to templates: `latex_matrix` (a nested list as a LaTeX bmatrix),
 `latex_vector` (a list as a column vector), `num` (a number with up to 4 significant digits
-and no trailing zeros), `letters` (option labels A, B, ...).
+and no trailing zeros), `a` (the value with its indefinite article: "an 8", "a 7"),
+`letters` (option labels A, B, ...).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Sequence
 import jinja2
 
 from grader.exercise import AnswerExercise
+from grader.wording import with_article
 from grader.variant import Variant
 
 
@@ -52,7 +54,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=num, latex_matrix=latex_matrix, latex_vector=latex_vector)
+    env.filters.update(num=num, latex_matrix=latex_matrix, latex_vector=latex_vector, a=with_article)
     env.globals.update(letters=letters, zip=zip, enumerate=enumerate, range=range, len=len)
     return env
 

@@ -1,5 +1,5 @@
 """Answer exercises for section 1 of the concept sheet: regularized loss, diagnosing over- and
-underfitting, and the remedies the sheet names for fit and gradient problems."""
+underfitting, and the standard remedies for fit and gradient problems."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def generate_regularized_loss(rng: np.random.Generator) -> Params:
         "kind": str(rng.choice(["l1", "l2"])),
         "data_loss": round(float(rng.uniform(0.3, 2.5)), 2),
         "lam": float(rng.choice([0.01, 0.02, 0.05, 0.1, 0.2])),
-        "w1": _half_steps(rng, (2, 2)),
+        "w1": _half_steps(rng, (3, 2)),
         "w2": _half_steps(rng, (1, 3)),
     }
 
@@ -101,9 +101,11 @@ REGULARIZED_LOSS = AnswerExercise(
     id="fundamentals_regularized_loss",
     title="Total loss with a weight penalty",
     section=1,
+    generator_version=2,
     generate=generate_regularized_loss,
     prompt=r"""
-A network has two weight matrices
+A two-layer network maps {{ w1[0] | length }} inputs to {{ w1 | length }} hidden units and those to
+{{ w2 | length }} output{{ "s" if w2 | length > 1 else "" }} ($h = \sigma(W^1 x)$, $\hat y = W^2 h$; no biases), with weight matrices
 $W^1 = {{ w1 | latex_matrix }}$ and $W^2 = {{ w2 | latex_matrix }}$.
 On a minibatch its empirical (cross-entropy) loss is ${{ data_loss | num }}$.
 It is trained with
@@ -297,8 +299,9 @@ A classifier reaches **{{ train_acc }}%** training accuracy and **{{ val_acc }}%
 accuracy (training accuracy counts as high from 90%, and a gap of more than 10 percentage
 points between the two is large).
 
-Diagnose the problem, then select **every** option that the course's concept sheet lists as a
-remedy for it (and none that it lists for other problems):
+Diagnose the problem, then select **every** option that is a standard remedy for it, i.e. that
+directly counters this problem. Select none that counters the opposite problem (it would make this
+one worse) or that addresses a different kind of problem, such as unstable gradients:
 
 {% for letter, option in zip(letters(options | length), options) %}
 - **{{ letter }}.** {{ option }}
@@ -388,7 +391,9 @@ GRADIENT_FIXES = AnswerExercise(
 While training a deep network you observe **{{ problem }} gradients**: the gradient norms of
 the early layers {% if problem == "vanishing" %}shrink towards 0{% else %}grow without bound{% endif %}.
 
-Select **every** option that the course's concept sheet lists as a remedy for {{ problem }} gradients:
+Select **every** option that is a standard remedy for {{ problem }} gradients, i.e. that directly
+counters them. Select none that only helps against the opposite problem or that would make this
+one worse:
 
 {% for letter, option in zip(letters(options | length), options) %}
 - **{{ letter }}.** {{ option }}

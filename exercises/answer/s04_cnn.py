@@ -82,7 +82,8 @@ CONV_OUTPUT_SIZE = AnswerExercise(
 A convolutional layer with {{ f }} x {{ f }} filters, stride {{ s }} and zero padding {{ p }}
 (on each side) is applied to an input of width $W_{in} = {{ w }}$.
 
-What is the output width $W_{out}$? Give an integer.
+What is the output width $W_{out}$? A filter position that would run past the padded input is
+not counted (round down, as PyTorch does). Give an integer.
 """,
     solve=solve_conv_output_size,
     check=Integer(),
@@ -353,7 +354,7 @@ RECEPTIVE_FIELD = AnswerExercise(
 A network applies, in this order, the following layers (no dilation; padding does not matter here):
 
 {% for k, s in layers %}
-{{ loop.index }}. a {{ k }}x{{ k }} window (convolution or pooling) with stride {{ s }}
+{{ loop.index }}. {{ k | a }}x{{ k }} window (convolution or pooling) with stride {{ s }}
 {% endfor %}
 
 How many input pixels wide is the receptive field of one unit of the last layer's output

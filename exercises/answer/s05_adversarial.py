@@ -281,7 +281,7 @@ LINF_DISTANCE = AnswerExercise(
 A clean input $x = {{ x | latex_matrix }}$ was perturbed into $x_{adv} = {{ x_adv | latex_matrix }}$.
 
 Compute $\lVert x_{adv} - x \rVert_\infty$, the size of the perturbation in the norm used by the
-attack constraint. Give a number.
+attack constraint. Give the exact value (it has at most 2 decimal places).
 """,
     solve=solve_linf_distance,
     check=Real(),

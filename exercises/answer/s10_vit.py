@@ -62,7 +62,7 @@ SEQUENCE_LENGTH = AnswerExercise(
     section=10,
     generate=generate_sequence_length,
     prompt=r"""
-A Vision Transformer cuts a {{ channels }}-channel image of height {{ height }} and width
+A Vision Transformer cuts {{ channels | a }}-channel image of height {{ height }} and width
 {{ width }} pixels into non-overlapping {{ patch }}x{{ patch }} patches, embeds each patch
 linearly, and prepends a learnable `[CLS]` token before adding position embeddings.
 

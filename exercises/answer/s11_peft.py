@@ -158,8 +158,9 @@ width $d_\text{model} = {{ d_model }}$. It is fine-tuned with LoRA of rank $r = 
 {{ targets }}
 (each $d_\text{model} \times d_\text{model}$) of every block; everything else is frozen.
 
-What percentage of the model's parameters is trained? Give a percentage (e.g. `0.25` for
-0.25%) to 4 significant figures.
+What percentage of the pre-trained model's {{ "{:,}".format(total) }} parameters is the number of
+trained LoRA parameters (divide by the frozen model's count, without adding the LoRA
+parameters to it)? Give a percentage (e.g. `0.25` for 0.25%) to 4 significant figures.
 """,
     solve=solve_lora_share,
     check=Real(),

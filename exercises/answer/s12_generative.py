@@ -13,6 +13,7 @@ import torch
 
 from grader.answers import Real, SingleChoice, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
+from grader.wording import with_article
 from reference.generative import (
     alphas_cumprod,
     ddpm_reverse_step,
@@ -264,8 +265,9 @@ minimizes a loss: binary cross-entropy with label 1 for real and 0 for generated
 On a minibatch, $D$ outputs {{ d_real | join(", ") }} on two real images and
 {{ d_fake | join(", ") }} on two generated images.
 
-Compute the discriminator's loss on this minibatch (means over the samples, natural
-logarithm), to 4 significant figures.
+Compute the discriminator's loss on this minibatch: the mean binary cross-entropy over the two
+real images **plus** the mean over the two generated images (a sum of two means, i.e. $-V$;
+natural logarithm). Give it to 4 significant figures.
 """,
     solve=solve_discriminator_loss,
     check=Real(),
@@ -345,8 +347,8 @@ to 4 significant figures.
 # --- mode collapse -------------------------------------------------------------------------
 
 COLLAPSE_SYMPTOMS = (
-    ("handwritten digits (MNIST)", "almost every sample is a {thing}", ["0", "1", "3", "7", "8"]),
-    ("photos of ten animal classes", "nearly every sample shows a {thing}", ["cat", "horse", "frog", "bird"]),
+    ("handwritten digits (MNIST)", "almost every sample is {a_thing}", ["0", "1", "3", "7", "8"]),
+    ("photos of ten animal classes", "nearly every sample shows {a_thing}", ["cat", "horse", "frog", "bird"]),
     ("faces of thousands of people", "nearly all samples show the same {thing}", ["smiling young woman", "bearded man", "child"]),
 )
 COLLAPSE_CORRECT = "Mode collapse: G maps many different z to the same few outputs, covering only a few modes of the data."
@@ -365,7 +367,7 @@ COLLAPSE_FEEDBACK = {
 def generate_mode_collapse(rng: np.random.Generator) -> Params:
     dataset, symptom, things = COLLAPSE_SYMPTOMS[int(rng.integers(0, len(COLLAPSE_SYMPTOMS)))]
     options, _ = shuffle_options(rng, COLLAPSE_CORRECT, list(COLLAPSE_DISTRACTORS.values()))
-    return {"dataset": dataset, "symptom": symptom.format(thing=str(rng.choice(things))), "options": options}
+    return {"dataset": dataset, "symptom": symptom.format(thing=(thing := str(rng.choice(things))), a_thing=with_article(thing)), "options": options}
 
 
 def solve_mode_collapse(p: Params) -> str:
@@ -380,6 +382,7 @@ MODE_COLLAPSE = AnswerExercise(
     id="generative_gan_mode_collapse",
     title="Recognizing mode collapse",
     section=12,
+    generator_version=2,
     generate=generate_mode_collapse,
     prompt=r"""
 A GAN is trained on {{ dataset }}. Its samples look sharp and realistic, but {{ symptom }},

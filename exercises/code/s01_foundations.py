@@ -13,6 +13,11 @@ import torch
 
 from exercises.code._common import (
     AUTOGRAD,
+    AUTOGRAD_OPS,
+    DROPOUT_OPS,
+    DROPOUTS,
+    NORMALIZATION_OPS,
+    NORMALIZATIONS,
     case,
     code_exercise,
     fixed,
@@ -185,8 +190,14 @@ Not allowed: F.cross_entropy, F.log_softmax, autograd (.backward, torch.autograd
         "torch.Tensor.log_softmax",
         "torch.special.log_softmax",
         "torch.nn.LogSoftmax",
+        "torch.sparse.log_softmax",
+        "torch.masked.log_softmax",
+        "torch.nn.AdaptiveLogSoftmaxWithLoss",
+        "torch.nn.functional.linear_cross_entropy",
+        "torch.nn.LinearCrossEntropyLoss",
         *AUTOGRAD,
     ),
+    forbidden_ops=("aten::_log_softmax", "aten::_log_softmax_backward_data", "aten::_softmax_backward_data", *AUTOGRAD_OPS),
     outputs=("loss", "dlogits"),
     misconceptions=[
         CodeMisconception(
@@ -261,6 +272,7 @@ Returns dx, same shape as x. Not allowed: autograd.""",
     ],
     hidden=_relu_hidden,
     forbidden=AUTOGRAD,
+    forbidden_ops=("aten::threshold_backward", *AUTOGRAD_OPS),
     misconceptions=[
         CodeMisconception(
             "grad_one_at_zero",
@@ -330,7 +342,9 @@ db = dout summed over the batch (D_out,). Not allowed: autograd.""",
     ],
     hidden=_linear_hidden,
     forbidden=AUTOGRAD,
+    forbidden_ops=AUTOGRAD_OPS,
     outputs=("dx", "dW", "db"),
+    excludes=("optimization_linear_dw",),  # the docstring states dW = x^T @ dout
     misconceptions=[
         CodeMisconception(
             "dw_transposed",
@@ -425,7 +439,9 @@ Returns the new (param, m, v), each of param's shape. Not allowed: torch.optim."
         "torch.optim.Adamax",
         "torch.optim.SGD",
         "torch.optim._functional.adam",
+        "torch.optim",
     ),
+    forbidden_ops=("aten::_fused_adam_", "aten::_fused_adamw_"),
     outputs=("param", "m", "v"),
     misconceptions=[
         CodeMisconception(
@@ -501,14 +517,8 @@ Not allowed: F.batch_norm, nn.BatchNorm1d/2d/3d.""",
         case("affine", rounded(randn(_P, 3, 2)), tensor([2.0, 0.5]), tensor([0.1, -1.0])),
     ],
     hidden=_bn_hidden,
-    forbidden=(
-        "torch.nn.functional.batch_norm",
-        "torch.batch_norm",
-        "torch.native_batch_norm",
-        "torch.nn.BatchNorm1d",
-        "torch.nn.BatchNorm2d",
-        "torch.nn.BatchNorm3d",
-    ),
+    forbidden=NORMALIZATIONS,
+    forbidden_ops=NORMALIZATION_OPS,
     misconceptions=[
         CodeMisconception(
             "unbiased_variance",
@@ -627,15 +637,8 @@ Not allowed: F.dropout, nn.Dropout.""",
         case("training", torch.arange(1, 2001, dtype=torch.float64).reshape(40, 50) / 100, 0.25, True),
     ],
     hidden=_dropout_hidden,
-    forbidden=(
-        "torch.nn.functional.dropout",
-        "torch.dropout",
-        "torch.nn.Dropout",
-        "torch.nn.functional.dropout1d",
-        "torch.nn.functional.dropout2d",
-        "torch.nn.Dropout1d",
-        "torch.nn.Dropout2d",
-    ),
+    forbidden=DROPOUTS,
+    forbidden_ops=DROPOUT_OPS,
     compare=_dropout_compare,
     deterministic=False,
     misconceptions=[

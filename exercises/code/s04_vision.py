@@ -12,7 +12,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from exercises.code._common import case, code_exercise, fixed, hidden, integers, randn, rounded, size, tensor
+from exercises.code._common import (
+    AVERAGE_POOLING,
+    AVERAGE_POOLING_OPS,
+    CONVOLUTION_OPS,
+    CONVOLUTIONS,
+    MAX_POOLING,
+    MAX_POOLING_OPS,
+    case,
+    code_exercise,
+    fixed,
+    hidden,
+    integers,
+    randn,
+    rounded,
+    size,
+    tensor,
+)
 from grader.code.exercise import CodeMisconception, TestCase
 from grader.sandbox import ModelSpec
 
@@ -83,13 +99,8 @@ Not allowed: F.conv2d, torch.conv2d, nn.Conv2d (F.pad and Tensor.unfold are fine
              tensor([0.5, -1.0, 0.0]), 2, 1),
     ],
     hidden=_conv_hidden,
-    forbidden=(
-        "torch.nn.functional.conv2d",
-        "torch.conv2d",
-        "torch.nn.Conv2d",
-        "torch.convolution",
-        "torch._convolution",
-    ),
+    forbidden=CONVOLUTIONS,
+    forbidden_ops=CONVOLUTION_OPS,
     misconceptions=[
         CodeMisconception(
             "flipped_kernel",
@@ -150,12 +161,8 @@ Not allowed: F.max_pool2d, nn.MaxPool2d.""",
         case("overlapping", rounded(randn(fixed(107), 1, 2, 5, 5)), 3, 2),
     ],
     hidden=_pool_hidden,
-    forbidden=(
-        "torch.nn.functional.max_pool2d",
-        "torch.nn.functional.max_pool2d_with_indices",
-        "torch.max_pool2d",
-        "torch.nn.MaxPool2d",
-    ),
+    forbidden=MAX_POOLING,
+    forbidden_ops=MAX_POOLING_OPS,
     misconceptions=[
         CodeMisconception("average_pooling", "Max pooling keeps the largest value of each window, not the mean.", _pool_average),
         CodeMisconception(
@@ -204,12 +211,8 @@ Not allowed: F.adaptive_avg_pool2d, nn.AdaptiveAvgPool2d, F.avg_pool2d.""",
         case("batch", rounded(randn(fixed(108), 2, 3, 3, 4))),
     ],
     hidden=_gap_hidden,
-    forbidden=(
-        "torch.nn.functional.adaptive_avg_pool2d",
-        "torch.nn.AdaptiveAvgPool2d",
-        "torch.nn.functional.avg_pool2d",
-        "torch.nn.AvgPool2d",
-    ),
+    forbidden=AVERAGE_POOLING,
+    forbidden_ops=AVERAGE_POOLING_OPS,
     misconceptions=[
         CodeMisconception("sum_instead_of_mean", "Average over the H x W positions: divide the sum by H * W.", _gap_sum),
         CodeMisconception("global_max", "Global *average* pooling takes the mean of each channel, not its max.", _gap_max),

@@ -93,7 +93,9 @@ Returns (h, c), each (N, H). Not allowed: nn.LSTM, nn.LSTMCell, torch.lstm_cell.
         case("two_samples", *(rounded(t) for t in _lstm_inputs(fixed(110), 2, 3, 2))),
     ],
     hidden=_lstm_hidden,
-    forbidden=("torch.nn.LSTM", "torch.nn.LSTMCell", "torch.lstm_cell", "torch.lstm"),
+    forbidden=("torch.nn.LSTM", "torch.nn.LSTMCell", "torch.lstm_cell", "torch.lstm", "torch.quantized_lstm_cell"),
+    # On CPU lstm_cell decomposes into mm, sigmoid and tanh: only the fused kernels are visible.
+    forbidden_ops=("aten::_thnn_fused_lstm_cell", "aten::quantized_lstm_cell"),
     outputs=("h", "c"),
     misconceptions=[
         CodeMisconception(

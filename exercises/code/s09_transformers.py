@@ -11,7 +11,21 @@ import math
 import numpy as np
 import torch
 
-from exercises.code._common import case, code_exercise, fixed, hidden, randn, rounded, size, tensor, uniform
+from exercises.code._common import (
+    ATTENTION,
+    ATTENTION_OPS,
+    NORMALIZATION_OPS,
+    NORMALIZATIONS,
+    case,
+    code_exercise,
+    fixed,
+    hidden,
+    randn,
+    rounded,
+    size,
+    tensor,
+    uniform,
+)
 from grader.code.exercise import CodeMisconception, TestCase, Tolerance
 
 # --------------------------------------------------------- scaled_dot_product_attention
@@ -90,6 +104,7 @@ mask: None, or boolean broadcastable to (..., L_q, L_kv) with True = may attend
 (masked scores are -inf before the softmax). Every query row allows at least one key.
 Returns (out (..., L_q, d_v), weights (..., L_q, L_kv)).
 Not allowed: F.scaled_dot_product_attention, nn.MultiheadAttention.""",
+    excludes=("transformers_sdpa_weights",),  # the docstring states the scaling by sqrt(d_k)
     public=[
         case("two_queries", tensor([[1.0, 0.0], [0.0, 1.0]]), tensor([[1.0, 1.0], [0.0, 2.0], [1.0, -1.0]]),
              tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])),
@@ -97,11 +112,8 @@ Not allowed: F.scaled_dot_product_attention, nn.MultiheadAttention.""",
              _causal(3)),
     ],
     hidden=_sdpa_hidden,
-    forbidden=(
-        "torch.nn.functional.scaled_dot_product_attention",
-        "torch.nn.MultiheadAttention",
-        "torch.nn.functional.multi_head_attention_forward",
-    ),
+    forbidden=ATTENTION,
+    forbidden_ops=ATTENTION_OPS,
     outputs=("out", "weights"),
     misconceptions=[
         CodeMisconception(
@@ -238,11 +250,8 @@ Not allowed: nn.MultiheadAttention, F.multi_head_attention_forward, F.scaled_dot
              *(rounded(w) for w in _projections(_P, 4)), 2),
     ],
     hidden=_mha_hidden,
-    forbidden=(
-        "torch.nn.MultiheadAttention",
-        "torch.nn.functional.multi_head_attention_forward",
-        "torch.nn.functional.scaled_dot_product_attention",
-    ),
+    forbidden=ATTENTION,
+    forbidden_ops=ATTENTION_OPS,
     misconceptions=[
         CodeMisconception(
             "no_scaling",
@@ -397,7 +406,8 @@ Returns y, same shape as x. Not allowed: F.layer_norm, nn.LayerNorm.""",
         case("affine", rounded(randn(_P, 1, 4)), tensor([1.0, 2.0, 0.5, 1.5]), tensor([0.0, 0.1, -0.1, 1.0])),
     ],
     hidden=_ln_hidden,
-    forbidden=("torch.nn.functional.layer_norm", "torch.layer_norm", "torch.native_layer_norm", "torch.nn.LayerNorm"),
+    forbidden=NORMALIZATIONS,
+    forbidden_ops=NORMALIZATION_OPS,
     misconceptions=[
         CodeMisconception(
             "unbiased_variance",

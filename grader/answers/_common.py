@@ -55,9 +55,10 @@ def check_text(raw: str, what: str) -> str:
     return raw.strip()
 
 
-def number_text_value(text: str) -> tuple[float, Fraction | None]:
+def number_text_value(text: str, exact: bool = True) -> tuple[float, Fraction | None]:
     """The value of a numeric text (a number or a constant expression), and its exact value
-    when it is rational.  Raises AnswerParseError with the reason otherwise."""
+    when it is rational (only computed when `exact`; else None).  Raises AnswerParseError
+    with the reason otherwise."""
     text = check_text(text, "number")
     if not text:
         raise AnswerParseError(f"expected a number ({NUMBER_EXAMPLES}), got an empty text")
@@ -77,7 +78,7 @@ def number_text_value(text: str) -> tuple[float, Fraction | None]:
         value = evaluate(node, {})
     except AnswerParseError as exc:
         raise AnswerParseError(f"expected a number ({NUMBER_EXAMPLES}): {exc}") from None
-    return value, exact_value(node)
+    return value, exact_value(node) if exact else None
 
 
 def read_float(raw: Any, what: str = "a number") -> float:
@@ -94,7 +95,7 @@ def read_float(raw: Any, what: str = "a number") -> float:
             raise AnswerParseError(f"expected a finite number, got {show(raw)}")
         return raw
     if isinstance(raw, str):
-        return number_text_value(raw)[0]
+        return number_text_value(raw, exact=False)[0]
     raise AnswerParseError(f"expected {what} ({NUMBER_EXAMPLES}), got {show(raw)}")
 
 

@@ -5,19 +5,30 @@ inside the computation.  That is only possible on the main thread of a platform 
 ``signal.setitimer``, and only when no other real-time timer is armed (we never clobber
 someone else's alarm).  Elsewhere the computation is *not run*: callers must have a
 fallback that does not depend on it.
+
+Budgets nest: a budget started inside another one (a symbolic check inside an answer's
+budget inside a sheet's) ends at the earlier of the two deadlines; when the outer one is
+the earlier, running out of time ends the outer computation, not only the inner one.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
 
+_deadlines: list[float] = []  # monotonic deadlines of the budgets being enforced, outermost first
+
 
 class _OutOfTime(BaseException):
     """Raised by the alarm handler; a BaseException so library `except Exception` won't eat it."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise _OutOfTime()
 
 
 def can_limit_time() -> bool:
@@ -25,8 +36,12 @@ def can_limit_time() -> bool:
     return (
         hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
-        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        and (bool(_deadlines) or signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
     )
+
+
+def _arm(deadline: float) -> None:
+    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-6))
 
 
 def run_with_budget(compute: Callable[[], T], seconds: float) -> tuple[bool, T | None]:
@@ -34,20 +49,29 @@ def run_with_budget(compute: Callable[[], T], seconds: float) -> tuple[bool, T |
     out of time, raised an ordinary exception, or could not be run under a budget."""
     if seconds <= 0 or not can_limit_time():
         return False, None
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise _OutOfTime()
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
+    outer = _deadlines[-1] if _deadlines else None
+    deadline = time.monotonic() + seconds
+    ours = outer is None or deadline < outer  # does our alarm, not the outer one, ring first?
+    previous = signal.signal(signal.SIGALRM, _on_alarm) if outer is None else None
+    _deadlines.append(deadline if ours else outer)  # type: ignore[arg-type]
     try:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            return True, compute()
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    except _OutOfTime:
-        return False, None
-    except Exception:
-        return False, None
+            _arm(_deadlines[-1])
+            try:
+                result = compute()
+            finally:
+                if outer is None:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                else:
+                    _arm(outer)
+            return True, result
+        except _OutOfTime:
+            if not ours or (outer is not None and time.monotonic() >= outer):
+                raise  # the outer budget ran out: end its computation
+            return False, None
+        except Exception:
+            return False, None
     finally:
-        signal.signal(signal.SIGALRM, previous)
+        _deadlines.pop()
+        if outer is None:
+            signal.signal(signal.SIGALRM, previous)

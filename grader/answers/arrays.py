@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from grader.answers._common import check_text, read_float, show, spec_repr
 from grader.answers.base import AnswerParseError, Check
+from grader.wording import with_article
+from grader.indices import index_text
 
 MAX_ENTRIES = 10_000
 MAX_TEXT = 20_000
@@ -52,6 +54,22 @@ class Matrix:
         rows, cols = array.shape
         return f"{rows}x{cols} matrix as [{', '.join(['[..]'] * min(rows, 2))}{', ..' if rows > 2 else ''}]"
 
+    def precheck(self, raw: Any, keys: Sequence[Any]) -> str:
+        """A message when the TOML array `raw` has a shape that none of `keys` (nor their
+        transposes) has, found from its list structure alone, before any entry is read;
+        else "".  (A text answer is at most `MAX_TEXT` characters: it is not prechecked.)"""
+        shape = _raw_shape(raw)
+        if shape is None or not keys or shape == _raw_shape(keys[0]):
+            return ""
+        allowed = set()
+        for key in keys:
+            wanted = _raw_shape(key)
+            if wanted is not None:
+                allowed |= {wanted, wanted[::-1]}
+        if shape in allowed or _raw_shape(keys[0]) is None:
+            return ""
+        return f"expected {_shape_text(_key_array(keys[0]).shape)}, got {_shape_text(shape)}"
+
     def parse(self, raw: Any) -> Vector | MatrixValue:
         if isinstance(raw, str):
             raw = _parse_text(raw)
@@ -67,17 +85,17 @@ class Matrix:
                 first = len(raw[0])
                 bad = next(i for i, row in enumerate(raw) if len(row) != first)
                 raise AnswerParseError(
-                    f"rows have different lengths: row 1 has {first} entries, row {bad + 1} has {len(raw[bad])}"
+                    f"rows have different lengths: row [0] has {first} entries, row [{bad}] has {len(raw[bad])}"
                 )
             if widths == {0}:
                 raise AnswerParseError("the matrix has empty rows")
             return tuple(
-                tuple(_number(x, f"entry ({i + 1}, {j + 1})") for j, x in enumerate(row))
+                tuple(_number(x, f"entry {index_text((i, j))}") for j, x in enumerate(row))
                 for i, row in enumerate(raw)
             )
         if len(raw) > MAX_ENTRIES:
             raise AnswerParseError(f"too many entries (at most {MAX_ENTRIES})")
-        return tuple(_number(x, f"entry {i + 1}") for i, x in enumerate(raw))
+        return tuple(_number(x, f"entry {index_text((i,))}") for i, x in enumerate(raw))
 
     def grade(self, parsed: Vector | MatrixValue, key: Any) -> Check:
         want = _key_array(key)
@@ -130,6 +148,20 @@ class Matrix:
         return ""
 
 
+def _raw_shape(raw: Any) -> tuple[int, ...] | None:
+    """The shape of a nested list or array (None when it is not a rectangular 1-D or 2-D one)."""
+    if isinstance(raw, np.ndarray):
+        return raw.shape if raw.ndim in (1, 2) else None
+    if not isinstance(raw, (list, tuple)):
+        return None
+    rows = [row for row in raw if isinstance(row, (list, tuple))]
+    if not rows:
+        return (len(raw),)
+    if len(rows) != len(raw) or len({len(row) for row in rows}) != 1:
+        return None
+    return (len(raw), len(rows[0]))
+
+
 def _number(raw: Any, where: str) -> float:
     try:
         return read_float(raw)
@@ -147,7 +179,7 @@ def _key_array(key: Any) -> np.ndarray:
 def _shape_text(shape: tuple[int, ...]) -> str:
     if len(shape) == 1:
         return f"a vector of {shape[0]} numbers"
-    return f"a {shape[0]}x{shape[1]} matrix"
+    return f"{with_article(shape[0])}x{shape[1]} matrix"
 
 
 def _row_text(row: np.ndarray) -> str:
@@ -156,7 +188,7 @@ def _row_text(row: np.ndarray) -> str:
 
 def _count_message(ok: np.ndarray) -> str:
     wrong = np.argwhere(~ok)
-    shown = ", ".join("(" + ", ".join(str(i + 1) for i in index) + ")" for index in wrong[:5])
+    shown = ", ".join(index_text(index) for index in wrong[:5])
     more = ", ..." if len(wrong) > 5 else ""
     return f"{int(ok.sum())} of {ok.size} entries are correct; wrong: {shown}{more}"
 

@@ -60,7 +60,8 @@ class AnswerSpec(Protocol):
         ...
 
     # A check may also define `matches(parsed, key) -> bool`, a faster `grade(...).correct`
-    # (see `answer_matches`).
+    # (see `answer_matches`), and `precheck(raw, keys) -> str`, a message when the raw
+    # value cannot match any of `keys` (found cheaply, before parsing; see grade_answer).
 
     def to_toml(self, key: Any) -> Any:
         """The TOML value of the key: submitting it scores full marks."""

@@ -116,8 +116,9 @@ class MultipleChoice(_OptionsCheck):
     """Any subset of `options`.  Key: a sorted tuple of letters, e.g. ``("A", "C")``.
 
     Accepts a TOML array of letters or option texts, or a string ``"A, C"`` / ``"A C"`` /
-    ``"AC"``.  Score: ``max(0, (right picks - wrong picks) / number of right options)``; with
-    an empty key, 1 for an empty answer and 0 otherwise.
+    ``"AC"``.  Score: ``max(0, right picks / right options - wrong picks / wrong options)``,
+    so that choosing every option (or choosing at random) earns 0; with an empty key, 1 for
+    an empty answer and 0 otherwise.
     """
 
     kind = "multiple_choice"
@@ -155,7 +156,8 @@ class MultipleChoice(_OptionsCheck):
             return Check(1.0) if not got else Check(0.0, "none of the options should be chosen")
         if got == want:
             return Check(1.0)
-        fraction = max(0.0, (right - wrong) / len(want))
+        others = len(self.options) - len(want)
+        fraction = max(0.0, right / len(want) - (wrong / others if others else 0.0))
         message = f"{right} of {len(want)} right options chosen"
         if wrong:
             message += f", and {wrong} wrong option{'s' if wrong != 1 else ''}"

@@ -538,34 +538,46 @@ def max_exponent(node: Node) -> float:
 def exact_value(node: Node) -> Fraction | None:
     """The exact rational value of `node`, or None when it is not a rational expression.
 
-    Only numbers, ``+ - * /`` and integer powers qualify; a power whose result would be
-    larger than `MAX_EXACT_BITS` bits gives None instead of being computed.
+    Only numbers, ``+ - * /`` and integer powers qualify.  Every intermediate value is
+    bounded: a result whose numerator or denominator would exceed `MAX_EXACT_BITS` bits
+    gives None (a power is refused before it is computed, any other operation right after),
+    so no operand of any operation is ever larger than that, and the work stays small.
     """
     if isinstance(node, Number):
-        return node.value
+        return _bounded(node.value)
     if isinstance(node, Neg):
         inner = exact_value(node.operand)
         return None if inner is None else -inner
     if not isinstance(node, BinOp):
         return None
     left = exact_value(node.left)
+    if left is None:
+        return None
     right = exact_value(node.right)
-    if left is None or right is None:
+    if right is None:
         return None
     if node.op == "+":
-        return left + right
+        return _bounded(left + right)
     if node.op == "-":
-        return left - right
+        return _bounded(left - right)
     if node.op == "*":
-        return left * right
+        return _bounded(left * right)
     if node.op == "/":
-        return None if right == 0 else left / right
+        return None if right == 0 else _bounded(left / right)
     if right.denominator != 1 or abs(right) > MAX_EXPONENT or (left == 0 and right < 0):
         return None
-    bits = max(left.numerator.bit_length(), left.denominator.bit_length())
-    if bits * abs(right.numerator) > MAX_EXACT_BITS:
+    if _bits(left) * abs(right.numerator) > MAX_EXACT_BITS:
         return None
-    return left ** int(right)
+    return _bounded(left ** int(right))
+
+
+def _bits(value: Fraction) -> int:
+    return max(value.numerator.bit_length(), value.denominator.bit_length())
+
+
+def _bounded(value: Fraction) -> Fraction | None:
+    """`value`, or None when it is larger than `MAX_EXACT_BITS` bits."""
+    return value if _bits(value) <= MAX_EXACT_BITS else None
 
 
 # --------------------------------------------------------------------------- output

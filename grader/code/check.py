@@ -1,6 +1,6 @@
 """`grader check exercise.py`: validate a student's code file and run the public tests.
 
-The file is read (1 MB cap, UTF-8) and compiled in the trusted process only to report
+The file is read by `grader.student_file` (its size limit, UTF-8, a BOM dropped) and compiled in the trusted process only to report
 syntax errors with their line (compiling never executes anything); each function's `def`
 is compared with the contract (`ast`); the public tests run in the sandbox.  Hidden tests
 are counted, never run here.
@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from grader.code.source import MAX_SOURCE_BYTES, check_source
+from grader.code.source import check_source
+from grader.student_file import StudentFileError
+from grader.student_file import read_within as read_student_file
 from grader.results import TestOutcome
 
 # Imported lazily, because they import torch: grader.code.judge, exercises.code and the
@@ -123,11 +125,9 @@ def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None,
     ExecutorPool); None starts a one-worker pool for this check and closes it after."""
     path = Path(path)
     try:
-        raw = _read_capped(path)
-    except OSError as error:
-        return CodeCheckReport(path, problems=(f"cannot read {path}: {error.strerror or error}",))
-    if raw is None:
-        return CodeCheckReport(path, problems=(f"{path} is larger than {MAX_SOURCE_BYTES // 1_000_000} MB",))
+        raw = read_student_file(path)
+    except StudentFileError as error:
+        return CodeCheckReport(path, problems=(f"{path}: {error}",))
     checked = check_source(raw)
     if checked.tree is None:
         return CodeCheckReport(path, problems=(checked.error,))
@@ -137,12 +137,6 @@ def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None,
     finally:
         if own_pool is not None:
             own_pool.close()
-
-
-def _read_capped(path: Path) -> bytes | None:
-    with path.open("rb") as handle:
-        data = handle.read(MAX_SOURCE_BYTES + 1)
-    return None if len(data) > MAX_SOURCE_BYTES else data
 
 
 def _check_parsed(path: Path, raw: bytes, tree: Any, quiz_dir: str | Path | None, pool: Any) -> CodeCheckReport:

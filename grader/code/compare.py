@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from grader.code.exercise import Tolerance, Verdict
+from grader.indices import index_text
 
 _NUMBER_TYPES = (bool, int, float)
 _MAX_SHOWN = 6
@@ -113,7 +114,7 @@ def _value_verdict(wrong: torch.Tensor, expected: torch.Tensor, got: torch.Tenso
     if expected.dim() == 0:
         where = "the value"
     else:
-        where = f"{count} of {total} values differ, first at index {first}"
+        where = f"{count} of {total} values differ, first at index {index_text(first)}"
     if not reveal:
         return Verdict(False, f"{where} is wrong" if expected.dim() == 0 else where)
     e_val, g_val = expected[first].item(), got[first].item()
@@ -135,7 +136,7 @@ def _first_index(mask: torch.Tensor) -> tuple[int, ...]:
 def _where(mask: torch.Tensor) -> str:
     if mask.dim() == 0:
         return "as the value"
-    return f"at {int(mask.sum())} of {mask.numel()} positions (first at index {_first_index(mask)})"
+    return f"at {int(mask.sum())} of {mask.numel()} positions (first at index {index_text(_first_index(mask))})"
 
 
 def _number(value: Any) -> str:
@@ -158,13 +159,24 @@ def compare_outputs(
             return Verdict(False, f"expected a string, got {type_name(got)}")
         if got == expected:
             return Verdict(True)
-        shown = got if len(got) <= 60 else got[:57] + "..."
+        shown = _text_window(got, expected)
         return Verdict(False, f"got {shown!r}, expected {expected!r}" if reveal else f"got {shown!r}, which is not the expected answer")
     if expected is None:
         return Verdict(got is None, "" if got is None else f"expected None, got {type_name(got)}")
     if type(expected) in _NUMBER_TYPES:
         return _compare_number(expected, got, tol, reveal)
     raise TypeError(f"cannot compare an expected value of type {type(expected).__name__}")
+
+
+def _text_window(got: str, expected: str, width: int = 60) -> str:
+    """`got`, or a `width`-character window of it that includes where it first differs
+    from `expected`."""
+    if len(got) <= width:
+        return got
+    first = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+    start = max(0, min(first - width // 3, len(got) - (width - 6)))
+    text = got[start:start + width - 6]
+    return ("..." if start else "") + text + ("..." if start + width - 6 < len(got) else "")
 
 
 def _compare_number(expected: Any, got: Any, tol: Tolerance, reveal: bool) -> Verdict:
@@ -196,12 +208,20 @@ def _compare_sequence(expected: Sequence[Any], got: Any, tol: Tolerance, reveal:
     return Verdict(True)
 
 
-def describe(value: Any, limit: int = 200) -> str:
-    """Short text of a value for reports (public tests only): shapes and a few numbers."""
+def describe(value: Any, limit: int = 200, focus: int | None = None) -> str:
+    """Short text of a value for reports (public tests only): shapes and a few numbers.
+    `focus`: the flat position of a tensor's first wrong value; the numbers shown are then
+    a window that includes it (the text starts with `... from [i, j]:`), never cut before it."""
     if type(value) is torch.Tensor:
         flat = value.detach().reshape(-1)
-        shown = ", ".join(_number(v.item()) for v in flat[:_MAX_SHOWN])
-        more = ", ..." if flat.numel() > _MAX_SHOWN else ""
+        start = 0
+        if focus is not None and 0 <= focus < flat.numel() and focus >= _MAX_SHOWN - 1:
+            start = max(0, focus - 2)
+        shown = ", ".join(_number(v.item()) for v in flat[start:start + _MAX_SHOWN])
+        more = ", ..." if flat.numel() > start + _MAX_SHOWN else ""
+        if start:
+            where = index_text(np.unravel_index(start, tuple(value.shape))) if value.dim() else "[]"
+            shown = f"... from {where}: {shown}"
         text = f"{type_name(value)}: [{shown}{more}]"
     elif type(value) in (tuple, list):
         inner = ", ".join(describe(v, limit) for v in value[:_MAX_SHOWN])
@@ -212,6 +232,21 @@ def describe(value: Any, limit: int = 200) -> str:
     else:
         text = f"<{type_name(value)}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def first_difference(expected: Any, got: Any, tol: Tolerance) -> int | None:
+    """The flat position of the first value of `got` that differs from `expected` (two
+    tensors of the same shape), else None."""
+    if type(expected) is not torch.Tensor or type(got) is not torch.Tensor or expected.shape != got.shape:
+        return None
+    try:
+        e = expected.detach().reshape(-1).to(torch.float64)
+        g = got.detach().reshape(-1).to(torch.float64)
+        wrong = ~torch.isclose(g, e, rtol=tol.rtol, atol=tol.atol, equal_nan=True)
+    except (RuntimeError, TypeError):
+        return None
+    positions = torch.nonzero(wrong)
+    return int(positions[0]) if positions.numel() else None
 
 
 def binomial_consistent(count: int, trials: int, probability: float, sigmas: float = 5.0) -> bool:

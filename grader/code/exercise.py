@@ -14,6 +14,7 @@ import ast
 import importlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from grader.exercise import DeclarationError, Exercise
@@ -125,7 +126,11 @@ class CodeExercise(Exercise):
     hidden_tests: draws the graded tests from a seeded numpy Generator (float64, several
         shapes including batch size 1, the edge cases that separate right from nearly right).
     forbidden: qualified names of library calls that would do the exercise (each must
-        resolve to a real object), checked in the source and at run time.
+        resolve to a real object; a module or class forbids its members and subclasses),
+        checked in the source and at run time.
+    forbidden_ops: ATen ops (`aten::convolution`) that the function may not run, or
+        `autograd::engine` (any op of a backward pass): a second line at run time, in the
+        student's process, behind the static scan (`grader.sandbox.harness.OpWatch`).
     misconceptions: typical mistakes, as buggy implementations.
     tolerance: how close values must be.
     compare: custom comparison for outputs that are not plain values (dropout); None uses
@@ -133,6 +138,9 @@ class CodeExercise(Exercise):
     outputs: names of the elements of a tuple output, used in messages (`("dx", "dW", "db")`).
     deterministic: False when the output is random (dropout): the reference's output is
         then one possible answer, never shown as "the expected output".
+    solution: the file holding the instructor's implementation of `function` (copied into
+        each key's exercise.py); None: this project's `solutions/exercise.py`.  An
+        instructor's bank folder sets it to its own `solutions/exercise.py` (see `grader.bank`).
     """
 
     kind: ClassVar[str] = "code"
@@ -144,15 +152,17 @@ class CodeExercise(Exercise):
     public_tests: tuple[TestCase, ...]
     hidden_tests: HiddenTests
     forbidden: tuple[str, ...] = ()
+    forbidden_ops: tuple[str, ...] = ()
     misconceptions: tuple[CodeMisconception, ...] = ()
     tolerance: Tolerance = field(default_factory=Tolerance)
     compare: Compare | None = None
     outputs: tuple[str, ...] = ()
     deterministic: bool = True
+    solution: Path | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("public_tests", "forbidden", "misconceptions", "outputs"):
+        for name in ("public_tests", "forbidden", "forbidden_ops", "misconceptions", "outputs"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         self._check_signature()
         if not self.docstring.strip() or '"""' in self.docstring or self.docstring.rstrip().endswith("\\"):
@@ -168,6 +178,8 @@ class CodeExercise(Exercise):
         _unique(self.id, "misconception tags", [m.tag for m in self.misconceptions])
         for name in self.forbidden:
             resolve_qualified_name(name)
+        for op in self.forbidden_ops:
+            check_op_name(op)
 
     def _check_signature(self) -> None:
         try:
@@ -201,6 +213,26 @@ class CodeExercise(Exercise):
 def _unique(owner: str, what: str, values: list[str]) -> None:
     if len(set(values)) != len(values):
         raise DeclarationError(f"{owner}: {what} must be unique, got {values}")
+
+
+_OP = re.compile(r"^aten::[a-z_][a-z0-9_]*$")
+
+
+def check_op_name(op: str) -> None:
+    """DeclarationError unless `op` names an ATen op (`aten::convolution`) or is
+    `autograd::engine` (`grader.sandbox.harness.AUTOGRAD_ENGINE`)."""
+    from grader.sandbox.harness import AUTOGRAD_ENGINE
+
+    if op == AUTOGRAD_ENGINE:
+        return
+    if not _OP.match(op):
+        raise DeclarationError(f"forbidden op {op!r} must look like 'aten::name' or be {AUTOGRAD_ENGINE!r}")
+    import torch
+
+    try:
+        getattr(torch.ops.aten, op.split("::", 1)[1])
+    except (AttributeError, RuntimeError):
+        raise DeclarationError(f"forbidden op {op!r} is not an ATen op") from None
 
 
 def resolve_qualified_name(name: str) -> Any:

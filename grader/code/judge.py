@@ -14,6 +14,7 @@ not-implemented, missing.  Test statuses: passed, failed, and the sandbox's call
 
 from __future__ import annotations
 
+import ast
 import threading
 import warnings
 from collections import Counter
@@ -23,9 +24,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from grader.code.compare import describe
+from grader.code.compare import describe, first_difference
 from grader.code.exercise import CodeExercise, TestCase, Verdict
-from grader.code.scan import ForbiddenIndex, ModuleScan
+from grader.code.dynamic import DynamicScan
+from grader.code.scan import ForbiddenIndex, ForbiddenUse, ModuleScan
 from grader.code.source import check_source
 from grader.results import ItemResult, TestOutcome
 from grader.sandbox import Call, ModelSpec
@@ -185,10 +187,10 @@ def _grade_tests(
         return [_whole_file_failure(e, planned, checked.error_status, checked.error) for e in exercises]
     scan = ModuleScan(checked.tree)
     bindings = scan.bindings
-    violations = {e.function: scan.forbidden_uses(e.function, _index_for(e)) for e in exercises if e.forbidden}
+    violations = find_violations(checked.tree, exercises, scan)
     to_run = [p for p in planned if not violations.get(p.exercise.function)]
     calls = [
-        Call(p.call_id, p.exercise.function, p.test.args, p.test.kwargs, forbidden=p.exercise.forbidden)
+        Call(p.call_id, p.exercise.function, p.test.args, p.test.kwargs, forbidden=_watched(p.exercise))
         for p in to_run
     ]
     holder: dict[str, Any] = {}
@@ -228,6 +230,30 @@ def _grade_tests(
         outcomes = [_judge_test(p, expected[p.call_id], result.calls.get(p.call_id)) for p in mine]
         results.append(_item(exercise, outcomes, present=exercise.function in bindings))
     return results
+
+
+def find_violations(
+    tree: ast.Module, exercises: Sequence[CodeExercise], scan: ModuleScan | None = None
+) -> dict[str, list[ForbiddenUse]]:
+    """What the trusted static scan rejects, per function of an exercise with rules: the
+    not-allowed names it refers to (`ModuleScan.forbidden_uses`) and any dynamic access in
+    it, its helpers or the code run at import (`grader.code.dynamic`).  Exercises without
+    rules are not listed."""
+    scan = scan or ModuleScan(tree)
+    dynamic: DynamicScan | None = None
+    found: dict[str, list[ForbiddenUse]] = {}
+    for exercise in exercises:
+        if not (exercise.forbidden or exercise.forbidden_ops):
+            continue
+        dynamic = dynamic or DynamicScan(tree, scan)
+        uses = scan.forbidden_uses(exercise.function, _index_for(exercise)) + dynamic.uses(exercise.function)
+        found[exercise.function] = sorted(uses, key=lambda u: (u.line, u.name))
+    return found
+
+
+def _watched(exercise: CodeExercise) -> tuple[str, ...]:
+    """What the sandbox watches during a call: the forbidden names, then the ATen ops."""
+    return exercise.forbidden + exercise.forbidden_ops
 
 
 _INDEXES: dict[int, tuple[CodeExercise, ForbiddenIndex]] = {}
@@ -282,9 +308,10 @@ def _judge_test(planned: PlannedTest, expected: Any, call: Any) -> _Judged:
             verdict = exercise.compare_with()(test, expected, got, exercise.tolerance, reveal)
         except Exception as error:  # a comparison must never crash the batch
             verdict = Verdict(False, f"the output could not be compared ({type(error).__name__})")
-        shown = {"got": describe(got)} if reveal else {}
+        focus = first_difference(expected, got, exercise.tolerance) if reveal else None
+        shown = {"got": describe(got, focus=focus)} if reveal else {}
         if reveal and exercise.deterministic:
-            shown["expected"] = describe(expected)
+            shown["expected"] = describe(expected, focus=focus)
         if verdict.ok:
             return _Judged(planned, "passed", "", **shown)
         tag = _matching_misconception(exercise, test, got)
@@ -378,7 +405,7 @@ def _item(exercise: CodeExercise, judged: list[_Judged], *, present: bool) -> It
     failing = [j for j in judged if not j.passed]
     tag = _most_frequent_tag(failing)
     if not failing:
-        return ItemResult(exercise.function, points, points, "correct", f"All {len(judged)} tests passed.", tests=outcomes)
+        return ItemResult(exercise.function, points, points, "correct", "The test passed." if len(judged) == 1 else f"All {len(judged)} tests passed.", tests=outcomes)
     if fraction > 0:
         status = "partial"
     elif any(j.status == "failed" for j in failing):

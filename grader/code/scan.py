@@ -8,7 +8,10 @@
   under `torch` is also resolved statically (`inspect.getattr_static` on modules already
   imported, so nothing is imported or run on the student's behalf) and compared by identity
   with the forbidden objects, which catches private aliases such as
-  `torch._C._VariableFunctions.conv2d`.  The sandbox checks the same names at run time.
+  `torch._C._VariableFunctions.conv2d`, and a subclass of a forbidden class matches it.
+`from module import *` binds the module's public names.  Constructs that reach a call
+without naming it are `grader.code.dynamic`'s.  The sandbox checks the same names at run
+time.
 """
 
 from __future__ import annotations
@@ -65,6 +68,21 @@ def _bound_names(node: ast.AST) -> Iterator[str]:
                 yield from _bound_names(child)
 
 
+def is_main_guard(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":`, whose body never runs when the grader imports the file
+    (it imports it as `exercise`; rebinding `__name__` is dynamic access)."""
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
 def import_aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
     """Local name -> qualified name for every import statement in `nodes` (walked)."""
     aliases: dict[str, str] = {}
@@ -81,7 +99,22 @@ def import_aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
                 for alias in node.names:
                     if alias.name != "*":
                         aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                    else:
+                        aliases.update((name, f"{node.module}.{name}") for name in star_names(node.module))
     return aliases
+
+
+@functools.lru_cache(maxsize=64)
+def star_names(module_name: str) -> tuple[str, ...]:
+    """The names `from module_name import *` binds, when that module is already imported
+    here (nothing is imported on the student's behalf); () otherwise."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        return ()
+    exported = inspect.getattr_static(module, "__all__", None)
+    if not isinstance(exported, (list, tuple)):
+        exported = [name for name in vars(module) if not name.startswith("_")]
+    return tuple(name for name in exported if isinstance(name, str) and name.isidentifier())
 
 
 def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -98,10 +131,9 @@ def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:
 
 @functools.lru_cache(maxsize=8192)
 def resolve_static(name: str) -> Any:
-    """The object a `torch...` name denotes, looked up without importing or running anything
-    (`inspect.getattr_static` from the longest prefix already in `sys.modules`)."""
-    if not (name == "torch" or name.startswith("torch.")):
-        return _NOT_FOUND
+    """The object a qualified name (`torch.nn.functional.conv2d`) denotes, looked up without
+    importing or running anything (`inspect.getattr_static` from the longest prefix already
+    in `sys.modules`)."""
     parts = name.split(".")
     for cut in range(len(parts), 0, -1):
         module = sys.modules.get(".".join(parts[:cut]))
@@ -126,17 +158,23 @@ class ForbiddenIndex:
         self.methods = {n.rsplit(".", 1)[1]: n for n in self.names if n.startswith("torch.Tensor.")}
         objects = objects if objects is not None else {n: resolve_static(n) for n in self.names}
         self.by_id = {id(obj): name for name, obj in objects.items() if obj is not _NOT_FOUND}
+        self.classes = tuple((obj, name) for name, obj in objects.items() if isinstance(obj, type))
         self._objects = objects  # keep the objects alive so their ids stay valid
 
     def match(self, name: str) -> str | None:
         """The forbidden name `name` refers to (itself, a member of it, or an alias)."""
+        if name in self.names:
+            return name
         for forbidden in self.names:
-            if name == forbidden or name.startswith(forbidden + "."):
+            if name.startswith(forbidden + "."):
                 return forbidden
         obj = resolve_static(name)
-        if obj is not _NOT_FOUND:
-            return self.by_id.get(id(obj))
-        return None
+        if obj is _NOT_FOUND:
+            return None
+        hit = self.by_id.get(id(obj))
+        if hit is None and isinstance(obj, type):  # a subclass: nn.LazyConv2d, a quantized Conv2d
+            hit = next((forbidden for cls, forbidden in self.classes if issubclass(obj, cls)), None)
+        return hit
 
 
 class ModuleScan:
@@ -146,42 +184,71 @@ class ModuleScan:
 
     def __init__(self, tree: ast.Module) -> None:
         self.bindings = top_level_names(tree)
+        self.binders: dict[str, list[ast.AST]] = {}  # every statement binding a name, not only the last
+        for node in tree.body:
+            for name in _bound_names(node):
+                self.binders.setdefault(name, []).append(node)
         self.aliases = import_aliases(n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
         self._refs: dict[int, set[str]] = {}
         self._candidates: dict[int, list[ast.AST]] = {}
         self._local_imports: dict[int, list[ast.AST]] = {}
+        self._name_calls: dict[int, list[ast.Call]] = {}
         for statement in tree.body:
             refs: set[str] = set()
             candidates: list[ast.AST] = []
             local_imports: list[ast.AST] = []
+            name_calls: list[ast.Call] = []
             for node in ast.walk(statement):
                 if isinstance(node, ast.Name):
                     refs.add(node.id)
                     candidates.append(node)
-                elif isinstance(node, ast.Attribute) or (isinstance(node, ast.Call) and _is_getattr(node)):
+                elif isinstance(node, ast.Attribute):
                     candidates.append(node)
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    name_calls.append(node)
+                    if _is_getattr(node):
+                        candidates.append(node)
                 elif isinstance(node, (ast.Import, ast.ImportFrom)):
                     candidates.append(node)
                     if node is not statement:
                         local_imports.append(node)
             self._refs[id(statement)] = refs
             self._candidates[id(statement)] = candidates
+            self._name_calls[id(statement)] = name_calls
             self._local_imports[id(statement)] = local_imports
+
+    def nodes_of(self, statement: ast.AST) -> tuple[list[ast.AST], list[ast.Call]]:
+        """The names, attributes and imports in a top-level statement (and `getattr` calls),
+        and its calls of a plain name (`f(...)`), from the single walk."""
+        return self._candidates.get(id(statement), []), self._name_calls.get(id(statement), [])
+
+    def local_imports(self) -> list[ast.AST]:
+        """Every import statement that is not at the top level (inside a def, class, if...)."""
+        return [node for nodes in self._local_imports.values() for node in nodes]
 
     def closure(self, function: str) -> list[ast.AST]:
         """The statement binding `function` and every top-level statement it refers to by
-        name, transitively (its helpers, module-level aliases, imports)."""
+        name, transitively (its helpers, module-level aliases, imports; every statement that
+        binds a name, since an earlier binding may have been captured before a later one)."""
         start = self.bindings.get(function)
         if start is None:
             return []
+        return self.reached([start])
+
+    def reached(self, starts: Iterable[ast.AST], refs_of: Any = None) -> list[ast.AST]:
+        """`starts` and the top-level statements they refer to by name, transitively; never
+        the body of `if __name__ == "__main__":`.  `refs_of(statement)` may replace the
+        names a statement refers to."""
         seen: dict[int, ast.AST] = {}
-        pending = [start]
+        pending = list(starts)
         while pending:
             node = pending.pop()
             if id(node) in seen:
                 continue
             seen[id(node)] = node
-            pending.extend(self.bindings[name] for name in self._refs.get(id(node), ()) if name in self.bindings)
+            refs = refs_of(node) if refs_of is not None else None
+            for name in self._refs.get(id(node), ()) if refs is None else refs:
+                pending.extend(n for n in self.binders.get(name, ()) if not is_main_guard(n))
         return list(seen.values())
 
     def forbidden_uses(self, function: str, index: ForbiddenIndex) -> list[ForbiddenUse]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-MAX_SOURCE_BYTES = 1_000_000
+from grader.student_file import MAX_BYTES, StudentFileError, decode, too_large_message
+
+MAX_SOURCE_BYTES = MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -26,20 +28,20 @@ class SourceCheck:
 
 
 def check_source(source: bytes | str, *, compile_check: bool = True) -> SourceCheck:
-    """Decode and parse a submission.  With `compile_check`, also compile it to bytecode,
+    """Decode (`grader.student_file.decode`: one size limit, a BOM dropped) and parse a
+    submission.  With `compile_check`, also compile it to bytecode,
     which reports the few syntax errors the parser accepts (`return` outside a function,
     ...) with their line; compiling never executes anything."""
     if isinstance(source, str):
-        text = source
         size = len(source.encode("utf-8", "surrogatepass"))
+        if size > MAX_SOURCE_BYTES:
+            return SourceCheck("", None, too_large_message("exercise.py", size))
+        text = source.removeprefix("\ufeff")
     else:
-        size = len(source)
         try:
-            text = source.decode("utf-8")
-        except UnicodeDecodeError as error:
-            return SourceCheck("", None, f"exercise.py is not UTF-8 text (invalid byte at offset {error.start})")
-    if size > MAX_SOURCE_BYTES:
-        return SourceCheck("", None, f"exercise.py is too large ({size} bytes; the limit is {MAX_SOURCE_BYTES})")
+            text = decode(bytes(source), "exercise.py")
+        except StudentFileError as error:
+            return SourceCheck("", None, str(error))
     if not text.strip():
         return SourceCheck(text, None, "exercise.py is empty", "missing")
     try:

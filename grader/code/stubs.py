@@ -1,9 +1,10 @@
 """The student's `exercise.py` (stubs) and the key's (the instructor's solutions).
 
 `stub_file` writes each exercise's signature, docstring and `raise NotImplementedError`.
-`solution_file` copies, from `solutions/exercise.py`, the instructor's functions for the
-given exercises, with the module's imports and every module-level helper they use
-(found with `ast`, copied as source segments, never executed).
+`solution_file` copies, from `solutions/exercise.py` (or an exercise's own `solution` file,
+for an instructor's bank), the instructor's functions for the given exercises, with the
+module's imports and every module-level helper they use (found with `ast`, copied as source
+segments, never executed).
 """
 
 from __future__ import annotations
@@ -49,8 +50,29 @@ def solution_file(
 ) -> str:
     """The key's exercise.py: the solution module's docstring (unless `module_docstring` is
     False) and imports, then the helpers and functions the exercises need, in the solution
-    file's order."""
-    path = solution_path or SOLUTION_PATH
+    file's order.  Each exercise's code comes from `solution_path`, else its own `solution`
+    file, else `solutions/exercise.py`; several files are merged (imports once each)."""
+    by_file: dict[Path, list[CodeExercise]] = {}
+    for exercise in exercises:
+        by_file.setdefault(solution_path or exercise.solution or SOLUTION_PATH, []).append(exercise)
+    docstring, imports, bodies, seen = "", [], [], {}
+    for path, group in by_file.items():
+        doc, file_imports, file_bodies = _solution_parts(group, path)
+        docstring = docstring or doc
+        imports += [line for line in file_imports if line not in imports]
+        for name, body in file_bodies:
+            if name in seen and seen[name][1] != body:
+                raise SolutionError(f"{name} is defined differently in {seen[name][0]} and {path}")
+            if name not in seen:
+                seen[name] = (path, body)
+                bodies.append(body)
+    head = [docstring] if module_docstring and docstring else []
+    head.append("".join(imports))
+    return "\n".join(part for part in head if part) + "\n\n" + "\n\n".join(bodies)
+
+
+def _solution_parts(exercises: Sequence[CodeExercise], path: Path) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """(module docstring, import statements, [(name, source)] of the needed definitions in file order)."""
     text = path.read_text(encoding="utf-8")
     tree = ast.parse(text)
     lines = text.splitlines(keepends=True)
@@ -62,13 +84,12 @@ def solution_file(
             raise SolutionError(f"{path} does not define {exercise.function}")
         wanted.append(node)
     needed = _closure(wanted, definitions)
-    head: list[str] = []
-    if module_docstring and ast.get_docstring(tree, clean=False) is not None:
-        head.append(_segment(lines, tree.body[0]))
-    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-    head.append("".join(_segment(lines, node) for node in imports))
-    body = [_segment(lines, node).rstrip("\n") + "\n" for node in tree.body if any(node is n for n in needed)]
-    return "\n".join(part for part in head if part) + "\n\n" + "\n\n".join(body)
+    docstring = _segment(lines, tree.body[0]) if ast.get_docstring(tree, clean=False) is not None else ""
+    imports = [_segment(lines, node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    names = {id(node): name for name, node in definitions.items()}
+    bodies = [(names.get(id(node), str(node.lineno)), _segment(lines, node).rstrip("\n") + "\n")
+              for node in tree.body if any(node is n for n in needed)]
+    return docstring, imports, bodies
 
 
 def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:

@@ -3,6 +3,7 @@ beyond the page's own. Every label is XML-escaped."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from typing import Sequence
 
@@ -71,10 +72,30 @@ def meter_svg(fraction: float | None, width: int = 90, height: int = 12) -> str:
     )
 
 
+LABEL_CHAR_WIDTH = 6.8  # px per character of an 11px label, a little over the real width
+LABEL_HEIGHT = 12.0
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """The SVG, and the items whose label found no free place (listed under the chart)."""
+
+    svg: str
+    unlabeled: list[str]
+
+
 def scatter_svg(points: Sequence[tuple[str, float, float]], width: int = 1000, height: int = 300) -> str:
+    return scatter_chart(points, width, height).svg
+
+
+def scatter_chart(points: Sequence[tuple[str, float, float]], width: int = 1000, height: int = 300) -> Scatter:
     """Items as labelled points: x = difficulty in [0, 1], y = discrimination in [-1, 1],
     with the usual "discriminates poorly" band (r < 0.2) shaded. Items at the same place
-(to two decimals) share one point and one label."""
+    (to two decimals) share one point and one label. No two labels overlap, and no label
+    covers a point: each takes the first free place around its point (right, left, above,
+    below, then further out with a leader line); a label with no free place is left off
+    the chart and listed in `unlabeled` (its point keeps a tooltip)."""
     left, right, top, bottom = 44, 16, 14, 40
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -98,25 +119,28 @@ def scatter_svg(points: Sequence[tuple[str, float, float]], width: int = 1000, h
     merged: dict[tuple[float, float], list[str]] = {}
     for name, x, y in points:
         merged.setdefault((round(x, 2), round(y, 2)), []).append(name)
-    placed: list[tuple[float, float, float, float]] = []
-    for (x, y), names in sorted(merged.items(), key=lambda kv: -kv[0][1]):
-        name = ", ".join(names)
-        cx, cy = px(x), py(y)
-        label_w = 6.2 * len(name)
-        # labels go right of the point, or left of it near the right edge; a label that
-        # would overlap one already placed moves down a line at a time
-        lx = cx + 6 if cx + 6 + label_w <= width - 2 else cx - 6 - label_w
-        ly = cy - 5
-        for _ in range(12):
-            box = (lx, ly - 10, lx + label_w, ly + 2)
-            if not any(_overlap(box, other) for other in placed):
-                break
-            ly += 12
-        placed.append((lx, ly - 10, lx + label_w, ly + 2))
+    dots = [(px(x), py(y), x, y, ", ".join(names)) for (x, y), names in sorted(merged.items(), key=lambda kv: (-kv[0][1], kv[0][0]))]
+    obstacles: list[Box] = [(cx - 5, cy - 5, cx + 5, cy + 5) for cx, cy, *_ in dots]
+    area = (left + 1.0, float(top), width - 2.0, top + plot_h - 1.0)
+    placed: list[Box] = []
+    unlabeled: list[str] = []
+    for cx, cy, x, y, name in dots:
         parts.append(
             f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" class="dot"><title>{escape(name)}: '
             f"difficulty {x:.2f}, discrimination {y:.2f}</title></circle>"
-            f'<text x="{lx:.1f}" y="{ly:.1f}" class="dot-label">{escape(name)}</text>'
+        )
+        box = _free_place(cx, cy, LABEL_CHAR_WIDTH * len(name), area, placed, obstacles)
+        if box is None:
+            unlabeled.append(name)
+            continue
+        placed.append(box)
+        if not _overlap(box, (cx - 9, cy - 9, cx + 9, cy + 9)):  # away from its point: a leader line
+            lx = min(max(cx, box[0]), box[2])
+            ly = min(max(cy, box[1]), box[3])
+            parts.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{lx:.1f}" y2="{ly:.1f}" class="leader"/>')
+        parts.append(
+            f'<text x="{box[0]:.1f}" y="{box[3] - 2:.1f}" class="dot-label" '
+            f'data-box="{box[0]:.1f} {box[1]:.1f} {box[2]:.1f} {box[3]:.1f}">{escape(name)}</text>'
         )
     parts.append(
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" class="axis"/>'
@@ -126,7 +150,31 @@ def scatter_svg(points: Sequence[tuple[str, float, float]], width: int = 1000, h
         f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">discrimination r</text>'
     )
     parts.append("</svg>")
-    return "".join(parts)
+    return Scatter("".join(parts), unlabeled)
+
+
+def _free_place(cx: float, cy: float, w: float, area: Box, placed: list[Box], obstacles: list[Box]) -> Box | None:
+    """The first box of width `w` around (cx, cy) inside `area` that overlaps no placed
+    label and no point other than its own."""
+    h = LABEL_HEIGHT
+    for gap in (6.0, 16.0, 28.0, 42.0, 60.0):
+        candidates = [
+            (cx + gap, cy - h / 2), (cx - gap - w, cy - h / 2),            # right, left
+            (cx - w / 2, cy - gap - h), (cx - w / 2, cy + gap),            # above, below
+            (cx + gap * 0.7, cy - gap * 0.7 - h), (cx - gap * 0.7 - w, cy - gap * 0.7 - h),
+            (cx + gap * 0.7, cy + gap * 0.7), (cx - gap * 0.7 - w, cy + gap * 0.7),
+        ]
+        for x0, y0 in candidates:
+            box = (x0, y0, x0 + w, y0 + h)
+            if box[0] < area[0] or box[1] < area[1] or box[2] > area[2] or box[3] > area[3]:
+                continue
+            own = (cx - 5, cy - 5, cx + 5, cy + 5)
+            if any(_overlap(box, other) for other in placed):
+                continue
+            if any(_overlap(box, dot) for dot in obstacles if dot != own):
+                continue
+            return box
+    return None
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

@@ -1,14 +1,18 @@
 """The files written from the gradebook at the end of every run, each atomically (a
 temporary file beside it, then `os.replace`):
 
-    grades.csv            student, item, score, max_score, status, misconception
-    totals.csv            student, name, email, total, max  (an LMS gradebook import)
+    grades.csv            student, item, score, max_score, status, misconception,
+                          graded_score, adjustment  (plus a `late_penalty` row per late student)
+    totals.csv            student, name, email, total, max, raw_total, late_penalty,
+                          days_late, adjustments
     results/<id>.json     Gradescope's results.json schema
     feedback/<id>.html    the student's feedback page
     report.html           the class report
 
 Every roster student gets a row and a file; a student the gradebook knows nothing about
-yet (possible after `--only`) is exported as missing every item.
+yet (possible after `--only`) is exported as missing every item. Every file shows the
+results with the instructor's adjustments applied (`adjust`); `total` is after the late
+penalty, `raw_total` before it. Scores are rounded by `rounding.score_text`.
 
 Gradescope tests: one per answer item ("q3: <title>", visible); a code item is split by
 the visibility of its tests: "<function>: public tests" (visible) and "<function>: hidden
@@ -26,6 +30,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from grader.gradebook.adjust import Total, apply, late_text, totals
+from grader.rounding import score_text
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow
 
 GRADES_CSV = "grades.csv"
@@ -61,8 +67,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def class_results(gradebook: Gradebook, all_items: list[ItemInfo] | None = None) -> dict[str, list[ResultRow]]:
-    """Every roster student's results in item order; students not graded yet get `missing`
-    rows built from their items (`all_items`: gradebook.items(), if already read)."""
+    """Every roster student's results in item order, with the instructor's adjustments
+    applied; students not graded yet get `missing` rows built from their items
+    (`all_items`: gradebook.items(), if already read)."""
     by_student: dict[str, list[ResultRow]] = {s: [] for s, _, _ in gradebook.students()}
     for row in gradebook.results():
         if row.student in by_student:
@@ -76,20 +83,24 @@ def class_results(gradebook: Gradebook, all_items: list[ItemInfo] | None = None)
                 ResultRow(student, i.item, 0.0, i.max_score, "missing", None, "No submission.", "", "", 0.0, [])
                 for i in items.get(student, [])
             )
-    return by_student
+    return apply(by_student, gradebook.adjustments())
 
 
-def _number(value: float) -> str:
-    return f"{value:.6g}" if value != int(value) else str(int(value))
+_number = score_text
 
 
-def grades_csv(results: dict[str, list[ResultRow]]) -> str:
+def grades_csv(results: dict[str, list[ResultRow]], final: dict[str, Total] | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "item", "score", "max_score", "status", "misconception"])
-    for rows in results.values():
+    writer.writerow(["student", "item", "score", "max_score", "status", "misconception", "graded_score", "adjustment"])
+    for student, rows in results.items():
         for r in rows:
-            writer.writerow([r.student, r.item, _number(r.score), _number(r.max_score), r.status, r.misconception or ""])
+            graded = "" if r.graded_score is None else _number(r.graded_score)
+            writer.writerow([r.student, r.item, _number(r.score), _number(r.max_score), r.status,
+                             r.misconception or "", graded, _cell(r.adjustment)])
+        total = (final or {}).get(student)
+        if total is not None and total.penalty > 0:
+            writer.writerow([student, "late_penalty", _number(-total.penalty), "0", "late", "", "", late_text(total)])
     return buffer.getvalue()
 
 
@@ -98,15 +109,17 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def totals_csv(gradebook: Gradebook, results: dict[str, list[ResultRow]]) -> str:
+def totals_csv(gradebook: Gradebook, results: dict[str, list[ResultRow]], final: dict[str, Total] | None = None) -> str:
+    final = totals(gradebook, results) if final is None else final
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "name", "email", "total", "max"])
+    writer.writerow(["student", "name", "email", "total", "max", "raw_total", "late_penalty", "days_late", "adjustments"])
     for student, name, email in gradebook.students():
         rows = results.get(student, [])
-        total = round(sum(r.score for r in rows), 6)
-        maximum = round(sum(r.max_score for r in rows), 6)
-        writer.writerow([student, _cell(name), _cell(email), _number(total), _number(maximum)])
+        t = final.get(student) or Total(sum(r.score for r in rows), sum(r.max_score for r in rows))
+        adjusted = "; ".join(f"{r.item}: {r.status if r.status == 'dropped' else 'override'}" for r in rows if r.adjustment)
+        writer.writerow([student, _cell(name), _cell(email), _number(t.total), _number(t.maximum),
+                         _number(t.raw), _number(t.penalty), t.late.days if t.late else 0, adjusted])
     return buffer.getvalue()
 
 
@@ -171,19 +184,25 @@ def _test(name: str, score: float, max_score: float, status: str, output: str, v
     }
 
 
-def gradescope_results(rows: list[ResultRow], items: dict[str, ItemInfo], duration: float) -> dict[str, Any]:
-    """One student's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/)."""
+def gradescope_results(
+    rows: list[ResultRow], items: dict[str, ItemInfo], duration: float, total: Total | None = None
+) -> dict[str, Any]:
+    """One student's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/);
+    `score` is after the late penalty, which the output states apart."""
     tests: list[dict[str, Any]] = []
     for row in rows:
         info = items.get(row.item)
         kind = info.kind if info else ("answer" if not row.tests else "code")
         tests.extend(_gradescope_tests(row, info.title if info else "", kind))
-    total = round(sum(r.score for r in rows), 6)
-    maximum = round(sum(r.max_score for r in rows), 6)
+    total = total or Total(sum(r.score for r in rows), sum(r.max_score for r in rows))
+    late = late_text(total)
+    output = f"Total: {_number(total.total)} / {_number(total.maximum)}"
+    if late:
+        output += f" (raw score {_number(total.raw)}, {late})"
     return {
-        "score": total,
+        "score": round(total.total, 6),
         "execution_time": round(duration, 3),
-        "output": f"Total: {_number(total)} / {_number(maximum)}",
+        "output": output,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -202,19 +221,20 @@ def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
     items_by_student: dict[str, dict[str, ItemInfo]] = {}
     for info in all_items:
         items_by_student.setdefault(info.student, {})[info.item] = info
-    write_atomic(out / GRADES_CSV, grades_csv(results))
-    write_atomic(out / TOTALS_CSV, totals_csv(gradebook, results))
+    final = totals(gradebook, results)
+    write_atomic(out / GRADES_CSV, grades_csv(results, final))
+    write_atomic(out / TOTALS_CSV, totals_csv(gradebook, results, final))
     quiz_title = gradebook.quiz_title()
     students = {s: (name, email) for s, name, email in gradebook.students()}
     sentences = gradebook.misconception_sentences()
     for student, rows in results.items():
         items = items_by_student.get(student, {})
         sub = submissions.get(student)
-        document = gradescope_results(rows, items, sub.duration if sub else 0.0)
+        document = gradescope_results(rows, items, sub.duration if sub else 0.0, final.get(student))
         write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, ensure_ascii=False) + "\n")
-        page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, sentences)
+        page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, sentences, final.get(student))
         write_atomic(out / FEEDBACK_DIR / f"{student}.html", page)
-    write_atomic(out / REPORT_HTML, report_page(gradebook, results, all_items, submissions))
+    write_atomic(out / REPORT_HTML, report_page(gradebook, results, all_items, submissions, final))
     return {
         "gradebook": out / "gradebook.sqlite",
         "grades": out / GRADES_CSV,

@@ -9,10 +9,34 @@ gradebook and is HTML-escaped by the template (student text included).
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from importlib.resources import files
 from typing import Any, Mapping, Sequence
 
+from markupsafe import Markup
+
+from grader.gradebook.adjust import Total, late_text
 from grader.gradebook.report import css, environment
 from grader.gradebook.store import ItemInfo, ResultRow, SubmissionRow
+from grader.indices import INDEX_NOTE
+
+_INDEX = re.compile(r"\[\d+(, \d+)*\]")
+
+
+def _mentions_an_index(rows: Sequence[ResultRow]) -> bool:
+    texts = [r.feedback for r in rows] + [str(t.get("message", "")) for r in rows for t in r.tests]
+    return any(_INDEX.search(text) for text in texts)
+
+
+@lru_cache(maxsize=1)
+def math_css() -> Markup:
+    """quiz.html's style for MathML (matrix brackets...), for the question texts."""
+    return Markup(files("grader.quiz").joinpath("templates/math.css").read_text(encoding="utf-8"))
+
+
+def _when(iso: str) -> str:
+    return iso.replace("T", " ").replace("+00:00", " UTC")
 
 MAX_FAILING_SHOWN = 5
 
@@ -30,6 +54,9 @@ def _item_context(row: ResultRow, info: ItemInfo | None, sentences: Mapping[tupl
     return {
         "item": row.item,
         "title": info.title if info else "",
+        "prompt": Markup(info.prompt) if info and info.prompt else "",  # our own rendering of the quiz
+        "adjustment": row.adjustment,
+        "graded_score": row.graded_score,
         "kind": info.kind if info else ("code" if tests else "answer"),
         "score": row.score,
         "max_score": row.max_score,
@@ -56,19 +83,30 @@ def feedback_page(
     items: Mapping[str, ItemInfo],
     submission: SubmissionRow | None,
     sentences: Mapping[tuple[str, str], str] | None = None,
+    total: Total | None = None,
 ) -> str:
-    """The HTML of one student's feedback page."""
+    """The HTML of one student's feedback page (`total`: the student's total with the late
+    penalty, from `adjust.totals`; without it, the sum of the rows)."""
     sentences = sentences or {}
+    total = total or Total(sum(r.score for r in rows), sum(r.max_score for r in rows))
     return environment().get_template("feedback.html.j2").render(
         css=css(),
+        math_css=math_css(),
         title=quiz_title,
         student=student,
         name=name,
         graded_at=(submission.graded_at.replace("T", " ").replace("+00:00", " UTC")
                    if submission and submission.status == "graded" else ""),
         submitted=bool(submission and submission.status == "graded"),
+        unrecognized=bool(submission and submission.status == "unrecognized"),
         notes=submission.notes if submission else [],
-        total=sum(r.score for r in rows),
-        maximum=sum(r.max_score for r in rows),
+        total=total.total,
+        raw=total.raw,
+        penalty=total.penalty,
+        late=late_text(total),
+        submitted_at=_when(total.late.submitted_at or "") if total.late else "",
+        deadline=_when(total.late.deadline) if total.late else "",
+        maximum=total.maximum,
+        index_note=INDEX_NOTE if _mentions_an_index(rows) else "",
         items=[_item_context(r, items.get(r.item), sentences) for r in rows],
     )

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from grader.gradebook.submissions import ANSWERS_FILE, CODE_FILE, LoadedFile, LoadedSubmission
-from grader.grading import grade_answer
 from grader.quiz.answer_sheet import SheetError
 from grader.quiz.answer_sheet import parse_sheet as parse_answer_sheet
 from grader.quiz.model import StudentQuiz
+from grader.quiz.policy import QuizPolicy
 from grader.results import ItemResult
+from grader.sheet_grading import grade_sheet
 
 
 @dataclass
@@ -42,15 +43,22 @@ def parse_sheet(file: LoadedFile) -> dict[str, Any]:
     """The TOML table of an answers.toml that was loaded; ValueError says why it cannot be
     read (`grader.quiz.answer_sheet.parse_sheet` on the bytes already read)."""
     if file.data is None:
-        raise ValueError(f"{ANSWERS_FILE} {file.error}")
+        raise ValueError(file.error)
     try:
         return parse_answer_sheet(file.data, ANSWERS_FILE)
     except SheetError as error:
         raise ValueError(str(error)) from None
 
 
-def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
-    """Grade every question of the quiz from the submission's answers.toml."""
+def grade_answers(
+    quiz: StudentQuiz,
+    submission: LoadedSubmission,
+    policy: QuizPolicy | None = None,
+    alternatives: Mapping[str, Sequence[str]] | None = None,
+) -> Graded:
+    """Grade every question of the quiz from the submission's answers.toml, under the
+    quiz's partial-credit rules (`policy`) and the accepted alternative answers (item ->
+    answers), and the answer and sheet time budgets of `grader.sheet_grading`."""
     items = [(q.qid, q.points) for q in quiz.questions]
     if not items:
         return Graded()
@@ -66,17 +74,7 @@ def grade_answers(quiz: StudentQuiz, submission: LoadedSubmission) -> Graded:
     if unknown:
         shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         graded.notes.append(f"{ANSWERS_FILE}: answers to questions this quiz does not have were ignored: {shown}")
-    for question in quiz.questions:
-        start = time.perf_counter()
-        try:
-            result = grade_answer(question.exercise, question.variant, answers.get(question.qid), item=question.qid)
-        except Exception as error:  # a grader bug must cost one item, not the batch
-            result = ItemResult(
-                question.qid, 0.0, question.points, "invalid",
-                f"The answer could not be graded ({type(error).__name__}); ask the instructor to check it.",
-            )
-        graded.results.append(result)
-        graded.durations.append(time.perf_counter() - start)
+    graded.results, graded.durations = grade_sheet(quiz.questions, answers, policy=policy, alternatives=alternatives)
     graded.seconds = sum(graded.durations)
     return graded
 
@@ -91,7 +89,7 @@ def grade_code(quiz: StudentQuiz, submission: LoadedSubmission, pool: Any) -> Gr
     if file is None:
         return _all_items(items, "missing", f"No {CODE_FILE} was submitted.")
     if file.data is None:
-        return _all_items(items, "invalid", f"{CODE_FILE} {file.error}; it was not run.")
+        return _all_items(items, "invalid", f"{file.error}; it was not run.")
     from grader.code.judge import grade_code_submission
 
     start = time.perf_counter()

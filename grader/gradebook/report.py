@@ -13,7 +13,10 @@ from typing import Any, Mapping, Sequence
 import jinja2
 from markupsafe import Markup
 
-from grader.gradebook.charts import histogram_svg, meter_svg, scatter_svg
+from grader.gradebook.adjust import DROPPED, Total, late_text, totals
+from grader.gradebook.charts import histogram_svg, meter_svg, scatter_chart
+from grader.rounding import score_text
+from grader.wording import plural
 from grader.gradebook.stats import ClassStats, class_stats
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
 
@@ -30,7 +33,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(num=number, pct=percent, fixed=fixed, meter=lambda f: Markup(meter_svg(f)))
+    env.globals.update(num=number, pct=percent, fixed=fixed, plural=plural, meter=lambda f: Markup(meter_svg(f)))
     return env
 
 
@@ -38,10 +41,7 @@ def css() -> Markup:
     return Markup(environment().get_template("base.css.j2").render())
 
 
-def number(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+number = score_text
 
 
 def percent(value: float | None) -> str:
@@ -68,17 +68,20 @@ def _misconceptions(
 
 
 def _students(
-    gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]], submissions: Mapping[str, SubmissionRow]
+    gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]], submissions: Mapping[str, SubmissionRow],
+    final: Mapping[str, Total],
 ) -> list[dict[str, Any]]:
     rows = []
     for student, name, _email in gradebook.students():
         mine = results.get(student, [])
-        total = sum(r.score for r in mine)
-        maximum = sum(r.max_score for r in mine)
+        t = final.get(student) or Total(sum(r.score for r in mine), sum(r.max_score for r in mine))
+        total, maximum = t.total, t.maximum
         sub = submissions.get(student)
         problems = Counter(r.status for r in mine if r.status in PROBLEM_STATUSES)
         rows.append({
-            "id": student, "name": name, "total": total, "max": maximum,
+            "id": student, "name": name, "total": total, "max": maximum, "raw": t.raw,
+            "penalty": t.penalty, "late": late_text(t),
+            "adjusted": [r.item for r in mine if r.adjustment],
             "percent": 100.0 * total / maximum if maximum else None,
             "status": sub.status if sub else "missing",
             "graded_at": sub.graded_at.replace("T", " ").replace("+00:00", " UTC") if sub else "",
@@ -92,13 +95,16 @@ def report_page(
     results: Mapping[str, Sequence[ResultRow]],
     items: Sequence[ItemInfo] | None = None,
     submissions: Mapping[str, SubmissionRow] | None = None,
+    final: Mapping[str, Total] | None = None,
 ) -> str:
     """The HTML of report.html from the gradebook and every roster student's results
     (`items` and `submissions`: the gradebook's, when the caller already read them)."""
     submissions = gradebook.submissions() if submissions is None else submissions
     submitted = {s for s, row in submissions.items() if row.status == "graded"}
     items = gradebook.items() if items is None else items
-    stats = class_stats(results, submitted, items)
+    dropped = sorted({r.item for rows in results.values() for r in rows if r.status == DROPPED})
+    counted = {s: [r for r in rows if r.status != DROPPED] for s, rows in results.items()}
+    stats = class_stats(counted, submitted, [i for i in items if i.item not in dropped])
     item_exercises: dict[str, Counter[str]] = {}
     for info in items:
         item_exercises.setdefault(info.item, Counter())[info.exercise] += 1
@@ -107,6 +113,7 @@ def report_page(
         counts[status] += n
     points = [(i.item, i.difficulty, i.discrimination) for i in stats.items
               if i.difficulty is not None and i.discrimination is not None]
+    scatter = scatter_chart(points) if len(points) >= 2 else None
     quiz = gradebook.db.execute("SELECT quiz_id, title FROM quiz").fetchone() or ("", "")
     return environment().get_template("report.html.j2").render(
         title=quiz[1],
@@ -117,7 +124,10 @@ def report_page(
         counts={"timeout": counts["timeout"], "invalid": counts["invalid"], "missing": counts["missing"]},
         histogram=Markup(histogram_svg(stats.histogram, title="score histogram")),
         bin_width=f"{stats.histogram.edges[1] - stats.histogram.edges[0]:g}",
-        scatter=Markup(scatter_svg(points)) if len(points) >= 2 else "",
+        scatter=Markup(scatter.svg) if scatter else "",
+        unlabeled=scatter.unlabeled if scatter else [],
+        dropped=dropped,
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
-        students=_students(gradebook, results, submissions),
+        students=_students(gradebook, results, submissions, totals(gradebook, results) if final is None else final),
+        unrecognized=sum(1 for row in submissions.values() if row.status == "unrecognized"),
     )

@@ -35,7 +35,10 @@ from typing import Any, Iterator, Sequence
 from grader import __version__
 from grader.bank import BankError
 from grader.gradebook import exports
+from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
 from grader.gradebook.backend import BackendFactory, LocalBackend, PoolFactory
+from grader.gradebook.late import submission_time
+from grader.rounding import score_text
 from grader.gradebook.grade_one import Graded, grade_answers
 from grader.gradebook.progress import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
@@ -52,10 +55,12 @@ from grader.gradebook.submissions import (
 )
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
+from grader.quiz.policy import QuizPolicy, read_policy
 from grader.quiz.spec import SpecError
 from grader.results import ItemResult
 
 LOCK_FILE = ".grader-grade.lock"
+UNRECOGNIZED = "unrecognized"  # a submission's status: files handed in, none under a known name
 DEFAULT_OUT_NAME = "grading"
 
 
@@ -68,7 +73,9 @@ class BatchSummary:
     """What a run did, and where its files are.
 
     graded / skipped / missing / failed: student ids graded in this run, skipped because
-    unchanged, without a submission, and whose grading failed (to retry). Class figures
+    unchanged, without a submission, and whose grading failed (to retry); unrecognized:
+    (student id, file names) of students who handed in files under names that are not
+    recognized (graded 0, never reported as "no submission"). Class figures
     (mean, median, misconceptions) are over every student with a submission in the
     gradebook, not only those graded in this run.
     """
@@ -81,6 +88,7 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    unrecognized: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     unmatched: tuple[Unmatched, ...] = ()
     max_total: float = 0.0
     mean: float | None = None
@@ -123,11 +131,12 @@ def _default_pool(jobs: int) -> Any:
     return ExecutorPool(workers=jobs)
 
 
-def _key_hash(quiz_dir: Path, student: str) -> str:
+def _key_hash(quiz_dir: Path, student: str, policy: QuizPolicy | None = None) -> str:
     """What a grade depends on besides the submission: the student's variant.json (keys,
-    misconception answers, hidden-test seeds) and the grader's version. A change of
-    either regrades the student's submission."""
-    digest = hashlib.sha256(f"grader-key-v1\0{__version__}\0".encode())
+    misconception answers, hidden-test seeds), the grader's version and the quiz's
+    partial-credit rules. A change of any regrades the student's submission."""
+    rules = policy.grading_fingerprint() if policy else ""
+    digest = hashlib.sha256(f"grader-key-v1\0{__version__}\0{rules}\0".encode())
     path = quiz_dir / "key" / student / "variant.json"
     if path.is_file():
         digest.update(path.read_bytes())
@@ -147,9 +156,22 @@ def _lock(out: Path) -> int:
     return fd
 
 
-def _open_quiz(quiz_dir: Path) -> LoadedQuiz:
+def _refuse_inside(submissions: Path, **folders: Path) -> None:
+    """A quiz or output folder inside the submissions folder would be read as submissions
+    (a key folder could be linked to, or planted): a BatchError."""
+    root = os.path.realpath(submissions)
+    for option, folder in folders.items():
+        real = os.path.realpath(folder)
+        if real == root or real.startswith(root + os.sep):
+            raise BatchError(
+                f"--{option} {folder} lies inside the submissions folder {submissions}; "
+                "put it somewhere else"
+            )
+
+
+def _open_quiz(quiz_dir: Path) -> tuple[LoadedQuiz, QuizPolicy]:
     try:
-        return load_quiz(quiz_dir)
+        return load_quiz(quiz_dir), read_policy(quiz_dir)
     except (SpecError, BankError) as error:
         raise BatchError(str(error)) from None
 
@@ -164,17 +186,24 @@ def _student_quizzes(loaded: LoadedQuiz) -> dict[str, StudentQuiz]:
     return quizzes
 
 
-def _items(quizzes: dict[str, StudentQuiz]) -> list[ItemInfo]:
+def _items(quizzes: dict[str, StudentQuiz], known: dict[tuple[str, str, str], str] | None = None) -> list[ItemInfo]:
+    """Every student's items; the question text is rendered once per item and then reused
+    from `known` ((student, item, exercise) -> prompt HTML already in the gradebook)."""
+    from grader.gradebook.prompt_html import code_html, question_html
+
+    known = known or {}
     items: list[ItemInfo] = []
     for student, quiz in quizzes.items():
         position = 0
         for question in quiz.questions:
+            prompt = known.get((student, question.qid, question.exercise.id)) or question_html(question)
             items.append(ItemInfo(student, question.qid, position, "answer", question.exercise.id,
-                                  question.exercise.title, float(question.points)))
+                                  question.exercise.title, float(question.points), prompt))
             position += 1
         for code in quiz.code:
+            prompt = known.get((student, code.function, code.exercise.id)) or code_html(code)
             items.append(ItemInfo(student, code.function, position, "code", code.exercise.id,
-                                  code.exercise.title, float(code.points)))
+                                  code.exercise.title, float(code.points), prompt))
             position += 1
     return items
 
@@ -236,7 +265,7 @@ def grade_batch(
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise BatchError("--jobs must be at least 1")
-    loaded = _open_quiz(quiz_dir)
+    loaded, policy = _open_quiz(quiz_dir)
     quizzes = _student_quizzes(loaded)
     wanted = _check_only(only, loaded.student_ids())
     try:
@@ -244,6 +273,7 @@ def grade_batch(
     except IdMapError as error:
         raise BatchError(str(error)) from None
     out = Path(out) if out else default_out(quiz_dir)
+    _refuse_inside(submissions, quiz=quiz_dir, out=out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -258,7 +288,7 @@ def grade_batch(
             batch = _Batch(
                 loaded, quizzes, gradebook, submissions, out, jobs, force, wanted, mapping,
                 reporter, max_file_bytes,
-                backend_factory or (lambda jobs, quiz: LocalBackend(jobs, pool_factory or _default_pool)),
+                backend_factory or (lambda jobs, quiz: LocalBackend(jobs, pool_factory or _default_pool)), policy,
             )
             summary = batch.run()
     finally:
@@ -283,7 +313,9 @@ class _Batch:
     reporter: Reporter
     cap: int
     backend_factory: BackendFactory
+    policy: QuizPolicy = field(default_factory=QuizPolicy)
     run_id: int = 0
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
 
     def run(self) -> BatchSummary:
         spec = self.loaded.spec
@@ -291,12 +323,16 @@ class _Batch:
             self.gradebook.set_quiz(spec.quiz_id, spec.title, spec.mode, str(self.loaded.path.resolve()))
         except GradebookError as error:
             raise BatchError(str(error)) from None
+        known = {(i.student, i.item, i.exercise): i.prompt for i in self.gradebook.items() if i.prompt}
         self.gradebook.set_roster(
-            [(s.id, s.name, s.email) for s in spec.students], _items(self.quizzes), _sentences(self.quizzes)
+            [(s.id, s.name, s.email) for s in spec.students], _items(self.quizzes, known), _sentences(self.quizzes)
         )
+        self.gradebook.set_meta("submissions_dir", str(self.submissions.resolve()))
+        self.gradebook.set_meta(LATE_POLICY_META, self.policy.late.to_json() if self.policy.late else "")
+        self.alternatives = accepted_answers(self.gradebook.adjustments())
         summary = BatchSummary(spec.quiz_id, spec.title, self.out, len(spec.students))
         try:
-            discovery = discover(self.submissions, spec.students, self.mapping, exclude=[self.out])
+            discovery = discover(self.submissions, spec.students, self.mapping)
         except OSError as error:
             raise BatchError(f"{self.submissions}: cannot read the submissions ({error.strerror})") from None
         summary.unmatched = discovery.unmatched
@@ -325,22 +361,30 @@ class _Batch:
         """The submissions to grade; records students without one as missing, and notes
         the unchanged ones as skipped."""
         recorded = self.gradebook.submissions()
+        resume_from = self._force_resume_from() if self.force else None
         queue: list[_Job] = []
         for student in self.loaded.student_ids():
             if self.wanted is not None and student not in self.wanted:
                 continue
             quiz = self.quizzes[student]
-            key_hash = _key_hash(self.loaded.path, student)
+            key_hash = _key_hash(self.loaded.path, student, self.policy)
             found = discovery.found.get(student)
             previous = recorded.get(student)
+            if found is not None and not found.files and found.unrecognized:
+                summary.unrecognized.append((student, found.unrecognized))
+                self._record_missing(quiz, key_hash, found)
+                continue
             if found is None or not found.files:
                 summary.missing.append(student)
                 unchanged = previous is not None and previous.status == "missing" and previous.key_hash == key_hash
                 if self.force or not unchanged:
                     self._record_missing(quiz, key_hash, found)
                 continue
+            fresh = not self.force or (
+                resume_from is not None and previous is not None and (previous.run_id or 0) >= resume_from
+            )
             if (
-                not self.force
+                fresh
                 and previous is not None
                 and previous.status == "graded"
                 and previous.key_hash == key_hash
@@ -351,11 +395,29 @@ class _Batch:
             queue.append(_Job(quiz, found, key_hash))
         return queue
 
+    def _force_resume_from(self) -> int | None:
+        """The first run of the unfinished `--force` runs (same --only) that this one
+        continues: students graded since then are not graded again. None: start over."""
+        runs = [r for r in self.gradebook.runs() if r.id != self.run_id]
+        only = ",".join(sorted(self.wanted)) if self.wanted else None
+        first = None
+        for run in reversed(runs):
+            if not run.force or run.only_ids != only or run.status not in ("running", "interrupted", "incomplete"):
+                break
+            first = run.id
+        return first
+
     def _record_missing(self, quiz: StudentQuiz, key_hash: str, found: Found | None) -> None:
-        results = [ItemResult(q.qid, 0.0, q.points, "missing", "No submission.") for q in quiz.questions]
-        results += [ItemResult(c.function, 0.0, c.points, "missing", "No submission.") for c in quiz.code]
+        """Record every item as missing: status `missing`, or `unrecognized` when files were
+        handed in under names that are not recognized (the items' feedback lists them)."""
+        status, why = "missing", "No submission."
+        if found is not None and found.unrecognized:
+            shown = ", ".join(found.unrecognized[:5]) + (" ..." if len(found.unrecognized) > 5 else "")
+            status, why = UNRECOGNIZED, f"Submitted but not recognized: {shown}."
+        results = [ItemResult(q.qid, 0.0, q.points, "missing", why) for q in quiz.questions]
+        results += [ItemResult(c.function, 0.0, c.points, "missing", why) for c in quiz.code]
         self.gradebook.record(
-            quiz.student.id, results, status="missing", content_hash=None, key_hash=key_hash,
+            quiz.student.id, results, status=status, content_hash=None, key_hash=key_hash,
             files=[], notes=list(found.notes) if found else [], duration=0.0, run_id=self.run_id,
             count_grading=False,
         )
@@ -375,7 +437,8 @@ class _Batch:
                 while len(inflight) < 2 * max(1, backend.capacity) and (job := next(pending, None)) is not None:
                     loaded = load(job.found, self.submissions, self.cap)
                     future = backend.submit(job.quiz, loaded)
-                    inflight[future] = _InFlight(job, loaded, grade_answers(job.quiz, loaded))
+                    answers = grade_answers(job.quiz, loaded, self.policy, self.alternatives)
+                    inflight[future] = _InFlight(job, loaded, answers)
                 if not inflight:
                     break
                 done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
@@ -398,23 +461,28 @@ class _Batch:
             return
         results = entry.answers.results + code.results
         duration = entry.answers.seconds + code.seconds
+        submitted_at, time_source = submission_time(entry.job.found)
         self.gradebook.record(
             student, results, status="graded", content_hash=entry.loaded.content_hash,
             key_hash=entry.job.key_hash, files=entry.loaded.manifest(),
             notes=list(entry.loaded.notes) + entry.answers.notes + code.notes,
             duration=duration, durations=entry.answers.durations + code.durations, run_id=self.run_id,
+            submitted_at=submitted_at, time_source=time_source,
         )
         summary.graded.append(student)
         score = sum(r.score for r in results)
         points = sum(r.max_score for r in results)
-        self.reporter.graded(student, f"{score:.4g}/{points:.4g} in {duration:.1f} s")
+        self.reporter.graded(student, f"{score_text(score)}/{score_text(points)} in {duration:.1f} s")
 
 
 def _class_figures(gradebook: Gradebook, summary: BatchSummary) -> None:
+    from grader.gradebook.adjust import totals as student_totals
+
     rows = gradebook.submissions()
     roster = {s[0] for s in gradebook.students()}
-    totals = [r.total for s, r in rows.items() if s in roster and r.status == "graded"]
-    maxima = [r.max_total for s, r in rows.items() if s in roster]
+    final = student_totals(gradebook, exports.class_results(gradebook))
+    totals = [final[s].total for s, r in rows.items() if s in roster and r.status == "graded"]
+    maxima = [final[s].maximum for s in rows if s in roster]
     summary.max_total = max(maxima) if maxima else 0.0
     if totals:
         summary.mean = statistics.fmean(totals)

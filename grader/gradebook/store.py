@@ -13,6 +13,17 @@ Tables:
                 total, max_total, graded_count, run_id)
     results(student, item, score, max_score, status, misconception, feedback, answer,
             expected, duration, details, run_id)      primary key (student, item)
+    adjustments(id, kind, student, item, score, answer, note, author, created_at, detail)
+                                      the audit trail of overrides, accepted answers,
+                                      dropped items and key fixes (see `adjust`)
+
+Schema 2 adds `adjustments`, `submissions.submitted_at` / `submissions.time_source` (when
+the student handed the files in, and how that is known) and `items.prompt`; a schema-1
+gradebook is migrated in place when it is opened.
+
+`results` always holds what the grader computed; overrides, accepted answers and dropped
+items are applied when the gradebook is read for the exports (`adjust.apply`), so a
+regrade (`--force`) never loses them.
 
 Durations are seconds spent grading, waiting excluded: a submission's is its answers'
 plus its code run; an answer item's is its own check; a code item's is the whole code run
@@ -36,7 +47,7 @@ from typing import Any, Iterator, Sequence
 
 from grader.results import ItemResult
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 GRADEBOOK_FILE = "gradebook.sqlite"
 
 _SCHEMA = """
@@ -51,6 +62,7 @@ CREATE TABLE IF NOT EXISTS students (
 CREATE TABLE IF NOT EXISTS items (
     student TEXT NOT NULL, item TEXT NOT NULL, position INTEGER NOT NULL,
     kind TEXT NOT NULL, exercise TEXT NOT NULL, title TEXT NOT NULL, max_score REAL NOT NULL,
+    prompt TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (student, item)
 );
 CREATE TABLE IF NOT EXISTS misconceptions (
@@ -66,7 +78,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     student TEXT PRIMARY KEY, content_hash TEXT, key_hash TEXT, files TEXT NOT NULL,
     notes TEXT NOT NULL, graded_at TEXT NOT NULL, duration REAL NOT NULL,
     status TEXT NOT NULL, total REAL NOT NULL, max_total REAL NOT NULL,
-    graded_count INTEGER NOT NULL DEFAULT 0, run_id INTEGER
+    graded_count INTEGER NOT NULL DEFAULT 0, run_id INTEGER,
+    submitted_at TEXT, time_source TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS results (
     student TEXT NOT NULL, item TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL,
@@ -74,7 +87,19 @@ CREATE TABLE IF NOT EXISTS results (
     expected TEXT NOT NULL, duration REAL NOT NULL, details TEXT NOT NULL, run_id INTEGER,
     PRIMARY KEY (student, item)
 );
+CREATE TABLE IF NOT EXISTS adjustments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, student TEXT, item TEXT NOT NULL,
+    score REAL, answer TEXT, note TEXT NOT NULL, author TEXT NOT NULL, created_at TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
 """
+
+# Schema 1 -> 2: the columns schema 2 added to existing tables (new tables come from _SCHEMA).
+_MIGRATE_1_TO_2 = (
+    "ALTER TABLE items ADD COLUMN prompt TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE submissions ADD COLUMN submitted_at TEXT",
+    "ALTER TABLE submissions ADD COLUMN time_source TEXT NOT NULL DEFAULT ''",
+)
 
 
 class GradebookError(RuntimeError):
@@ -90,6 +115,7 @@ class ItemInfo:
     exercise: str
     title: str
     max_score: float
+    prompt: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +132,8 @@ class SubmissionRow:
     max_total: float
     graded_count: int
     run_id: int | None
+    submitted_at: str | None = None
+    time_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,6 +149,36 @@ class ResultRow:
     expected: str
     duration: float
     tests: list[dict[str, Any]]
+    adjustment: str = ""  # why the score is not the grader's (an override's note, ...)
+    graded_score: float | None = None  # the grader's score when an adjustment changed it
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One entry of the audit trail. kind: `override` (student, item, score), `accept`
+    (item, answer), `drop` (item), `undrop` (item), `key-fix` (student, item, detail: what
+    changed). Entries are never deleted; for one (student, item) the latest override wins."""
+
+    id: int
+    kind: str
+    student: str | None
+    item: str
+    score: float | None
+    answer: str | None
+    note: str
+    author: str
+    created_at: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    started_at: str
+    finished_at: str | None
+    status: str
+    force: bool
+    only_ids: str | None
 
 
 def now_iso() -> str:
@@ -143,10 +201,27 @@ class Gradebook:
             raise GradebookError(f"{self.path}: not a usable gradebook ({error})") from None
         if version is None:
             self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif version[0] == "1":
+            self._migrate_from_1()
         elif version[0] != SCHEMA_VERSION:
             raise GradebookError(
-                f"{self.path}: gradebook schema {version[0]}, this grader reads {SCHEMA_VERSION}"
+                f"{self.path}: gradebook schema {version[0]}, this grader reads {SCHEMA_VERSION} "
+                "(it was written by a newer grader: upgrade grader)"
             )
+
+    def _migrate_from_1(self) -> None:
+        """Add schema 2's columns to a schema-1 gradebook, in one transaction."""
+        with self.transaction() as db:
+            for statement in _MIGRATE_1_TO_2:
+                db.execute(statement)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def close(self) -> None:
         self.db.close()
@@ -204,8 +279,8 @@ class Gradebook:
             )
             db.execute("DELETE FROM items")
             db.executemany(
-                "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(i.student, i.item, i.position, i.kind, i.exercise, i.title, i.max_score) for i in items],
+                "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(i.student, i.item, i.position, i.kind, i.exercise, i.title, i.max_score, i.prompt) for i in items],
             )
 
     def students(self) -> list[tuple[str, str, str]]:
@@ -220,7 +295,7 @@ class Gradebook:
         return row[0] if row else ""
 
     def items(self, student: str | None = None) -> list[ItemInfo]:
-        sql = "SELECT student, item, position, kind, exercise, title, max_score FROM items"
+        sql = "SELECT student, item, position, kind, exercise, title, max_score, prompt FROM items"
         args: tuple[Any, ...] = ()
         if student is not None:
             sql += " WHERE student = ?"
@@ -245,21 +320,44 @@ class Gradebook:
                 (now_iso(), status, graded, skipped, missing, failed, run_id),
             )
 
+    def runs(self) -> list[RunRow]:
+        """Every run, oldest first."""
+        rows = self.db.execute("SELECT id, started_at, finished_at, status, force, only_ids FROM runs ORDER BY id")
+        return [RunRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+    # -- the audit trail ---------------------------------------------------------------------
+
+    def add_adjustment(
+        self, kind: str, item: str, *, author: str, note: str = "", student: str | None = None,
+        score: float | None = None, answer: str | None = None, detail: str = "",
+    ) -> int:
+        """Append one entry to the audit trail; returns its id."""
+        cursor = self.db.execute(
+            "INSERT INTO adjustments (kind, student, item, score, answer, note, author, created_at, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, student, item, score, answer, note, author, now_iso(), detail),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def adjustments(self) -> list[Adjustment]:
+        """The audit trail, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, kind, student, item, score, answer, note, author, created_at, detail "
+            "FROM adjustments ORDER BY id"
+        )
+        return [Adjustment(*r) for r in rows]
+
     # -- submissions and results -----------------------------------------------------------
 
     def submission(self, student: str) -> SubmissionRow | None:
         row = self.db.execute(
-            "SELECT student, content_hash, key_hash, files, notes, graded_at, duration, status, "
-            "total, max_total, graded_count, run_id FROM submissions WHERE student = ?",
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE student = ?",
             (student,),
         ).fetchone()
         return _submission_row(row) if row else None
 
     def submissions(self) -> dict[str, SubmissionRow]:
-        rows = self.db.execute(
-            "SELECT student, content_hash, key_hash, files, notes, graded_at, duration, status, "
-            "total, max_total, graded_count, run_id FROM submissions"
-        )
+        rows = self.db.execute(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions")
         return {r[0]: _submission_row(r) for r in rows}
 
     def record(
@@ -276,6 +374,8 @@ class Gradebook:
         durations: Sequence[float] | None = None,
         run_id: int | None = None,
         count_grading: bool = True,
+        submitted_at: str | None = None,
+        time_source: str = "",
     ) -> None:
         """Replace the student's results by `results` and update their submissions row, in
         one transaction. `count_grading` increments `graded_count` (a real grading, as
@@ -296,20 +396,39 @@ class Gradebook:
             db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.execute(
                 """INSERT INTO submissions (student, content_hash, key_hash, files, notes, graded_at,
-                       duration, status, total, max_total, graded_count, run_id)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       duration, status, total, max_total, graded_count, run_id, submitted_at,
+                       time_source)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(student) DO UPDATE SET
                        content_hash=excluded.content_hash, key_hash=excluded.key_hash,
                        files=excluded.files, notes=excluded.notes, graded_at=excluded.graded_at,
                        duration=excluded.duration, status=excluded.status, total=excluded.total,
                        max_total=excluded.max_total,
                        graded_count=submissions.graded_count + excluded.graded_count,
-                       run_id=excluded.run_id""",
+                       run_id=excluded.run_id, submitted_at=excluded.submitted_at,
+                       time_source=excluded.time_source""",
                 (
                     student, content_hash, key_hash, json.dumps(files, ensure_ascii=False),
                     json.dumps(list(notes), ensure_ascii=False), now_iso(), float(duration),
-                    status, total, max_total, int(count_grading), run_id,
+                    status, total, max_total, int(count_grading), run_id, submitted_at, time_source,
                 ),
+            )
+
+    def replace_result(self, student: str, result: ItemResult) -> None:
+        """Replace one item's result of an already graded student (an accepted answer's
+        regrade) and update the submission's total, in one transaction; the rest of the
+        student's results, hashes and grading count are left as they are."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE results SET score=?, max_score=?, status=?, misconception=?, feedback=? "
+                "WHERE student=? AND item=?",
+                (float(result.score), float(result.max_score), result.status, result.misconception,
+                 result.feedback, student, result.item),
+            )
+            db.execute(
+                "UPDATE submissions SET total=(SELECT COALESCE(SUM(score), 0) FROM results WHERE student=?) "
+                "WHERE student=?",
+                (student, student),
             )
 
     def results(self, student: str | None = None) -> list[ResultRow]:
@@ -330,9 +449,16 @@ class Gradebook:
         ]
 
 
+_SUBMISSION_COLUMNS = (
+    "student, content_hash, key_hash, files, notes, graded_at, duration, status, "
+    "total, max_total, graded_count, run_id, submitted_at, time_source"
+)
+
+
 def _submission_row(row: Sequence[Any]) -> SubmissionRow:
     return SubmissionRow(
         student=row[0], content_hash=row[1], key_hash=row[2], files=json.loads(row[3]),
         notes=json.loads(row[4]), graded_at=row[5], duration=row[6], status=row[7],
         total=row[8], max_total=row[9], graded_count=row[10], run_id=row[11],
+        submitted_at=row[12], time_source=row[13],
     )

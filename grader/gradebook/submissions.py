@@ -3,21 +3,32 @@
 Two layouts are accepted, and may be mixed in one folder:
 
 * one folder per student, named by the student's id (or by an LMS id of the `--id-map`),
-  holding `answers.toml` and/or `exercise.py`;
+  holding `answers.toml` and/or `exercise.py` (or holding one folder that holds them:
+  files are looked for one level down too);
 * an LMS bulk export: a flat folder of files named the way Canvas
-  (`doejane_12345_67890_exercise.py`, `doejane_LATE_12345_67890_answers.toml`, with `-1`,
-  `-2` ... before the extension for repeated uploads) or Moodle
+  (`doejane_12345_67890_exercise.py`, `doejane_LATE_12345_67890_answers.toml`) or Moodle
   (`Jane Doe_12345_assignsubmission_file_exercise.py`, or a folder
   `Jane Doe_12345_assignsubmission_file_/` holding the files) name them.
 
-An LMS id is mapped to a roster id through the id map (`lms_id,id` CSV) first, then by
-equality with a roster id, then by the student's name when exactly one roster name
-matches. Anything that cannot be mapped is returned as `Unmatched`, with the reason.
+Both layouts accept the same file names (`submitted_name`): `answers.toml` and
+`exercise.py` in any letter case, with a copy suffix (`exercise-1.py` from an LMS,
+`exercise (1).py` from a browser); the highest copy number wins.  A student whose files
+are all named otherwise is "submitted but not recognized" (`Found.unrecognized`), never
+"no submission".
 
-Submissions are hostile. Symlinks are followed only when their target stays inside the
-submissions folder; only regular files are read (never FIFOs or devices, opened
-non-blocking); a file larger than the cap is not loaded (its first bytes and its size
-enter the content hash); names are shown through `display_name`.
+The export format is decided once per folder (`export_format`: the naming scheme most of
+its files follow), and a file's LMS id is read only from that format's own fields, never
+from the part of the name the student chose (a Canvas upload named
+`x_1001_assignsubmission_file_exercise.py` stays the uploader's file).  An LMS id is
+mapped to a roster id through the id map (`lms_id,id` CSV) first, then by equality with a
+roster id, then by the student's name when exactly one roster name matches. Anything that
+cannot be mapped is returned as `Unmatched`, with the reason.
+
+Submissions are hostile. A symbolic link is never followed (it is listed as unmatched and
+noted for its student); only regular files are read (never FIFOs or devices, opened
+non-blocking, by `grader.student_file.read`); a file larger than the cap is not loaded
+(its first bytes and its size enter the content hash); names are shown through
+`display_name`.
 """
 
 from __future__ import annotations
@@ -25,23 +36,27 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from grader.quiz.roster import Student, read_csv
+from grader.student_file import MAX_BYTES, StudentFileError, too_large_message
+from grader.student_file import read as read_student_file
 
 ANSWERS_FILE = "answers.toml"
 CODE_FILE = "exercise.py"
 SUBMISSION_FILES = (ANSWERS_FILE, CODE_FILE)
-DEFAULT_MAX_FILE_BYTES = 1_000_000  # 1 MB, the judge's limit on exercise.py too
+DEFAULT_MAX_FILE_BYTES = MAX_BYTES  # grader.student_file: one limit for every student file
+LINK_NOT_FOLLOWED = "a symbolic link; links are not followed"
 
 _CANVAS = re.compile(
     r"^(?P<name>[^_]+?)(?P<late>_LATE)?_(?P<lms>\d+)_(?P<sub>\d+)_(?P<file>.+)$"
 )
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<lms>\d+)_assignsubmission_[a-z]+_(?P<file>.*)$")
-_UPLOAD_NAME = re.compile(r"^(?P<stem>answers|exercise)(?:-(?P<copy>\d+))?\.(?P<ext>toml|py)$", re.I)
+_UPLOAD_NAME = re.compile(
+    r"^(?P<stem>answers|exercise)(?:-(?P<copy>\d+)|\s*\((?P<paren>\d+)\))?\.(?P<ext>toml|py)$", re.I
+)
 
 
 class IdMapError(ValueError):
@@ -70,6 +85,7 @@ class Found:
     student: str
     files: dict[str, FileRef]
     notes: tuple[str, ...] = ()
+    unrecognized: tuple[str, ...] = ()  # files handed in under names that are not recognized
 
 
 @dataclass(frozen=True)
@@ -99,7 +115,7 @@ class LoadedFile:
 
     @property
     def too_large(self) -> bool:
-        return self.error.startswith("too large")
+        return " is too large (" in self.error
 
 
 @dataclass(frozen=True)
@@ -127,13 +143,12 @@ def display_name(name: str, limit: int = 160) -> str:
 
 def read_id_map(path: Path, students: Sequence[Student]) -> dict[str, str]:
     """`lms_id,id` CSV -> {lms id: roster id}. Ids not in the roster are an error."""
-    reader, columns = read_csv(path, IdMapError)
+    rows, columns = read_csv(path, IdMapError)
     if "lms_id" not in columns or "id" not in columns:
         raise IdMapError(f"{path}: the id map needs a header row with columns lms_id,id")
     known = {s.id for s in students}
     mapping: dict[str, str] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows:
         lms_id = (row.get(columns["lms_id"]) or "").strip()
         student = (row.get(columns["id"]) or "").strip()
         if not lms_id and not student:
@@ -189,21 +204,31 @@ def _inside(root_real: str, path: Path) -> bool:
     return real == root_real or real.startswith(root_real + os.sep)
 
 
-def _upload_name(file_name: str) -> tuple[str, int] | None:
-    """`exercise-2.py` -> ("exercise.py", 2); None for any other file."""
+def submitted_name(file_name: str) -> tuple[str, int] | None:
+    """The canonical name a submitted file stands for, and its copy number:
+    `exercise-2.py` -> ("exercise.py", 2), `Answers (1).TOML` -> ("answers.toml", 1),
+    `answers.toml` -> ("answers.toml", 0); None for any other name."""
     match = _UPLOAD_NAME.match(file_name)
     if not match:
         return None
     canonical = f"{match['stem'].lower()}.{match['ext'].lower()}"
     if canonical not in SUBMISSION_FILES:
         return None
-    return canonical, int(match["copy"] or 0)
+    return canonical, int(match["copy"] or match["paren"] or 0)
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return True
 
 
 class _Collector:
     def __init__(self) -> None:
         self.files: dict[str, dict[str, list[FileRef]]] = {}
         self.notes: dict[str, list[str]] = {}
+        self.unrecognized: dict[str, list[str]] = {}
         self.unmatched: list[Unmatched] = []
 
     def add(self, student: str, ref: FileRef) -> None:
@@ -212,9 +237,20 @@ class _Collector:
     def note(self, student: str, text: str) -> None:
         self.notes.setdefault(student, []).append(text)
 
+    def not_recognized(self, student: str, origin: str) -> None:
+        self.unrecognized.setdefault(student, []).append(origin)
+
+    def link(self, student: str | None, origin: str) -> None:
+        """A symbolic link: never followed; listed for the summary and noted for its student."""
+        self.unmatched.append(Unmatched(origin, LINK_NOT_FOLLOWED))
+        if student is not None:
+            self.note(student, f"{origin}: {LINK_NOT_FOLLOWED}, so it was not graded")
+            self.not_recognized(student, origin)
+
     def result(self) -> Discovery:
         found: dict[str, Found] = {}
-        for student, by_name in sorted(self.files.items()):
+        for student in sorted(set(self.files) | set(self.notes) | set(self.unrecognized)):
+            by_name = self.files.get(student, {})
             chosen: dict[str, FileRef] = {}
             notes = list(self.notes.get(student, []))
             for name in SUBMISSION_FILES:
@@ -226,11 +262,32 @@ class _Collector:
                     notes.append(
                         f"{name}: {len(candidates)} files found; graded {candidates[-1].origin}"
                     )
-            found[student] = Found(student, chosen, tuple(notes))
-        for student, notes in self.notes.items():
-            if student not in found:
-                found[student] = Found(student, {}, tuple(notes))
+            unrecognized = tuple(self.unrecognized.get(student, ()))
+            shown = ", ".join(unrecognized[:10]) + (" ..." if len(unrecognized) > 10 else "")
+            if unrecognized and not chosen:
+                notes.append(
+                    f"Submitted but not recognized: {shown}. Name the files {ANSWERS_FILE} and {CODE_FILE}."
+                )
+            elif unrecognized:
+                notes.append(f"ignored (not {ANSWERS_FILE} or {CODE_FILE}): {shown}")
+            found[student] = Found(student, chosen, tuple(notes), unrecognized)
         return Discovery(found, tuple(sorted(self.unmatched, key=lambda u: u.origin)))
+
+
+def export_format(names: Iterable[str]) -> str | None:
+    """"canvas" or "moodle": the LMS naming scheme most of a folder's entries follow (None
+    when no entry follows either, or as many follow each).  A Moodle name never fits the
+    Canvas pattern, but a Canvas upload can carry a Moodle-looking name the student chose,
+    so a name fitting both counts for Canvas."""
+    canvas = moodle = 0
+    for name in names:
+        if _CANVAS.match(name):
+            canvas += 1
+        elif _MOODLE.match(name):
+            moodle += 1
+    if canvas == moodle:
+        return None
+    return "canvas" if canvas > moodle else "moodle"
 
 
 def discover(
@@ -241,80 +298,131 @@ def discover(
 ) -> Discovery:
     """Find every student's files under `root` (see the module docstring).
 
-    `exclude`: paths inside `root` to pass over silently (the output folder, when it lies
-    inside the submissions folder). Names starting with "." are passed over too.
+    `exclude`: paths inside `root` to pass over silently. Names starting with "." are
+    passed over too.
     """
     root = Path(root)
-    root_real = os.path.realpath(root)
     excluded = {os.path.realpath(p) for p in exclude}
     resolver = _Resolver(students, id_map or {})
     collector = _Collector()
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+    entries = [
+        e for e in sorted(os.scandir(root), key=lambda e: e.name)
+        if not e.name.startswith(".") and os.path.realpath(e.path) not in excluded
+    ]
+    lms = export_format(e.name for e in entries if not _is_link(e) and (e.is_file() or _is_moodle_folder(e.name)))
+    for entry in entries:
         origin = display_name(entry.name)
         path = Path(entry.path)
-        if entry.name.startswith(".") or os.path.realpath(path) in excluded:
-            continue
-        if entry.is_symlink() and not _inside(root_real, path):
-            collector.unmatched.append(Unmatched(origin, "symlink pointing outside the submissions folder"))
-            continue
-        if entry.is_dir():
-            _scan_folder(path, entry.name, root_real, resolver, collector)
-        elif entry.is_file():
-            _scan_lms_file(path, entry.name, resolver, collector)
+        if _is_link(entry):
+            collector.link(resolver.folder(entry.name), origin)
+        elif entry.is_dir(follow_symlinks=False):
+            _scan_folder(path, entry.name, lms, resolver, collector)
+        elif entry.is_file(follow_symlinks=False):
+            _scan_lms_file(path, entry.name, lms, resolver, collector)
         else:
             collector.unmatched.append(Unmatched(origin, "not a regular file or folder"))
     return collector.result()
 
 
-def _scan_folder(
-    path: Path, name: str, root_real: str, resolver: _Resolver, collector: _Collector
-) -> None:
+def _is_moodle_folder(name: str) -> bool:
+    match = _MOODLE.match(name)
+    return bool(match) and not match["file"]
+
+
+def _scan_folder(path: Path, name: str, lms: str | None, resolver: _Resolver, collector: _Collector) -> None:
     origin = display_name(name)
     student = resolver.folder(name)
     rank: tuple[int, ...] = (1_000_000_000,)  # a student's own folder beats LMS files
-    if student is None:
+    if student is None and _is_moodle_folder(name):
         moodle = _MOODLE.match(name)
-        if moodle and not moodle["file"]:
-            student = resolver.lms(moodle["lms"], moodle["name"])
-            rank = (0,)
-            if student is None:
-                collector.unmatched.append(
-                    Unmatched(origin, f"no roster student for LMS id {moodle['lms']} (add it to --id-map)")
-                )
-                return
+        assert moodle is not None
+        if lms != "moodle":
+            collector.unmatched.append(Unmatched(origin, _other_format("Moodle", lms)))
+            return
+        student = resolver.lms(moodle["lms"], moodle["name"])
+        rank = (0,)
+        if student is None:
+            collector.unmatched.append(
+                Unmatched(origin, f"no roster student for LMS id {moodle['lms']} (add it to --id-map)")
+            )
+            return
     if student is None:
         collector.unmatched.append(Unmatched(origin, "folder name is not a student id of this quiz"))
         return
     ignored: list[str] = []
-    try:
-        entries = sorted(os.scandir(path), key=lambda e: e.name)
-    except OSError as error:
-        collector.note(student, f"{origin}: cannot list the folder ({error.strerror})")
-        return
-    for entry in entries:
-        inner = f"{origin}/{display_name(entry.name)}"
-        if entry.name in SUBMISSION_FILES:
-            if entry.is_symlink() and not _inside(root_real, Path(entry.path)):
-                collector.note(student, f"{inner}: symlink pointing outside the submissions folder, ignored")
-                continue
-            collector.add(student, FileRef(entry.name, Path(entry.path), inner, rank))
-        elif not entry.name.startswith("."):
-            ignored.append(display_name(entry.name))
-    if ignored:
+    found_any = _scan_student_files(path, origin, student, rank, collector, ignored)
+    if not found_any:  # one level down: u2024025/week5_submission/answers.toml
+        for sub in _subfolders(path, origin, student, collector):
+            found_any |= _scan_student_files(
+                Path(sub.path), f"{origin}/{display_name(sub.name)}", student, rank[:1] + (-1,), collector, ignored
+            )
+    if ignored and not found_any:
+        for item in ignored:
+            collector.not_recognized(student, item)
+    elif ignored:
         collector.note(student, f"{origin}: ignored {', '.join(ignored[:10])}" + (" ..." if len(ignored) > 10 else ""))
-    if student not in collector.files and student not in collector.notes:
+    if student not in collector.files and student not in collector.notes and student not in collector.unrecognized:
         collector.note(student, f"{origin}: empty folder")
 
 
-def _scan_lms_file(path: Path, name: str, resolver: _Resolver, collector: _Collector) -> None:
+def _listing(path: Path, origin: str, student: str, collector: _Collector) -> list[os.DirEntry[str]]:
+    try:
+        return sorted(os.scandir(path), key=lambda e: e.name)
+    except OSError as error:
+        collector.note(student, f"{origin}: cannot list the folder ({error.strerror})")
+        return []
+
+
+def _subfolders(path: Path, origin: str, student: str, collector: _Collector) -> list[os.DirEntry[str]]:
+    return [
+        e for e in _listing(path, origin, student, collector)
+        if not e.name.startswith(".") and not _is_link(e) and e.is_dir(follow_symlinks=False)
+    ]
+
+
+def _scan_student_files(
+    path: Path, origin: str, student: str, rank: tuple[int, ...], collector: _Collector, ignored: list[str]
+) -> bool:
+    """Add the submitted files directly in `path`; the other names go to `ignored`.
+    Returns whether a submitted file was found."""
+    found = False
+    for entry in _listing(path, origin, student, collector):
+        if entry.name.startswith("."):
+            continue
+        inner = f"{origin}/{display_name(entry.name)}"
+        if _is_link(entry):
+            collector.link(student, inner)
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            continue
+        submitted = submitted_name(entry.name)
+        if submitted is None:
+            ignored.append(inner)
+            continue
+        canonical, copy = submitted
+        collector.add(student, FileRef(canonical, Path(entry.path), inner, rank + (copy,)))
+        found = True
+    return found
+
+
+def _other_format(kind: str, lms: str | None) -> str:
+    if lms is None:
+        return f"named like a {kind} export, in a folder that mixes Canvas and Moodle names equally"
+    return f"named like a {kind} export, but this folder is a {lms.capitalize()} export"
+
+
+def _scan_lms_file(path: Path, name: str, lms: str | None, resolver: _Resolver, collector: _Collector) -> None:
     origin = display_name(name)
     canvas = _CANVAS.match(name)
     moodle = _MOODLE.match(name)
-    if moodle and moodle["file"]:
-        lms_id, person, file_name, submission = moodle["lms"], moodle["name"], moodle["file"], 0
-    elif canvas:
+    if lms == "canvas" and canvas:
         lms_id, person, file_name = canvas["lms"], canvas["name"], canvas["file"]
         submission = int(canvas["sub"])
+    elif lms == "moodle" and moodle and moodle["file"] and not canvas:
+        lms_id, person, file_name, submission = moodle["lms"], moodle["name"], moodle["file"], 0
+    elif canvas or moodle:
+        collector.unmatched.append(Unmatched(origin, _other_format("Canvas" if canvas else "Moodle", lms)))
+        return
     else:
         collector.unmatched.append(
             Unmatched(origin, "not in a student folder and not named like a Canvas or Moodle export")
@@ -326,46 +434,30 @@ def _scan_lms_file(path: Path, name: str, resolver: _Resolver, collector: _Colle
             Unmatched(origin, f"no roster student for LMS id {lms_id} (add it to --id-map)")
         )
         return
-    upload = _upload_name(file_name)
+    upload = submitted_name(file_name)
     if upload is None:
-        collector.note(student, f"{origin}: not answers.toml or exercise.py, ignored")
+        collector.not_recognized(student, origin)
         return
     canonical, copy = upload
     collector.add(student, FileRef(canonical, path, origin, (submission, copy)))
 
 
-def read_capped(path: Path, root_real: str, cap: int) -> tuple[int, bytes, str]:
-    """(size, bytes, error) of a regular file inside the submissions folder.
+def read_capped(path: Path, root_real: str, cap: int, name: str | None = None) -> tuple[int, bytes, str]:
+    """(size, bytes, error) of a regular file inside the submissions folder, read by
+    `grader.student_file.read` (a symlink is refused).
 
     At most cap + 1 bytes are read; error is "" when the whole file was read within the cap.
+    `name`: the file's name in the messages (default: its own).
     """
-    if not _inside(root_real, path):
-        return 0, b"", "symlink pointing outside the submissions folder"
-    real = os.path.realpath(path)
+    name = name or path.name
+    if not _inside(root_real, path.parent):
+        return 0, b"", f"{name}: {LINK_NOT_FOLLOWED}"
     try:
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as error:
-        return 0, b"", f"cannot open it ({error.strerror})"
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return 0, b"", "not a regular file"
-        chunks: list[bytes] = []
-        remaining = cap + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-    except OSError as error:
-        return 0, b"", f"cannot read it ({error.strerror})"
-    finally:
-        os.close(fd)
-    size = max(info.st_size, len(data))
-    if len(data) > cap:
-        return size, data, f"too large: {size} bytes, over the {cap}-byte limit"
+        size, data = read_student_file(path, cap)
+    except StudentFileError as error:
+        return 0, b"", str(error).replace(path.name, name, 1)
+    if len(data) > cap or size > cap:
+        return size, data, too_large_message(name, size, cap)
     return size, data, ""
 
 
@@ -380,7 +472,7 @@ def load(found: Found, root: Path, cap: int = DEFAULT_MAX_FILE_BYTES) -> LoadedS
     files: dict[str, LoadedFile] = {}
     for name in sorted(found.files):
         ref = found.files[name]
-        size, data, error = read_capped(ref.path, root_real, cap)
+        size, data, error = read_capped(ref.path, root_real, cap, name)
         digest.update(f"{name}\0{size}\0{error}\0{len(data)}\0".encode())
         digest.update(data)
         files[name] = LoadedFile(name, ref.origin, size, None if error else data, error)

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.rounding import score_text
 from grader.gradebook.runner import BatchSummary
 
 
@@ -15,7 +16,7 @@ def _score(value: float | None, maximum: float) -> str:
     if value is None:
         return "-"
     share = f" ({100.0 * value / maximum:.1f}%)" if maximum else ""
-    return f"{value:.2f} / {maximum:g}{share}"
+    return f"{score_text(value)} / {score_text(maximum)}{share}"
 
 
 def print_summary(summary: BatchSummary, console: Console) -> None:
@@ -27,6 +28,8 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
     table.add_row("graded in this run", str(len(summary.graded)))
     table.add_row("skipped (unchanged)", str(len(summary.skipped)))
     table.add_row("without a submission", str(len(summary.missing)))
+    if summary.unrecognized:
+        table.add_row(Text("submitted but not recognized", style="yellow"), str(len(summary.unrecognized)))
     if summary.failed:
         table.add_row(Text("failed (rerun to retry)", style="red"), str(len(summary.failed)))
     table.add_row("unmatched files", str(len(summary.unmatched)))
@@ -44,6 +47,12 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
         console.print(common)
     for student, message in summary.failed:
         console.print(Text(f"failed: {student}: {message}", style="red"), soft_wrap=True)
+    for student, names in summary.unrecognized:
+        console.print(
+            Text(f"submitted but not recognized: {student}: {', '.join(names)} "
+                 "(expected answers.toml and/or exercise.py)", style="yellow"),
+            soft_wrap=True,
+        )
     for item in summary.unmatched:
         console.print(Text(f"unmatched: {item.origin}: {item.reason}", style="yellow"), soft_wrap=True)
     if summary.files:

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from grader.quiz.model import Question, StudentQuiz
+from grader.student_file import MAX_BYTES, StudentFileError, decode
+from grader.student_file import read_within as read_student_file
 from grader.tomlfmt import toml_value
 
-MAX_SHEET_BYTES = 1024 * 1024
+MAX_SHEET_BYTES = MAX_BYTES
 
 
 class SheetError(ValueError):
@@ -62,13 +64,12 @@ def key_sheet(title: str, quiz_id: str, quiz: StudentQuiz) -> str:
 
 def parse_sheet(raw: bytes, name: str) -> dict[str, Any]:
     """The TOML table of a sheet's bytes (`name` prefixes the messages); SheetError when the
-    bytes are not UTF-8 or not valid TOML."""
+    bytes are over the size limit, not UTF-8 (a BOM is dropped: `grader.student_file.decode`)
+    or not valid TOML."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        raise SheetError(f"{name}: not UTF-8 text (line {line}, byte {column}); save it as UTF-8") from None
+        text = decode(raw, name)
+    except StudentFileError as error:
+        raise SheetError(str(error)) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -85,11 +86,9 @@ def read_sheet(path: Path, known: Sequence[str] | None = None) -> dict[str, Any]
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise SheetError(f"{path}: {error.strerror}") from None
-    if len(raw) > MAX_SHEET_BYTES:
-        raise SheetError(f"{path}: {len(raw)} bytes is over the {MAX_SHEET_BYTES}-byte limit")
+        raw = read_student_file(path)
+    except StudentFileError as error:
+        raise SheetError(f"{path}: {error}") from None
     answers = parse_sheet(raw, str(path))
     if known is not None:
         unknown = sorted(set(answers) - set(known))

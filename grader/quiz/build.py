@@ -26,17 +26,37 @@ def candidate_exercises(bank: Bank, spec: QuizSpec) -> list[Exercise]:
     return bank.select(topics=spec.topics, exercise_ids=spec.exercises, kind=spec.kind)
 
 
+def _without_giveaways(exercises: list[Exercise]) -> list[Exercise]:
+    """The exercises minus those another one of them gives away (`Exercise.excludes`)."""
+    given_away = {other for e in exercises for other in e.excludes}
+    return [e for e in exercises if e.id not in given_away]
+
+
 def _sample(exercises: list[Exercise], count: int, rng: np.random.Generator, shuffle: bool) -> list[Exercise]:
     """`count` of the exercises (all of them when `count` is 0), in bank order unless
-    shuffled."""
-    if count > len(exercises):
-        raise BankError(
-            f"--count {count} is more than the {len(exercises)} exercises that match the selection"
-        )
-    pool = list(exercises)
-    if count and count < len(pool):
-        chosen = set(rng.choice(len(pool), size=count, replace=False).tolist())
-        pool = [e for i, e in enumerate(pool) if i in chosen]
+    shuffled; never two that give each other away (`Exercise.excludes`)."""
+    if not count:
+        pool = _without_giveaways(exercises)
+    else:
+        if count > len(exercises):
+            raise BankError(
+                f"--count {count} is more than the {len(exercises)} exercises that match the selection"
+            )
+        picked: list[Exercise] = []
+        for i in rng.permutation(len(exercises)).tolist():
+            candidate = exercises[i]
+            clash = any(candidate.id in e.excludes or e.id in candidate.excludes for e in picked)
+            if not clash:
+                picked.append(candidate)
+            if len(picked) == count:
+                break
+        if len(picked) < count:
+            raise BankError(
+                f"--count {count} is more than the {len(picked)} exercises of the selection that can share "
+                "a quiz (some give others' answers away; see `excludes` in their declarations)"
+            )
+        order = {e.id: i for i, e in enumerate(exercises)}
+        pool = sorted(picked, key=lambda e: order[e.id])
     if shuffle:
         pool = [pool[i] for i in rng.permutation(len(pool))]
     return pool

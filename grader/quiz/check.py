@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from grader.answers.base import AnswerParseError
-from grader.grading import grade_answer, is_blank
+from grader.grading import is_blank
 from grader.quiz.answer_sheet import SheetError, read_sheet
 from grader.quiz.load import load_quiz
-from grader.quiz.model import StudentQuiz
+from grader.quiz.model import Question, StudentQuiz
+from grader.quiz.policy import QuizPolicy, read_policy
 from grader.quiz.public_check import describe_check, format_problem, rebuild_check
 from grader.quiz.spec import SpecError
+from grader.sheet_grading import grade_sheet, within_budget
 
 
 class CheckUsageError(ValueError):
@@ -84,37 +86,47 @@ def _validated(qid: str, check: Any, description: dict[str, Any], raw: Any) -> A
 
 
 def _validate_from_public_info(path: Path, info: dict[str, Any], answers: dict[str, Any]) -> AnswerCheckReport:
-    """Without the quiz folder: formats only, from quiz.json."""
+    """Without the quiz folder: formats only, from quiz.json (under the time budgets of
+    `grader.sheet_grading`)."""
     report = AnswerCheckReport(path, str(info.get("mode", "exam")), graded=False)
-    for question in info["questions"]:
+
+    def line(question: dict[str, Any]) -> AnswerLine:
         qid, description = question["question"], question.get("check", {})
         raw = answers.get(qid)
         check = rebuild_check(description) if isinstance(description, dict) else None
         if is_blank(raw):
-            report.lines.append(_missing(qid, str(question.get("format", ""))))
-        elif check is None:
-            report.lines.append(AnswerLine(qid, "ok", "present (format not checked by this version)"))
-        else:
-            report.lines.append(_validated(qid, check, description, raw))
+            return _missing(qid, str(question.get("format", "")))
+        if check is None:
+            return AnswerLine(qid, "ok", "present (format not checked by this version)")
+        return _validated(qid, check, description, raw)
+
+    report.lines, _ = within_budget(info["questions"], line, lambda q, why: AnswerLine(q["question"], "invalid", why))
     return report
 
 
-def _check_with_quiz(path: Path, mode: str, quiz: StudentQuiz, answers: dict[str, Any]) -> AnswerCheckReport:
-    """With the quiz folder: graded in practice mode, formats only in exam mode."""
+def _check_with_quiz(
+    path: Path, mode: str, quiz: StudentQuiz, answers: dict[str, Any], policy: QuizPolicy | None = None
+) -> AnswerCheckReport:
+    """With the quiz folder: graded in practice mode (under the quiz's partial-credit
+    rules), formats only in exam mode."""
+    policy = policy or QuizPolicy()
     practice = mode == "practice"
     report = AnswerCheckReport(path, mode, graded=practice)
-    for question in quiz.questions:
+    if practice:
+        results, _ = grade_sheet(quiz.questions, answers, policy=policy)
+        report.lines += [
+            AnswerLine(r.item, r.status, r.feedback, r.score, r.max_score, r.misconception) for r in results
+        ]
+        return report
+
+    def line(question: Question) -> AnswerLine:
         raw = answers.get(question.qid)
         key = question.variant.key
-        if practice:
-            result = grade_answer(question.exercise, question.variant, raw, item=question.qid)
-            report.lines.append(
-                AnswerLine(question.qid, result.status, result.feedback, result.score, result.max_score, result.misconception)
-            )
-        elif is_blank(raw):
-            report.lines.append(_missing(question.qid, question.check.describe(key)))
-        else:
-            report.lines.append(_validated(question.qid, question.check, describe_check(question.check, key), raw))
+        if is_blank(raw):
+            return _missing(question.qid, question.check.describe(key))
+        return _validated(question.qid, question.check, describe_check(question.check, key), raw)
+
+    report.lines, _ = within_budget(quiz.questions, line, lambda q, why: AnswerLine(q.qid, "invalid", why))
     return report
 
 
@@ -145,7 +157,7 @@ def check_answers(path: Path, quiz_dir: Path | None = None, student_id: str | No
             )
         quiz = loaded.student_quiz(student_id)
         answers = read_sheet(path, [q.qid for q in quiz.questions])
-        return _check_with_quiz(path, loaded.spec.mode, quiz, answers)
+        return _check_with_quiz(path, loaded.spec.mode, quiz, answers, read_policy(quiz_dir))
     except SheetError as error:
         report = AnswerCheckReport(path, str((info or {}).get("mode", "exam")), graded=False)
         report.problems.append(str(error))

@@ -71,7 +71,8 @@ class LoadedQuiz:
         if not still_right:
             raise SpecError(
                 f"{path}: the key of {qid} ({exercise.id}) was {recorded!r} when the quiz was made but "
-                f"is now {check.to_text(key)!r}: the exercise or the reference changed since"
+                f"is now {check.to_text(key)!r}: the exercise or the reference changed since; "
+                f"run `grader fix-keys --quiz {self.path}` to record the new keys and regrade"
             )
         variant = Variant(
             exercise_id=exercise.id,

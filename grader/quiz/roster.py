@@ -8,7 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 
@@ -57,10 +57,23 @@ def _delimiter(header: str) -> str:
     return max(";\t", key=header.count) if any(c in header for c in ";\t") else ","
 
 
-def read_csv(path: Path, error: type[ValueError]) -> tuple[csv.DictReader, dict[str, str]]:
+CsvRows = list[tuple[int, Mapping[str, str]]]
+
+
+def _next_line(lines: list[str], done: int) -> int:
+    """The 1-based number of the first non-blank line after line `done` (where the csv
+    reader's next row starts: it skips blank lines)."""
+    line = done + 1
+    while line <= len(lines) and not lines[line - 1].strip():
+        line += 1
+    return line
+
+
+def read_csv(path: Path, error: type[ValueError]) -> tuple[CsvRows, dict[str, str]]:
     """A UTF-8 CSV file with a header row (`,`, `;` or tab separated; quoted fields may span
-    lines): its row reader and {column name in lower case: the header as written}.
-    Unreadable files raise `error` with a message naming the file."""
+    lines): its rows as (line where the row starts, row) and {column name in lower case:
+    the header as written}.  Unreadable files, and malformed quoting (a quote that is never
+    closed, text after a closing quote), raise `error` naming the file and the line."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -68,22 +81,35 @@ def read_csv(path: Path, error: type[ValueError]) -> tuple[csv.DictReader, dict[
     except OSError as problem:
         raise error(f"{path}: {problem.strerror}") from None
     header = text.splitlines()[0] if text.strip() else ""
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(header))
-    return reader, {(c or "").strip().lower(): c for c in (reader.fieldnames or [])}
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(header), strict=True)
+    lines = io.StringIO(text, newline="").readlines()  # the lines as the csv reader counts them
+    rows: CsvRows = []
+    start = 1
+    try:
+        columns = {(c or "").strip().lower(): c for c in (reader.fieldnames or [])}
+        start = _next_line(lines, reader.line_num)
+        for row in reader:
+            rows.append((start, row))
+            start = _next_line(lines, reader.line_num)
+    except csv.Error as problem:
+        if "end of data" in str(problem):
+            raise error(f"{path}, line {start}: a quoted field is never closed (a \" is missing)") from None
+        raise error(f"{path}, line {start}: malformed CSV ({problem})") from None
+    return rows, columns
 
 
 def read_roster(path: Path) -> list[Student]:
     """A CSV roster with a header row; `id` is required, `name` and `email` optional
     (column names are matched case-insensitively; `;` or tab separators are recognised)."""
-    reader, columns = read_csv(path, RosterError)
+    rows, columns = read_csv(path, RosterError)
     if "id" not in columns:
         raise RosterError(f"{path}: the roster needs a header row with an 'id' column")
 
-    def cell(row: dict[str, str], name: str) -> str:
+    def cell(row: Mapping[str, str], name: str) -> str:
         """The cell on one line: line breaks and control characters become spaces."""
         key = columns.get(name)
         value = (row.get(key) or "") if key else ""
         return " ".join("".join(c if c.isprintable() else " " for c in value).split())
 
-    rows = [row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
-    return _validated([Student(cell(r, "id"), cell(r, "name"), cell(r, "email")) for r in rows])
+    filled = [row for _, row in rows if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+    return _validated([Student(cell(r, "id"), cell(r, "name"), cell(r, "email")) for r in filled])

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.student_file import MAX_BYTES
+
 CALL_STATUSES = (
     "ok",  # returned plain data; `value` holds it
     "error",  # raised; message: exception type + message + last traceback lines inside exercise.py
@@ -58,7 +60,7 @@ class Limits:
     file_size: int = 16 * 1024**2
     output_bytes: int = 1024**2
     result_bytes: int = 64 * 1024**2
-    source_bytes: int = 1024**2
+    source_bytes: int = MAX_BYTES  # grader.student_file: one limit for every student file
     results_total_bytes: int = 256 * 1024**2
 
     def __post_init__(self) -> None:
@@ -85,7 +87,8 @@ class Call:
 
     `args`/`kwargs` are plain data (see `grader.sandbox.codec`); a `ModelSpec` among them
     reaches the student's function as the `torch.nn.Sequential` it builds.  `forbidden` lists
-    qualified names whose call, while this call runs, makes its status "forbidden".
+    qualified names whose call, while this call runs, makes its status "forbidden", and ATen
+    ops (`aten::convolution`, or `autograd::engine`) that do the same (`harness.OpWatch`).
     """
 
     id: str

@@ -6,12 +6,14 @@ Used inside the sandbox (by the per-submission child) and, without isolation, by
 
 Nothing computed here is trusted: the child reports outcomes, and the trusted process
 decodes them as plain data.  Forbidden-call detection in particular happens in the
-student's own process, so it is a net for honest mistakes; the trusted AST scan is the
-other half.
+student's own process, so it is a second line behind the trusted static scan (which is
+the rule): `ForbiddenGuard` wraps the forbidden names, `OpWatch` records forbidden ATen
+ops.  Code that can reach these objects could mute them; the scan rejects such code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import linecache
 import math
@@ -28,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from . import codec
 
@@ -155,6 +158,50 @@ class ForbiddenGuard:
             yield self.hits
         finally:
             self.active = frozenset()
+
+
+AUTOGRAD_ENGINE = "autograd::engine"
+_OP_NAMES: dict[Any, str] = {}
+
+
+class OpWatch(TorchDispatchMode):
+    """Records, into `hits`, each forbidden ATen op (`aten::convolution`) that runs while
+    the mode is active, whatever Python route called it (`torch.ops`, `torch._VF`, a
+    module), and with `autograd::engine` any op the autograd engine runs (a backward pass).
+    An op is seen after composite ops are decomposed: `aten::conv2d` shows as
+    `aten::convolution`, SDPA's math path as plain `bmm` and `_safe_softmax`."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # else the base class wraps __torch_dispatch__ in torch._dynamo.disable: 3 s to import, slower ops
+
+    def __init__(self, forbidden: frozenset[str], hits: list[str]) -> None:
+        super().__init__()
+        self.forbidden = forbidden
+        self.engine = AUTOGRAD_ENGINE in forbidden
+        self.hits = hits
+        self._graph_task = torch._C._current_graph_task_id
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        name = _OP_NAMES.get(func)
+        if name is None:
+            name = _OP_NAMES[func] = func._schema.name
+        if name in self.forbidden:
+            self._hit(name)
+        if self.engine and self._graph_task() != -1:
+            self._hit(AUTOGRAD_ENGINE)
+        return func._op(*args, **kwargs) if kwargs else func._op(*args)  # the C++ op, no Python wrapper
+
+    def _hit(self, name: str) -> None:
+        if name not in self.hits:
+            self.hits.append(name)
+
+
+def watch_ops(names: tuple[str, ...], hits: list[str]) -> Any:
+    """A context that records the forbidden ATen ops among `names` (those with `::`) into
+    `hits`; a no-op when there are none, so most calls pay nothing."""
+    ops = frozenset(name for name in names if "::" in name)
+    return OpWatch(ops, hits) if ops else contextlib.nullcontext()
 
 
 def _restore(owner: Any, attribute: str, previous: Any) -> None:
@@ -289,8 +336,9 @@ def run_call(
         return Outcome("missing-function", f"exercise.py defines no function {call['function']!r}")
     seed_everything(call["id"])
     start = time.perf_counter()
+    names = tuple(call.get("forbidden", ()))
     try:
-        with guard.watch(tuple(call.get("forbidden", ()))) as hits:
+        with guard.watch(names) as hits, watch_ops(names, hits):
             value = function(*args, **kwargs)
     except BaseException as error:
         duration = time.perf_counter() - start

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.student_file import StudentFileError, decode, too_large_message
+
 
 @dataclass(frozen=True)
 class CheckedSource:
@@ -16,7 +18,7 @@ class CheckedSource:
 
 def check_source(source: bytes | str, max_bytes: int) -> CheckedSource:
     """Reject sources over `max_bytes` ("too-large"), not UTF-8 ("not-utf8") or blank ("empty").
-    A UTF-8 byte-order mark is dropped."""
+    A UTF-8 byte-order mark is dropped (`grader.student_file.decode`, the one decoder)."""
     if isinstance(source, str):
         try:
             raw = source.encode("utf-8")
@@ -27,12 +29,11 @@ def check_source(source: bytes | str, max_bytes: int) -> CheckedSource:
     else:
         raise TypeError(f"source must be bytes or str, not {type(source).__name__}")
     if len(raw) > max_bytes:
-        return CheckedSource(None, "too-large", f"exercise.py is {len(raw)} bytes; the limit is {max_bytes} bytes")
+        return CheckedSource(None, "too-large", too_large_message("exercise.py", len(raw), max_bytes))
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        return CheckedSource(None, "not-utf8", f"exercise.py is not valid UTF-8 (line {line}, byte {error.start})")
+        text = decode(raw, "exercise.py", max_bytes)
+    except StudentFileError as error:
+        return CheckedSource(None, "not-utf8", str(error))
     if not text.strip():
         return CheckedSource(None, "empty", "exercise.py is empty")
     return CheckedSource(text)

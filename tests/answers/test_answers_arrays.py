@@ -76,23 +76,23 @@ def test_partial_credit_counts_correct_entries() -> None:
     spec = Matrix()
     check = spec.grade(spec.parse([[1, 2, 3], [4, 5, 7]]), KEY)
     assert check.fraction == pytest.approx(5 / 6)
-    assert check.message == "5 of 6 entries are correct; wrong: (2, 3)"
+    assert check.message == "5 of 6 entries are correct; wrong: [1, 2]"
     check = spec.grade(spec.parse([[0, 2, 0], [4, 0, 6]]), KEY)
     assert check.fraction == pytest.approx(3 / 6)
-    assert check.message == "3 of 6 entries are correct; wrong: (1, 1), (1, 3), (2, 2)"
+    assert check.message == "3 of 6 entries are correct; wrong: [0, 0], [0, 2], [1, 1]"
 
 
 @pytest.mark.parametrize(
     "raw, message",
     [
-        ([[1, 2], [3]], "rows have different lengths: row 1 has 2 entries, row 2 has 1"),
+        ([[1, 2], [3]], "rows have different lengths: row [0] has 2 entries, row [1] has 1"),
         ([[1, 2], 3], "mixed numbers and lists"),
-        ([[1, "x"]], "entry (1, 2): expected a number"),
-        ([1, float("nan")], "entry 2: expected a finite number"),
-        ([1, float("inf")], "entry 2: expected a finite number"),
-        ([[[1]]], "entry (1, 1)"),
+        ([[1, "x"]], "entry [0, 1]: expected a number"),
+        ([1, float("nan")], "entry [1]: expected a finite number"),
+        ([1, float("inf")], "entry [1]: expected a finite number"),
+        ([[[1]]], "entry [0, 0]"),
         ([[]], "empty rows"),
-        ([True, 1], "entry 1: expected a number"),
+        ([True, 1], "entry [0]: expected a number"),
         ("[[1, 2], [3, 4]", "missing ']'"),
         ("[[1, 2] [3, 4]]", "missing ','"),
         ("[[[1]]]", "too many levels"),
@@ -100,7 +100,7 @@ def test_partial_credit_counts_correct_entries() -> None:
         ("1, 2", "expected a vector"),
         (3.0, "expected a vector"),
         (None, "expected a vector"),
-        ("[1, __import__('os')]", "entry 2"),
+        ("[1, __import__('os')]", "entry [1]"),
     ],
 )
 def test_rejections(raw: object, message: str) -> None:

@@ -59,7 +59,7 @@ def test_errors_the_parser_accepts_are_caught_by_compiling(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "content, words",
-    [(b"x = '\xff\xfe'\n", "UTF-8"), (b"#" * 1_000_001, "larger than 1 MB"), (b"\n\n", "empty")],
+    [(b"x = '\xff\xfe'\n", "UTF-8"), (b"#" * 1_000_001, "too large (1000001 bytes; the limit is 1000000 bytes)"), (b"\n\n", "empty")],
 )
 def test_unreadable_files(tmp_path, content: bytes, words: str) -> None:
     report = check_exercise_file(write(tmp_path, content), pool=object())

@@ -57,7 +57,7 @@ def test_nan_where_a_finite_value_is_expected_fails_with_its_position() -> None:
     got = t([1.0, math.nan, 3.0])
     verdict = compare_tensors(t([1.0, 2.0, 3.0]), got, TOL)
     assert not verdict.ok
-    assert "NaN" in verdict.message and "(1,)" in verdict.message
+    assert "NaN" in verdict.message and "index [1]" in verdict.message
 
 
 def test_nan_matches_nan_and_a_number_where_nan_is_expected_fails() -> None:
@@ -81,7 +81,7 @@ def test_public_message_shows_values_hidden_message_does_not() -> None:
     public = compare_tensors(expected, got, TOL, reveal=True)
     hidden = compare_tensors(expected, got, TOL, reveal=False)
     assert not public.ok and not hidden.ok
-    assert "123.456" in public.message and "(0, 1)" in public.message
+    assert "123.456" in public.message and "index [0, 1]" in public.message
     assert "123" not in hidden.message and "116" not in hidden.message
     assert "1 of 4 values differ" in hidden.message
     scalar = compare_outputs(t(98.765), t(1.0), TOL, reveal=False)
@@ -142,3 +142,25 @@ def test_binomial_consistency() -> None:
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_scalar_nan_or_inf_where_finite_expected(bad: float) -> None:
     assert not compare_outputs(t(1.0), t(bad), TOL).ok
+
+
+def test_shown_values_include_the_first_difference() -> None:
+    from grader.code.compare import describe, first_difference
+
+    expected = torch.arange(40, dtype=torch.float64).reshape(4, 10)
+    got = expected.clone()
+    got[2, 7] = -1.0
+    focus = first_difference(expected, got, TOL)
+    assert focus == 27
+    text = describe(got, focus=focus)
+    assert "-1" in text and "from [2, 5]" in text  # the window starts two before the wrong value
+    assert "-1" not in describe(got)  # without the focus the first 6 values are shown
+    assert first_difference(expected, expected.clone(), TOL) is None
+    assert describe(got, focus=3) == describe(got)  # already in the first values
+
+
+def test_a_long_wrong_string_is_shown_where_it_differs() -> None:
+    expected = "a" * 100 + "b" + "c" * 20
+    got = "a" * 100 + "X" + "c" * 20
+    verdict = compare_outputs(expected, got, TOL, reveal=False)
+    assert not verdict.ok and "X" in verdict.message

@@ -92,7 +92,7 @@ def max_pool2d(x, kernel_size, stride):
 def conv2d(x, weight, bias=None, stride=1, padding=0):
     return F.conv2d(x, weight, bias, stride, padding)
 ''',
-    # a forbidden call the source scan cannot see: only the sandbox notices it
+    # a forbidden call by a computed name: dynamic access, rejected by the scan
     "layer_norm": '''
 def layer_norm(x, gamma, beta, eps=1e-5):
     function = getattr(F, "layer" + "_norm")
@@ -146,10 +146,11 @@ def test_forbidden_call_in_the_source_is_named(hostile_results) -> None:
     assert all(t.status == "forbidden" and t.score == 0 for t in result.tests)
 
 
-def test_forbidden_call_at_run_time_is_named(hostile_results) -> None:
+def test_forbidden_call_by_a_computed_name_is_named_with_its_line(hostile_results) -> None:
     result = hostile_results["layer_norm"]
     assert result.status == "forbidden"
-    assert "layer_norm" in result.feedback and "torch.nn.functional.layer_norm" in result.feedback
+    assert "getattr(F, 'layer' + '_norm')" in result.feedback and "computed" in result.feedback
+    assert "line" in result.feedback
 
 
 def test_missing_not_implemented_and_raising_functions(hostile_results) -> None:

@@ -110,7 +110,11 @@ def test_autograd_methods_and_functions() -> None:
     def layer_norm(x, g, b, eps=1e-5):
         return torch.autograd.grad(x.sum(), x)
     """
-    assert uses(source, "relu_backward", AUTOGRAD) == [("torch.Tensor.backward", 6)]
+    assert uses(source, "relu_backward", AUTOGRAD) == [
+        ("torch.Tensor.requires_grad_", 5),
+        ("torch.Tensor.backward", 6),
+        ("torch.Tensor.grad", 7),
+    ]
     assert ("torch.autograd.grad", 9) in uses(source, "linear_backward", AUTOGRAD)
     assert uses(source, "layer_norm", AUTOGRAD) == [("torch.autograd.grad", 11)]
 

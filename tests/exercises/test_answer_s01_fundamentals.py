@@ -14,43 +14,43 @@ from grader.selftest import assert_grades, variant_for
 
 # --- regularized loss ----------------------------------------------------------------------
 
-W1 = [[1.0, -2.0], [0.5, 1.5]]
-W2 = [[-1.0, 2.0, 0.5]]
+W1 = [[1.0, -2.0], [0.5, 1.5], [2.0, -0.5]]  # 2 inputs -> 3 hidden units
+W2 = [[-1.0, 2.0, 0.5]]  # 3 hidden units -> 1 output
 L2_PARAMS = {"kind": "l2", "data_loss": 0.5, "lam": 0.1, "w1": W1, "w2": W2}
 L1_PARAMS = {"kind": "l1", "data_loss": 1.0, "lam": 0.2, "w1": W1, "w2": W2}
-SQUARES = (1 + 4 + 0.25 + 2.25) + (1 + 4 + 0.25)  # 12.75
-ABSOLUTES = (1 + 2 + 0.5 + 1.5) + (1 + 2 + 0.5)  # 8.5
+SQUARES = (1 + 4 + 0.25 + 2.25 + 4 + 0.25) + (1 + 4 + 0.25)  # 17.0
+ABSOLUTES = (1 + 2 + 0.5 + 1.5 + 2 + 0.5) + (1 + 2 + 0.5)  # 11.0
 
 
 def test_l2_total_loss_by_hand():
-    assert s01.REGULARIZED_LOSS.solve(L2_PARAMS) == pytest.approx(0.5 + 0.1 * SQUARES)  # 1.775
+    assert s01.REGULARIZED_LOSS.solve(L2_PARAMS) == pytest.approx(0.5 + 0.1 * SQUARES)  # 2.2
 
 
 def test_l1_total_loss_by_hand():
-    assert s01.REGULARIZED_LOSS.solve(L1_PARAMS) == pytest.approx(1.0 + 0.2 * ABSOLUTES)  # 2.7
+    assert s01.REGULARIZED_LOSS.solve(L1_PARAMS) == pytest.approx(1.0 + 0.2 * ABSOLUTES)  # 3.2
 
 
 def test_l2_total_loss_grading():
     assert_grades(
         s01.REGULARIZED_LOSS,
         L2_PARAMS,
-        1.775,
+        2.2,
         {
-            "forgot_lambda": 13.25,
-            "mixed_up_l1_l2": 1.35,
-            "norm_not_squared": 0.5 + 0.1 * (math.sqrt(7.5) + math.sqrt(5.25)),
-            "forgot_data_loss": 1.275,
+            "forgot_lambda": 17.5,
+            "mixed_up_l1_l2": 1.6,
+            "norm_not_squared": 0.5 + 0.1 * (math.sqrt(11.75) + math.sqrt(5.25)),
+            "forgot_data_loss": 1.7,
         },
     )
 
 
 def test_l1_total_loss_grading():
-    signed = (1 - 2 + 0.5 + 1.5) + (-1 + 2 + 0.5)  # 2.5
+    signed = (1 - 2 + 0.5 + 1.5 + 2 - 0.5) + (-1 + 2 + 0.5)  # 4.0
     assert_grades(
         s01.REGULARIZED_LOSS,
         L1_PARAMS,
-        "2.7",
-        {"forgot_abs": 1.0 + 0.2 * signed, "mixed_up_l1_l2": 3.55, "forgot_lambda": 9.5, "forgot_data_loss": 1.7},
+        "3.2",
+        {"forgot_abs": 1.0 + 0.2 * signed, "mixed_up_l1_l2": 4.4, "forgot_lambda": 12.0, "forgot_data_loss": 2.2},
     )
 
 

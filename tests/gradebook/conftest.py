@@ -104,6 +104,15 @@ def make_quiz(out: Path, bank: Path, students: tuple[Student, ...] = STUDENTS, *
     return out
 
 
+@pytest.fixture
+def bank(tmp_path: Path) -> Path:
+    """A private copy of the mini bank (answer exercises only), for tests that edit it."""
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    (folder / "gb_mini.py").write_text(MINI_BANK, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def shared_quiz(tmp_path_factory: pytest.TempPathFactory, mini_bank: Path) -> Path:
     """One quiz for the tests that only read it (grading output goes elsewhere)."""

@@ -56,7 +56,7 @@ def test_grades_a_class_into_every_output(tmp_path: Path, quiz: Path, class_subm
     assert summary.complete
     assert (sorted(summary.graded), summary.skipped, summary.missing) == (["s1", "s2", "s3"], [], ["s4"])
     rows = read_csv(out / "grades.csv")
-    assert list(rows[0]) == ["student", "item", "score", "max_score", "status", "misconception"]
+    assert list(rows[0]) == ["student", "item", "score", "max_score", "status", "misconception", "graded_score", "adjustment"]
     table = {(r["student"], r["item"]): r for r in rows}
     assert len(rows) == 12
     for qid, points in (("q1", "1"), ("q2", "2"), ("q3", "1")):
@@ -159,10 +159,21 @@ def test_lms_export_with_id_map_and_an_unmatched_file(tmp_path: Path, quiz: Path
     id_map = tmp_path / "map.csv"
     id_map.write_text("lms_id,id\n4242,s1\n", encoding="utf-8")
     summary = grade_batch(subs, quiz, out=tmp_path / "out", jobs=1, id_map=id_map)
-    assert sorted(summary.graded) == ["s1", "s3"]
-    assert [u.origin for u in summary.unmatched] == ["stranger_777_5_answers.toml"]
+    assert sorted(summary.graded) == ["s1"]
+    # one export format per folder: this one is Canvas, so a Moodle-named file is not read
+    assert [(u.origin, u.reason) for u in summary.unmatched] == [
+        ("Grace Hopper_31_assignsubmission_file_answers.toml",
+         "named like a Moodle export, but this folder is a Canvas export"),
+        ("stranger_777_5_answers.toml", "no roster student for LMS id 777 (add it to --id-map)"),
+    ]
     table = {(r["student"], r["item"]): r for r in read_csv(tmp_path / "out" / "grades.csv")}
     assert [table["s1", q]["status"] for q in ("q1", "q2", "q3")] == ["correct"] * 3  # the later upload
+    moodle = tmp_path / "moodle"
+    moodle.mkdir()
+    (subs / "Grace Hopper_31_assignsubmission_file_answers.toml").rename(
+        moodle / "Grace Hopper_31_assignsubmission_file_answers.toml")
+    summary = grade_batch(moodle, quiz, out=tmp_path / "out", jobs=1, only=["s3"])
+    table = {(r["student"], r["item"]): r for r in read_csv(tmp_path / "out" / "grades.csv")}
     assert [table["s3", q]["status"] for q in ("q1", "q2", "q3")] == ["correct", "missing", "missing"]
 
 

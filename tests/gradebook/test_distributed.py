@@ -6,6 +6,8 @@ workers and their sandboxes die with it) and a re-run grades nothing twice."""
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import signal
@@ -95,7 +97,8 @@ def test_a_local_cluster_gives_the_same_grades_as_the_local_pool(tmp_path: Path,
     csv_local = (tmp_path / "local" / "grades.csv").read_text(encoding="utf-8")
     csv_dask = (tmp_path / "dask" / "grades.csv").read_text(encoding="utf-8")
     assert csv_dask == csv_local
-    statuses = {tuple(line.split(",")[:2]): line.split(",")[4:] for line in csv_dask.splitlines()[1:]}
+    statuses = {(r["student"], r["item"]): [r["status"], r["misconception"]]
+                for r in csv.DictReader(io.StringIO(csv_dask))}
     assert statuses["d0", "diffusion_loss"] == ["correct", ""]
     assert statuses["d1", "diffusion_loss"] == ["incorrect", "sum_not_mean"]
     assert statuses["d1", "q1"] == ["incorrect", "squared"]

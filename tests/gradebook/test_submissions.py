@@ -107,17 +107,22 @@ def test_id_map_errors(tmp_path: Path) -> None:
     assert read_id_map(put(tmp_path / "semi.csv", "lms_id;id\n777;s1\n"), ROSTER) == {"777": "s1"}
 
 
-def test_symlinks_out_of_the_folder_are_not_followed(tmp_path: Path) -> None:
+def test_symlinks_are_never_followed(tmp_path: Path) -> None:
     secret = put(tmp_path / "outside" / "secret.txt", "top secret\n")
     root = tmp_path / "subs"
     put(root / "s1" / "answers.toml", "q1 = 1\n")
     os.symlink(secret, root / "s1" / "exercise.py")
     os.symlink(tmp_path / "outside", root / "s3")
-    os.symlink(root / "s1" / "answers.toml", root / "s4_link")  # inside: allowed, but not a student name
+    os.symlink(root / "s1" / "answers.toml", root / "s4_link")  # inside the folder: not followed either
     discovery = discover(root, ROSTER)
     assert set(discovery.found["s1"].files) == {"answers.toml"}
-    assert any("outside the submissions folder" in n for n in discovery.found["s1"].notes)
-    assert ("s3", "symlink pointing outside the submissions folder") in [(u.origin, u.reason) for u in discovery.unmatched]
+    assert any("s1/exercise.py: a symbolic link" in n for n in discovery.found["s1"].notes)
+    assert [(u.origin, u.reason) for u in discovery.unmatched] == [
+        ("s1/exercise.py", "a symbolic link; links are not followed"),
+        ("s3", "a symbolic link; links are not followed"),
+        ("s4_link", "a symbolic link; links are not followed"),
+    ]
+    assert discovery.found["s3"].files == {} and discovery.found["s3"].unrecognized == ("s3",)
     loaded = load(discovery.found["s1"], root)
     assert b"secret" not in b"".join(f.data or b"" for f in loaded.files.values())
 
@@ -127,7 +132,7 @@ def test_a_fifo_is_not_read_and_does_not_block(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "s1" / "exercise.py")
     loaded = load(discover(tmp_path, ROSTER).found["s1"], tmp_path)
     assert loaded.files["exercise.py"].data is None
-    assert loaded.files["exercise.py"].error == "not a regular file"
+    assert loaded.files["exercise.py"].error == "exercise.py is not a regular file"
 
 
 def test_oversized_file_is_not_loaded_but_changes_the_hash(tmp_path: Path) -> None:

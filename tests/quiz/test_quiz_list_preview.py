@@ -28,17 +28,33 @@ def test_list_filters_by_topic_name_or_section_number(cli) -> None:
     assert json.loads(cli("list", "--json", "--topic", "vit", "--bank", FIXTURE_BANK).stdout) == []
 
 
-def test_list_table_shows_whole_ids_and_every_column(cli) -> None:
+def test_list_piped_is_one_tab_separated_line_per_exercise(cli) -> None:
     result = cli("list", "--bank", FIXTURE_BANK)
     assert result.exit_code == 0
-    lines = result.stdout.splitlines()
-    assert "4 exercises" in lines[0]
-    header = next(line for line in lines if line.lstrip().startswith("id"))
-    assert header.split() == ["id", "title", "section", "kind", "pts"]
-    for exercise_id in FIXTURE_IDS:
-        row = next(line for line in lines if line.lstrip().startswith(exercise_id))  # never cut
-        assert row.split()[-2:] in (["answer", "1"], ["answer", "2"], ["answer", "0.5"])
-    assert any("4 cnn" in line for line in lines) and any("2 optimization" in line for line in lines)
+    header, *rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert header == ["id", "title", "section", "topic", "kind", "pts"]
+    assert sorted(row[0] for row in rows) == sorted(FIXTURE_IDS)
+    for row in rows:
+        assert len(row) == 6 and row[4] == "answer" and row[5] in ("1", "2", "0.5")
+    assert {(row[2], row[3]) for row in rows} >= {("4", "cnn"), ("2", "optimization")}
+
+
+def test_list_table_at_80_columns_keeps_ids_and_title_words_whole() -> None:
+    from rich.console import Console
+
+    from grader.api import list_exercises
+    from grader.cli_render import exercise_table
+
+    rows = list_exercises()
+    console = Console(width=80, force_terminal=True, color_system=None, markup=False, record=True)
+    console.print(exercise_table(rows))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    words = set(text.split())
+    for row in rows:
+        assert row["id"] in words
+        for word in row["title"].split():
+            assert word in words, (row["id"], word)
 
 
 def test_preview_shows_prompt_with_readable_math_key_and_misconceptions(cli) -> None:
