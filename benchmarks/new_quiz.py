@@ -67,7 +67,7 @@ def main() -> int:
         summary = _create(root / "quiz", students, secret, args.count, args.workers)
         seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
         files, fingerprint = digest(root / "quiz")
-        expected_files = 1 + args.students * 6  # quiz.toml; 4 student files and 2 key files each
+        expected_files = 1 + args.students * 7  # quiz.toml; 5 student files (check.pyz too) and 2 key files each
         print(f"bank: {len(bank)} exercises; selected: {', '.join(summary.spec.selected)}")
         print(f"{args.students} students x {summary.questions} questions: {files} files written "
               f"(expected {expected_files})")

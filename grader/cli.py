@@ -156,11 +156,13 @@ def check(file: Path, quiz_dir: Path | None) -> None:
         sys.exit(report.exit_code)
     if file.suffix != ".toml":
         fail(f"{file}: expected answers.toml or exercise.py")
-    from grader.cli_render import print_answer_report
+    from grader.kit.table import render_answers
     from grader.quiz.check import check_answers
 
     report = run_api(lambda: check_answers(file, quiz_dir))
-    print_answer_report(console, report)
+    note = "Practice mode: add --quiz DIR (the quiz folder) to see which answers are right."
+    for line in render_answers(report, width=console.width, practice_note=note):
+        console.print(Text(line), soft_wrap=True)
     sys.exit(report.exit_code)
 
 
@@ -169,6 +171,9 @@ def _register_grading_commands() -> None:
 
     main.add_command(grade, "grade")
     main.add_command(demo, "demo")
+    from grader.cli_doctor import doctor
+
+    main.add_command(doctor, "doctor")
 
 
 @main.group("export")
@@ -177,9 +182,11 @@ def export_group() -> None:
 
 
 def _register_export_commands() -> None:
+    from grader.cli_course import EXPORT_COMMANDS
     from grader.cli_gradescope import gradescope_command
 
-    export_group.add_command(gradescope_command)
+    for command in (*EXPORT_COMMANDS, gradescope_command):
+        export_group.add_command(command)
 
 
 _register_grading_commands()

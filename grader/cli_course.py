@@ -111,25 +111,33 @@ def history(quiz_dir: Path, out: Path | None) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
-@click.command("export")
-@click.argument("fmt", metavar="canvas|moodle", type=click.Choice(["canvas", "moodle"]))
-@quiz_option
-@click.option("--out", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The CSV file to write.")
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="A roster CSV with LMS id columns (canvas_id, sis_user_id, sis_login_id, section, idnumber).")
-@click.option("--id-map", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="CSV lms_id,id (the LMS id is Canvas's user ID).")
-@click.option("--assignment", default=None, help='The grade column header (Canvas: "Name (assignment id)"; default: the quiz title).')
-@click.option("--grading", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The grading folder given to `grader grade --out` (default: QUIZ/grading).")
-def export(fmt: str, quiz_dir: Path, target: Path, roster: Path | None, id_map: Path | None,
-           assignment: str | None, out: Path | None) -> None:
-    """Write the final totals in Canvas's or Moodle's gradebook-import CSV format."""
-    from grader.gradebook.course import export_lms
+def _lms_export(fmt: str) -> click.Command:
+    """`grader export canvas|moodle`: the final totals in that LMS's gradebook-import CSV."""
 
-    path = _run(lambda: export_lms(quiz_dir, fmt, target, out=out, roster=roster, id_map=id_map, assignment=assignment))
-    console.print(Text(f"Wrote {path} ({fmt} gradebook import)."), soft_wrap=True)
+    @click.command(fmt, help=f"Write the final totals in {fmt.capitalize()}'s gradebook-import CSV format.")
+    @quiz_option
+    @click.option("--out", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="The CSV file to write.")
+    @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                  help="A roster CSV with LMS id columns (canvas_id, sis_user_id, sis_login_id, section, idnumber).")
+    @click.option("--id-map", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                  help="CSV lms_id,id (the LMS id is Canvas's user ID).")
+    @click.option("--assignment", default=None,
+                  help='The grade column header (Canvas: "Name (assignment id)"; default: the quiz title).')
+    @click.option("--grading", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="The grading folder given to `grader grade --out` (default: QUIZ/grading).")
+    def export(quiz_dir: Path, target: Path, roster: Path | None, id_map: Path | None,
+               assignment: str | None, out: Path | None) -> None:
+        from grader.gradebook.course import export_lms
+
+        path = _run(lambda: export_lms(quiz_dir, fmt, target, out=out, roster=roster, id_map=id_map,
+                                       assignment=assignment))
+        console.print(Text(f"Wrote {path} ({fmt} gradebook import)."), soft_wrap=True)
+
+    return export
 
 
-COMMANDS = (override, accept, drop, fix_keys, history, export)
+EXPORT_COMMANDS = (_lms_export("canvas"), _lms_export("moodle"))
+
+
+COMMANDS = (override, accept, drop, fix_keys, history)

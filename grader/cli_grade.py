@@ -6,8 +6,10 @@ Register them on the main group with `main.add_command(grade)` and
 
 Exit codes of `grade`: 0 when every submission was graded (whatever the students' files
 held); 1 when some submissions could not be graded because of a grader or sandbox failure
-(they are retried by the next run); 2 for usage errors and unusable quiz folders; 130 when
-interrupted (committed submissions are kept; run again to resume).
+(they are retried by the next run); 2 for usage errors, unusable quiz folders and a missing
+or broken sandbox (without --no-sandbox); 130 when interrupted (committed submissions are
+kept; run again to resume).  `demo` exits 2 without a working sandbox and 1 when a
+submission could not be graded.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from grader.console import console, error_console
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+NO_SANDBOX = click.option(
+    "--no-sandbox", is_flag=True,
+    help="Grade even without a working sandbox (bubblewrap): student code then runs unconfined, "
+         "with resource limits only, and the run is recorded as unconfined.",
+)
 
 
 @click.command("grade")
@@ -42,20 +50,28 @@ EXIT_INTERRUPTED = 130
               help="Run the code on this Dask scheduler's workers (tcp://HOST:PORT; see docs/distributed.md).")
 @click.option("--cluster", default=None, metavar="local:N",
               help="Start a Dask LocalCluster of N worker processes here and run the code on it.")
+@NO_SANDBOX
 def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None, force: bool,
-          only: str | None, id_map: Path | None, scheduler: str | None, cluster: str | None) -> None:
+          only: str | None, id_map: Path | None, scheduler: str | None, cluster: str | None,
+          no_sandbox: bool) -> None:
     """Grade every submission in SUBMISSIONS (one folder per student id, or an LMS export).
 
     Writes into OUT: gradebook.sqlite, grades.csv, totals.csv, results/<id>.json
     (Gradescope), feedback/<id>.html and report.html. Re-running skips unchanged
     submissions and resumes an interrupted run.
 
+    Student code runs only in the bubblewrap sandbox: without a working one the command
+    stops (exit 2) unless --no-sandbox is given.
+
     With --scheduler or --cluster the code runs on a Dask cluster (pip install
-    'grader[dask]'); answers are graded and results recorded here as always.
+    'grader[dask]'), in every worker's bubblewrap sandbox; answers are graded and results
+    recorded here as always.
 
     Exit status: 0 when every submission was graded; 1 when some could not be graded
-    (a grader or sandbox failure: run again); 2 for usage errors; 130 when interrupted.
+    (a grader or sandbox failure: run again); 2 for usage errors and a missing sandbox;
+    130 when interrupted.
     """
+    from grader.gradebook.confinement import SandboxUnavailable
     from grader.gradebook.progress import reporter_for
     from grader.gradebook.runner import BatchError, grade_batch
     from grader.gradebook.summary import print_summary
@@ -64,54 +80,75 @@ def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None,
         return grade_batch(
             submissions, quiz_dir, out=out, jobs=jobs, force=force,
             only=only.split(",") if only is not None else None,
-            id_map=id_map, progress=reporter_for(console), backend_factory=backend_factory,
+            id_map=id_map, progress=reporter_for(console), confined=not no_sandbox,
+            backend_factory=backend_factory,
         )
 
     try:
         if scheduler is None and cluster is None:
+            _banner_if_unconfined(no_sandbox)
             summary = run()
         else:
-            summary = _on_cluster(run, scheduler, cluster, jobs)
-    except BatchError as error:
-        error_console.print(Text(f"error: {error}", style="bold red"), soft_wrap=True)
-        sys.exit(EXIT_USAGE)
+            summary = _on_cluster(run, scheduler, cluster, jobs, confined=not no_sandbox)
+    except (BatchError, SandboxUnavailable) as error:
+        _fail(str(error))
     print_summary(summary, console)
     if summary.interrupted:
         sys.exit(EXIT_INTERRUPTED)
-    if summary.failed:
+    if summary.failed or summary.not_graded:
         sys.exit(EXIT_FAILED)
 
 
 def _on_cluster(run: Callable[[object], object], scheduler: str | None, cluster: str | None,
-                jobs: int | None) -> object:
-    """`run` with code graded on a Dask cluster; usage errors exit 2."""
+                jobs: int | None, confined: bool) -> object:
+    """`run` with code graded on a Dask cluster; usage errors (and workers without a
+    working sandbox, when `confined`) exit 2."""
     from grader.cluster import ClusterError, open_cluster
 
-    def usage(message: str) -> NoReturn:
-        error_console.print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
-        sys.exit(EXIT_USAGE)
-
     if jobs is not None:
-        usage("--jobs applies to the local sandbox pool; on a cluster the workers' threads decide")
+        _fail("--jobs applies to the local sandbox pool; on a cluster the workers' threads decide")
     try:
-        with open_cluster(scheduler, cluster) as backend_factory:
+        with open_cluster(scheduler, cluster, confined=confined) as backend_factory:
             return run(backend_factory)
     except ClusterError as error:
-        usage(str(error))
+        _fail(str(error))
 
 
 @click.command("demo")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Keep everything in this (new or empty) folder instead of a temporary one.")
-def demo(out: Path | None) -> None:
-    """Run the whole loop: a quiz for 6 students, fabricated submissions, grading, reports."""
-    from grader.demo import DemoError, run_demo
+@NO_SANDBOX
+def demo(out: Path | None, no_sandbox: bool) -> None:
+    """Run the whole loop: a quiz for 6 students, fabricated submissions, grading, reports.
 
+    Exit status: 0 when every submission was graded, 1 when some could not be, 2 without a
+    working sandbox (unless --no-sandbox) or for an --out folder that is not empty."""
+    from grader.demo import DemoError, run_demo
+    from grader.gradebook.confinement import SandboxUnavailable
+
+    _banner_if_unconfined(no_sandbox)
     try:
-        run_demo(out, console=console)
-    except DemoError as error:
-        error_console.print(Text(f"error: {error}", style="bold red"), soft_wrap=True)
-        sys.exit(EXIT_USAGE)
+        result = run_demo(out, console=console, confined=not no_sandbox)
+    except (DemoError, SandboxUnavailable) as error:
+        _fail(str(error))
+    if not result.summary.complete:
+        sys.exit(EXIT_FAILED)
+
+
+def _fail(message: str) -> NoReturn:
+    error_console.print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _banner_if_unconfined(no_sandbox: bool) -> None:
+    """With --no-sandbox on a machine without a working sandbox: say so, loudly."""
+    if not no_sandbox:
+        return
+    from grader.gradebook.confinement import UNCONFINED_BANNER, sandbox_problem
+
+    found = sandbox_problem()
+    if found is not None:
+        error_console.print(Text(UNCONFINED_BANNER.format(problem=found[0]), style="bold white on red"), soft_wrap=True)
 
 
 @click.group()

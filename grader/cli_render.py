@@ -16,13 +16,6 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.quiz.terminal_math import markdown_for_terminal
-from grader.rounding import score_text
-
-_STATUS_STYLE = {
-    "ok": "green", "correct": "green", "partial": "yellow", "incorrect": "red",
-    "invalid": "red", "missing": "yellow",
-}
-
 
 def exercise_table(rows: list[dict[str, Any]]) -> Table:
     """`grader list` in a terminal: one row per exercise under a row per section; ids are
@@ -105,39 +98,3 @@ def print_preview(console: Console, preview: Any) -> None:
             table.add_row(*cells)
         console.print(table)
 
-
-def print_answer_report(console: Console, report: Any) -> None:
-    """`grader check answers.toml`: one line per question (never wrapped or cut, so each
-    message stays whole), then the score (practice mode) or what the check does not say."""
-    console.print(Text(f"{report.path} ({report.mode} mode)", style="bold"), soft_wrap=True)
-    for problem in report.problems:
-        console.print(Text(f"✗ {problem}", style="red"), soft_wrap=True)
-    width = max((len(line.question) for line in report.lines), default=0)
-    scores = {
-        line.question: f"{score_text(line.score)}/{score_text(line.max_score)}" for line in report.lines if line.score is not None
-    }
-    score_width = max((len(text) for text in scores.values()), default=0)
-    for line in report.lines:
-        row = Text("  ") + Text(line.question.ljust(width)) + Text("  ")
-        row += Text(line.status.ljust(9), style=_STATUS_STYLE.get(line.status, ""))
-        if report.graded and line.question in scores:
-            row += Text(f"  {scores[line.question].rjust(score_width)}")
-        if line.message:
-            row += Text(f"  {line.message}")
-        if line.misconception:
-            row += Text(f" [misconception: {line.misconception}]", style="magenta")
-        console.print(row, soft_wrap=True)
-    if report.graded:
-        score, total = report.score
-        console.print(Text(f"Score: {score_text(score)} / {score_text(total)}", style="bold"), soft_wrap=True)
-    elif report.mode == "exam":
-        console.print(Text("Exam mode: this check says whether answers can be read, never whether they are right."), soft_wrap=True)
-    else:
-        console.print(Text("Practice mode: add --quiz DIR (the quiz folder) to see which answers are right."), soft_wrap=True)
-    missing = sum(1 for line in report.lines if line.status == "missing")
-    invalid = sum(1 for line in report.lines if line.status == "invalid")
-    if report.exit_code == 0:
-        console.print(Text("All answers are present and readable.", style="green"), soft_wrap=True)
-    else:
-        summary = f"{missing} missing, {invalid} unreadable, {len(report.problems)} file problems."
-        console.print(Text(summary, style="yellow"), soft_wrap=True)

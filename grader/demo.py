@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 from dataclasses import dataclass
@@ -212,21 +213,32 @@ def fabricate(quiz: Path, submissions: Path, functions: Sequence[str]) -> dict[s
     return story
 
 
-def _demo_pool(jobs: int) -> Any:
-    from grader.sandbox import ExecutorPool, Limits
+def _demo_pool(jobs: int, isolation: str = "bwrap") -> Any:
+    import warnings
+
+    from grader.sandbox import ExecutorPool, Limits, SandboxWarning
 
     limits = Limits(cpu_per_test=1.0, cpu_per_submission=20.0, wall_per_submission=30.0)
-    return ExecutorPool(workers=jobs, limits=limits)
+    with warnings.catch_warnings():  # an unconfined demo has its own banner
+        warnings.simplefilter("ignore", SandboxWarning)
+        return ExecutorPool(workers=jobs, limits=limits, isolation=isolation)
 
 
-def run_demo(out: Path | None = None, console: Console | None = None) -> DemoResult:
-    """Run the demo into `out` (created; must be new or empty) or a temporary folder."""
+def run_demo(out: Path | None = None, console: Console | None = None, confined: bool = True) -> DemoResult:
+    """Run the demo into `out` (created; must be new or empty) or a temporary folder.
+
+    confined: False allows grading without a working sandbox (see
+    `grader.gradebook.confinement`); otherwise SandboxUnavailable is raised before
+    anything is written.  `DemoResult.summary.complete` is False when a submission could
+    not be graded."""
+    from grader.gradebook.confinement import pool_isolation, sandbox_mode
     from grader.gradebook.progress import reporter_for
     from grader.gradebook.runner import grade_batch
     from grader.gradebook.summary import print_summary
 
     if console is None:
         from grader.console import console
+    mode = sandbox_mode(confined)
     if out is not None:
         root = Path(out)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -257,7 +269,8 @@ def run_demo(out: Path | None = None, console: Console | None = None) -> DemoRes
     console.print(table)
     grading = root / "grading"
     summary = grade_batch(
-        submissions, quiz, out=grading, jobs=None, progress=reporter_for(console), pool_factory=_demo_pool
+        submissions, quiz, out=grading, jobs=None, progress=reporter_for(console),
+        pool_factory=functools.partial(_demo_pool, isolation=pool_isolation(mode)), confined=confined,
     )
     print_summary(summary, console)
     console.print(Text(f"Open the class report: {grading / 'report.html'}", style="bold"), soft_wrap=True)

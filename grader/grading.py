@@ -7,19 +7,9 @@ from typing import Any, Sequence
 from grader.answers.base import AnswerParseError, answer_matches
 from grader.answers.credit import CreditRule, parse_rule
 from grader.exercise import AnswerExercise
+from grader.kit.answer_report import is_blank  # noqa: F401  (one definition, shared with the kit)
 from grader.results import ItemResult, status_for_fraction
 from grader.variant import Variant
-
-
-def is_blank(raw: Any) -> bool:
-    """An unanswered question: absent, an empty string or an empty array."""
-    if raw is None:
-        return True
-    if isinstance(raw, str):
-        return raw.strip() == ""
-    if isinstance(raw, list):
-        return len(raw) == 0
-    return False
 
 
 def answer_text(raw: Any) -> str:

@@ -11,30 +11,14 @@ own limits (length, nesting, exact arithmetic in bits).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence
 
-from grader.answers._timelimit import can_limit_time, run_with_budget
+from grader.answers._timelimit import ANSWER_SECONDS, SHEET_SECONDS, within_budget
 from grader.answers.credit import CreditRule
 from grader.grading import grade_answer
 from grader.quiz.model import Question
 from grader.quiz.policy import QuizPolicy
 from grader.results import ItemResult
-
-ANSWER_SECONDS = 2.0
-SHEET_SECONDS = 10.0
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-
-
-def over_answer_budget(seconds: float) -> str:
-    return (f"This answer took more than {seconds:g} s to read and grade, so it was not graded; "
-            "write it more simply (plain numbers).")
-
-
-def over_sheet_budget(seconds: float) -> str:
-    return (f"Not graded: the answers before it took the whole {seconds:g} s this answer sheet "
-            "may take; write them more simply (plain numbers).")
 
 
 def _grade_one(question: Question, raw: Any, rule: CreditRule | None, alternatives: Sequence[str]) -> ItemResult:
@@ -50,54 +34,6 @@ def _grade_one(question: Question, raw: Any, rule: CreditRule | None, alternativ
 
 def _invalid(question: Question, message: str) -> ItemResult:
     return ItemResult(question.qid, 0.0, question.points, "invalid", message)
-
-
-def within_budget(
-    items: Sequence[Item],
-    work: Callable[[Item], Result],
-    over: Callable[[Item, str], Result],
-    *,
-    answer_seconds: float = ANSWER_SECONDS,
-    sheet_seconds: float = SHEET_SECONDS,
-    clock: Callable[[], float] = time.monotonic,
-) -> tuple[list[Result], list[float]]:
-    """`work(item)` for each item, in order, each within `answer_seconds` and all within
-    `sheet_seconds`; an item over either budget gets `over(item, message)` instead.  Returns
-    the results and the seconds each took.  An exception `work` raises is raised again."""
-    results: list[Result] = []
-    durations: list[float] = []
-    deadline = clock() + sheet_seconds
-    limited = can_limit_time()
-    for item in items:
-        start = clock()
-        remaining = deadline - start
-        if remaining <= 0:
-            result = over(item, over_sheet_budget(sheet_seconds))
-        elif not limited:
-            result = work(item)
-        else:
-            budget = min(answer_seconds, remaining)
-            raised: list[Exception] = []
-            done, value = run_with_budget(lambda: _recording(work, item, raised), budget)
-            if raised:
-                raise raised[0]
-            if done:
-                result = value  # type: ignore[assignment]
-            elif budget < answer_seconds:
-                result = over(item, over_sheet_budget(sheet_seconds))
-            else:
-                result = over(item, over_answer_budget(answer_seconds))
-        results.append(result)
-        durations.append(clock() - start)
-    return results, durations
-
-
-def _recording(work: Callable[[Item], Result], item: Item, raised: list[Exception]) -> Result:
-    try:
-        return work(item)
-    except Exception as error:  # run_with_budget swallows it; within_budget raises it again
-        raised.append(error)
-        raise
 
 
 def grade_sheet(

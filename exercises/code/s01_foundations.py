@@ -30,7 +30,7 @@ from exercises.code._common import (
     tensor,
     uniform,
 )
-from grader.code.compare import binomial_consistent, type_name
+from grader.kit.compare import compare_dropout, dropout_arguments, dropout_pattern
 from grader.code.exercise import CodeMisconception, TestCase, Tolerance, Verdict
 
 # --------------------------------------------------------------------- regularized_loss
@@ -561,37 +561,12 @@ def _dropout_in_eval(x, p, training):
 
 
 def _dropout_args(test: TestCase) -> tuple[torch.Tensor, float, bool]:
-    return test.argument(0, "x"), float(test.argument(1, "p")), bool(test.argument(2, "training"))
+    return dropout_arguments(test)
 
 
 def _dropout_pattern(x: torch.Tensor, got: Any, drop: float, scale: float, tol: Tolerance) -> Verdict:
     """Is `got` x with each element zeroed with probability `drop` and the others times `scale`?"""
-    if type(got) is not torch.Tensor:
-        return Verdict(False, f"expected a tensor, got {type_name(got)}")
-    if got.shape != x.shape or not got.dtype.is_floating_point:
-        return Verdict(False, f"expected a float tensor of shape {tuple(x.shape)}, got {type_name(got)}")
-    got = got.to(torch.float64)
-    zero = got == 0
-    kept = torch.isclose(got, x * scale, rtol=tol.rtol, atol=tol.atol)
-    bad = ~(zero | kept)
-    if bad.any():
-        return Verdict(False, f"{int(bad.sum())} of {x.numel()} values are neither 0 nor x / (1 - p)")
-    zeros = int(zero.sum())
-    if not binomial_consistent(zeros, x.numel(), drop):
-        return Verdict(False, f"{zeros} of {x.numel()} values were zeroed ({zeros / x.numel():.1%}); about p = {drop:.0%} should be")
-    return Verdict(True)
-
-
-def _dropout_compare(test: TestCase, expected: Any, got: Any, tol: Tolerance, reveal: bool) -> Verdict:
-    x, p, training = _dropout_args(test)
-    if type(got) is not torch.Tensor:
-        return Verdict(False, f"expected a tensor, got {type_name(got)}")
-    if not training or p == 0.0:
-        if got.shape == x.shape and got.dtype.is_floating_point and torch.equal(got.to(torch.float64), x):
-            return Verdict(True)
-        when = "training is False" if not training else "p is 0"
-        return Verdict(False, f"when {when} the output must be x unchanged")
-    return _dropout_pattern(x, got, p, 1.0 / (1.0 - p), tol)
+    return dropout_pattern(x, got, drop, scale, tol)
 
 
 def _matches_non_inverted(test: TestCase, got: Any, tol: Tolerance) -> bool:
@@ -639,7 +614,7 @@ Not allowed: F.dropout, nn.Dropout.""",
     hidden=_dropout_hidden,
     forbidden=DROPOUTS,
     forbidden_ops=DROPOUT_OPS,
-    compare=_dropout_compare,
+    compare=compare_dropout,
     deterministic=False,
     misconceptions=[
         CodeMisconception(

@@ -3,26 +3,26 @@
 Every kind follows the `AnswerSpec` protocol of `grader.answers.base`.
 """
 
-from grader.answers.arrays import Matrix
-from grader.answers.base import AnswerParseError, AnswerSpec, Check
-from grader.answers.choice import (
+from .arrays import Matrix
+from .base import AnswerParseError, AnswerSpec, Check
+from .choice import (
     MultipleChoice,
     SingleChoice,
     TrueFalse,
     shuffle_options,
     shuffle_options_multi,
 )
-from grader.answers.expression import Expression
-from grader.answers.numbers import Integer, Real, round_sig
-from grader.answers.safe_expr import (
+from .expression import Expression
+from .numbers import Integer, Real, round_sig
+from .safe_expr import (
     EvaluationError,
     evaluate,
     format_expression,
     parse_expression,
     to_sympy,
 )
-from grader.answers.shapes import Shape
-from grader.answers.words import Word, WordSequence
+from .shapes import Shape
+from .words import Word, WordSequence
 
 __all__ = [
     "AnswerParseError",

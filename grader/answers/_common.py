@@ -7,8 +7,8 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from grader.answers.base import AnswerParseError
-from grader.answers.safe_expr import (
+from .base import AnswerParseError
+from .safe_expr import (
     MAX_LENGTH,
     evaluate,
     exact_value,

@@ -6,12 +6,10 @@ import math
 import re
 from typing import Any, Sequence
 
-import numpy as np
-
-from grader.answers._common import check_text, read_float, show, spec_repr
-from grader.answers.base import AnswerParseError, Check
-from grader.wording import with_article
-from grader.indices import index_text
+from ..indices import index_text
+from ..wording import with_article
+from ._common import check_text, read_float, show, spec_repr
+from .base import AnswerParseError, Check
 
 MAX_ENTRIES = 10_000
 MAX_TEXT = 20_000
@@ -49,7 +47,7 @@ class Matrix:
 
     def describe(self, key: Any) -> str:
         array = _key_array(key)
-        if array.ndim == 1:
+        if len(array.shape) == 1:
             return f"vector of {array.shape[0]} numbers as [..]"
         rows, cols = array.shape
         return f"{rows}x{cols} matrix as [{', '.join(['[..]'] * min(rows, 2))}{', ..' if rows > 2 else ''}]"
@@ -99,21 +97,21 @@ class Matrix:
 
     def grade(self, parsed: Vector | MatrixValue, key: Any) -> Check:
         want = _key_array(key)
-        got = np.array(parsed, dtype=float) if len(parsed) else np.zeros((0,))
+        got = _Array.of(parsed)
         if got.shape != want.shape:
-            if got.ndim == 2 and want.ndim == 2 and got.shape == want.shape[::-1] and self._all_close(got.T, want):
+            if len(got.shape) == 2 and len(want.shape) == 2 and got.shape == want.shape[::-1] and self._all_close(got.T, want):
                 return Check(0.0, "your matrix is the transpose of the expected one")
             return Check(0.0, f"expected {_shape_text(want.shape)}, got {_shape_text(got.shape)}")
         ok = self._close(got, want)
-        fraction = float(ok.mean()) if ok.size else 1.0
+        fraction = sum(ok) / len(ok) if ok else 1.0
         if fraction == 1.0:
             return Check(1.0)
-        return Check(fraction, self._diagnose(got, want) or _count_message(ok))
+        return Check(fraction, self._diagnose(got, want) or _count_message(ok, want.shape))
 
     def matches(self, parsed: Vector | MatrixValue, key: Any) -> bool:
         """Full marks?  The same verdict as `grade(...).correct`, without a diagnosis."""
         want = _key_array(key)
-        got = np.array(parsed, dtype=float) if len(parsed) else np.zeros((0,))
+        got = _Array.of(parsed)
         return got.shape == want.shape and self._all_close(got, want)
 
     def to_toml(self, key: Any) -> list[Any]:
@@ -121,37 +119,36 @@ class Matrix:
 
     def to_text(self, key: Any) -> str:
         array = _key_array(key)
-        if array.ndim == 1:
-            return _row_text(array)
-        return "[" + ", ".join(_row_text(row) for row in array) + "]"
+        if len(array.shape) == 1:
+            return _row_text(array.flat)
+        return "[" + ", ".join(_row_text(row) for row in array.tolist()) + "]"
 
     # ------------------------------------------------------------------ helpers
 
-    def _close(self, got: np.ndarray, want: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore", invalid="ignore"):
-            return np.abs(got - want) <= self.atol + self.rtol * np.abs(want)
+    def _close(self, got: _Array, want: _Array) -> list[bool]:
+        """Entry by entry, in row-major order (NaN and overflow compare as not close)."""
+        return [_close(g, w, self.rtol, self.atol) for g, w in zip(got.flat, want.flat)]
 
-    def _all_close(self, got: np.ndarray, want: np.ndarray) -> bool:
-        return bool(self._close(got, want).all())
+    def _all_close(self, got: _Array, want: _Array) -> bool:
+        return all(self._close(got, want))
 
-    def _diagnose(self, got: np.ndarray, want: np.ndarray) -> str:
-        if got.ndim == 2 and got.shape[0] == got.shape[1] and self._all_close(got.T, want):
+    def _diagnose(self, got: _Array, want: _Array) -> str:
+        if len(got.shape) == 2 and got.shape[0] == got.shape[1] and self._all_close(got.T, want):
             return "your matrix is the transpose of the expected one"
-        if np.any(want != 0) and self._all_close(-got, want):
+        if any(w != 0 for w in want.flat) and self._all_close(got.scaled(-1.0), want):
             return "the signs are flipped: your answer is the negative of the expected one"
-        norm = float(np.dot(want.ravel(), want.ravel()))
+        norm = _dot(want.flat, want.flat)
         if norm > 0 and math.isfinite(norm):
-            with np.errstate(over="ignore", invalid="ignore"):
-                factor = float(np.dot(got.ravel(), want.ravel()) / norm)
-            if math.isfinite(factor) and factor != 0 and abs(factor - 1) > 1e-3 and self._all_close(got, factor * want):
+            factor = _dot(got.flat, want.flat) / norm
+            if math.isfinite(factor) and factor != 0 and abs(factor - 1) > 1e-3 and self._all_close(got, want.scaled(factor)):
                 return f"your answer is {factor:.4g} times the expected one"
         return ""
 
 
 def _raw_shape(raw: Any) -> tuple[int, ...] | None:
     """The shape of a nested list or array (None when it is not a rectangular 1-D or 2-D one)."""
-    if isinstance(raw, np.ndarray):
-        return raw.shape if raw.ndim in (1, 2) else None
+    if hasattr(raw, "tolist") and not isinstance(raw, (list, tuple)):  # a numpy array
+        raw = raw.tolist()
     if not isinstance(raw, (list, tuple)):
         return None
     rows = [row for row in raw if isinstance(row, (list, tuple))]
@@ -162,6 +159,61 @@ def _raw_shape(raw: Any) -> tuple[int, ...] | None:
     return (len(raw), len(rows[0]))
 
 
+class _Array:
+    """A real vector or matrix as its shape and its entries in row-major order (plain
+    floats: the answer checks need no numpy, so the student kit can carry them)."""
+
+    def __init__(self, shape: tuple[int, ...], flat: list[float]) -> None:
+        self.shape = shape
+        self.flat = flat
+
+    @classmethod
+    def of(cls, value: Any) -> _Array:
+        """A vector, a list of equal-length rows, or anything with `tolist()` (a numpy array)."""
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        if not isinstance(value, (list, tuple)):
+            return cls((), [float(value)])
+        if value and all(isinstance(row, (list, tuple)) for row in value):
+            widths = {len(row) for row in value}
+            if len(widths) != 1 or any(isinstance(x, (list, tuple)) for row in value for x in row):
+                return cls((-1,), [])
+            return cls((len(value), widths.pop()), [float(x) for row in value for x in row])
+        if any(isinstance(x, (list, tuple)) for x in value):
+            return cls((-1,), [])
+        return cls((len(value),), [float(x) for x in value])
+
+    @property
+    def T(self) -> _Array:
+        rows, cols = self.shape
+        return _Array((cols, rows), [self.flat[i * cols + j] for j in range(cols) for i in range(rows)])
+
+    def scaled(self, factor: float) -> _Array:
+        return _Array(self.shape, [_product(factor, x) for x in self.flat])
+
+    def tolist(self) -> list[Any]:
+        if len(self.shape) == 1:
+            return list(self.flat)
+        cols = self.shape[1]
+        return [self.flat[i:i + cols] for i in range(0, len(self.flat), cols)]
+
+
+def _product(a: float, b: float) -> float:
+    try:
+        return a * b
+    except OverflowError:  # pragma: no cover - floats overflow to inf, never raise
+        return math.inf
+
+
+def _close(got: float, want: float, rtol: float, atol: float) -> bool:
+    difference = got - want
+    return abs(difference) <= atol + rtol * abs(want)
+
+
+def _dot(a: list[float], b: list[float]) -> float:
+    return math.fsum(_product(x, y) for x, y in zip(a, b)) if all(map(math.isfinite, a + b)) else math.nan
+
+
 def _number(raw: Any, where: str) -> float:
     try:
         return read_float(raw)
@@ -169,9 +221,9 @@ def _number(raw: Any, where: str) -> float:
         raise AnswerParseError(f"{where}: {exc}") from None
 
 
-def _key_array(key: Any) -> np.ndarray:
-    array = np.asarray(key, dtype=float)
-    if array.ndim not in (1, 2) or not np.all(np.isfinite(array)):
+def _key_array(key: Any) -> _Array:
+    array = _Array.of(key)
+    if len(array.shape) not in (1, 2) or array.shape[0] < 0 or not all(map(math.isfinite, array.flat)):
         raise ValueError(f"a Matrix key must be a finite 1-D or 2-D array, got shape {array.shape}")
     return array
 
@@ -182,15 +234,16 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return f"{with_article(shape[0])}x{shape[1]} matrix"
 
 
-def _row_text(row: np.ndarray) -> str:
+def _row_text(row: list[float]) -> str:
     return "[" + ", ".join(f"{x:.6g}" for x in row) + "]"
 
 
-def _count_message(ok: np.ndarray) -> str:
-    wrong = np.argwhere(~ok)
+def _count_message(ok: list[bool], shape: tuple[int, ...]) -> str:
+    cols = shape[1] if len(shape) == 2 else 0
+    wrong = [divmod(i, cols) if cols else (i,) for i, good in enumerate(ok) if not good]
     shown = ", ".join(index_text(index) for index in wrong[:5])
     more = ", ..." if len(wrong) > 5 else ""
-    return f"{int(ok.sum())} of {ok.size} entries are correct; wrong: {shown}{more}"
+    return f"{sum(ok)} of {len(ok)} entries are correct; wrong: {shown}{more}"
 
 
 _ITEM = re.compile(r"\s*(\[|\]|,|[^\[\],]+)")

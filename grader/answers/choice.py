@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import re
 import string
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import numpy as np
+from ._common import Stateless, show, spec_repr
+from .base import AnswerParseError, Check
 
-from grader.answers._common import Stateless, show, spec_repr
-from grader.answers.base import AnswerParseError, Check
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 LETTERS = string.ascii_uppercase
 _LETTER = re.compile(r"\(?([A-Za-z])[).]?", re.ASCII)

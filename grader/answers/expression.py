@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from grader.answers._common import check_text, show, spec_repr
-from grader.answers._timelimit import run_with_budget
-from grader.answers.base import AnswerParseError, Check
-from grader.answers.safe_expr import (
+from ._common import check_text, show, spec_repr
+from ._timelimit import run_with_budget
+from .base import AnswerParseError, Check
+from .safe_expr import (
     RESERVED,
     EvaluationError,
     Neg,

@@ -6,8 +6,8 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from grader.answers._common import NUMBER_EXAMPLES, Stateless, read_float, read_integer, spec_repr
-from grader.answers.base import Check
+from ._common import NUMBER_EXAMPLES, Stateless, read_float, read_integer, spec_repr
+from .base import Check
 
 
 class Integer(Stateless):

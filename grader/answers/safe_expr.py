@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Union
 
-from grader.answers.base import AnswerParseError
+from .base import AnswerParseError
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy

@@ -6,8 +6,8 @@ import math
 import re
 from typing import Any, Sequence
 
-from grader.answers._common import Stateless, check_text, show
-from grader.answers.base import AnswerParseError, Check
+from ._common import Stateless, check_text, show
+from .base import AnswerParseError, Check
 
 MAX_DIMS = 16
 MAX_SIZE = 10**12

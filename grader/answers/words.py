@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
-from grader.answers._common import show, spec_repr
-from grader.answers.base import AnswerParseError, Check
+from ._common import show, spec_repr
+from .base import AnswerParseError, Check
 
 MAX_ITEMS = 5000
 MAX_WORD = 100

@@ -151,14 +151,19 @@ def _check_versions(client: Client) -> None:
         raise ClusterError(f"these workers run other grader/torch versions than this client ({'/'.join(mine)}): {shown}")
 
 
-def _warn_unisolated(client: Client, plugin: SandboxPoolPlugin) -> None:
-    """One SandboxWarning naming the workers whose sandboxes run without bubblewrap."""
+def _check_sandboxes(client: Client, plugin: SandboxPoolPlugin, confined: bool) -> None:
+    """Fail closed: ClusterError naming the workers without a working bubblewrap sandbox
+    when `confined`; else one SandboxWarning naming them."""
     found = client.run(pool_info, plugin.name)
-    bare = sorted(worker for worker, info in found.items() if info is not None and info[0] != "bwrap")
-    if bare:
-        warnings.warn(f"grader sandbox: no bubblewrap on the Dask workers {', '.join(bare)}; student code "
-                      "runs there with resource limits only (install bubblewrap on every host)", SandboxWarning,
-                      stacklevel=3)
+    bare = sorted(worker for worker, info in found.items() if info is None or info[0] != "bwrap")
+    if not bare:
+        return
+    if confined:
+        raise ClusterError(f"no working sandbox (bubblewrap) on the Dask workers {', '.join(bare)}: install "
+                           "bubblewrap on every host, or pass --no-sandbox to run student code unconfined there")
+    warnings.warn(f"grader sandbox: no bubblewrap on the Dask workers {', '.join(bare)}; student code "
+                  "runs there with resource limits only (install bubblewrap on every host)", SandboxWarning,
+                  stacklevel=3)
 
 
 @contextmanager
@@ -167,13 +172,16 @@ def open_cluster(
     cluster: str | None = None,
     *,
     limits: Limits = Limits(),
-    isolation: str = "auto",
+    confined: bool = True,
 ) -> Iterator[BackendFactory]:
     """Connect to the Dask scheduler at `scheduler` (tcp://HOST:PORT, or tls://... with
     Dask's TLS configuration), or start a LocalCluster of N single-threaded worker
     processes on loopback for `cluster="local:N"`; register the sandbox pool on every
     worker; yield the runner's `backend_factory`. Closes the client (and the local
-    cluster) on exit. ClusterError when it cannot."""
+    cluster) on exit. ClusterError when it cannot, and (fail closed) when a worker has no
+    working bubblewrap sandbox and `confined`: workers joining later then run no code
+    unconfined either (their pools fail to start, their tasks fail and are retried by the
+    next run). With `confined=False` pools fall back to resource limits, with a warning."""
     if (scheduler is None) == (cluster is None):
         raise ClusterError("give exactly one of --scheduler and --cluster")
     local: LocalCluster | None = None
@@ -192,9 +200,12 @@ def open_cluster(
                            f"{type(error).__name__}: {error} (see docs/distributed.md)") from None
     try:
         _check_versions(client)
-        plugin = SandboxPoolPlugin(limits, isolation)
-        client.register_plugin(plugin)
-        _warn_unisolated(client, plugin)
+        plugin = SandboxPoolPlugin(limits, "bwrap" if confined else "auto")
+        try:
+            client.register_plugin(plugin)
+        except Exception as error:  # a pool that cannot start (_check_sandboxes names the workers)
+            warnings.warn(f"grader sandbox: {type(error).__name__}: {error}", SandboxWarning, stacklevel=3)
+        _check_sandboxes(client, plugin, confined)
 
         def factory(jobs: int, quiz: LoadedQuiz) -> DaskBackend:
             try:

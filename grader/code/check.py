@@ -1,9 +1,10 @@
 """`grader check exercise.py`: validate a student's code file and run the public tests.
 
 The file is read by `grader.student_file` (its size limit, UTF-8, a BOM dropped) and compiled in the trusted process only to report
-syntax errors with their line (compiling never executes anything); each function's `def`
-is compared with the contract (`ast`); the public tests run in the sandbox.  Hidden tests
-are counted, never run here.
+syntax errors with their line (compiling never executes anything); the rest is the student
+kit's check (`grader.kit.main.check_code`: def lines against the contract, not-allowed
+calls, verdicts, hints, the report table) with the public tests run in the sandbox instead
+of the kit's portable runner.  Hidden tests are counted, never run here.
 
 Start-up: the sandbox worker is spawned in the background as soon as the file parses, so
 its torch import overlaps the trusted side's own imports and reference computations.
@@ -14,78 +15,19 @@ from __future__ import annotations
 import json
 import threading
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from grader.code.source import check_source
+from grader.kit.report import CodeReport
 from grader.student_file import StudentFileError
 from grader.student_file import read_within as read_student_file
-from grader.results import TestOutcome
 
 # Imported lazily, because they import torch: grader.code.judge, exercises.code and the
 # sandbox's codec.  Reading, parsing and compiling the file need none of them.
 
 
-@dataclass(frozen=True)
-class FunctionCheck:
-    """What `grader check` found for one function of the quiz.
-
-    status: the judge's item status on the public tests (correct, partial, incorrect,
-        error, forbidden, missing, not-implemented, timeout, memory, crashed).
-    hint: the sentence of the typical mistake the failing public tests show, if any.
-    """
-
-    function: str
-    present: bool
-    signature_problems: tuple[str, ...]
-    status: str
-    feedback: str
-    tests: tuple[TestOutcome, ...]
-    hidden_tests: int
-    hint: str = ""
-
-    @property
-    def passed(self) -> int:
-        return sum(1 for t in self.tests if t.status == "passed")
-
-
-@dataclass(frozen=True)
-class CodeCheckReport:
-    """The result of checking one exercise.py.
-
-    problems: file-level problems (unreadable, too large, syntax error); notes: remarks
-    that do not fail the check (quiz information that could not be read).
-    """
-
-    path: Path
-    functions: tuple[FunctionCheck, ...] = ()
-    problems: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def public_passed(self) -> int:
-        return sum(f.passed for f in self.functions)
-
-    @property
-    def public_total(self) -> int:
-        return sum(len(f.tests) for f in self.functions)
-
-    @property
-    def hidden_total(self) -> int:
-        return sum(f.hidden_tests for f in self.functions)
-
-    @property
-    def signature_problems(self) -> int:
-        return sum(len(f.signature_problems) for f in self.functions)
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every public test passes, 1 otherwise (also for a file-level problem or a
-        def line that breaks the contract: hidden tests pass some arguments by keyword)."""
-        if self.problems or not self.functions or self.signature_problems:
-            return 1
-        return 0 if self.public_passed == self.public_total else 1
+CodeCheckReport = CodeReport  # the kit's report: grader check and the kit print the same
 
 
 class _BackgroundPool:
@@ -120,49 +62,85 @@ class _BackgroundPool:
             self._pool.close()
 
 
-def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None, pool: Any = None) -> CodeCheckReport:
+def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None, pool: Any = None) -> CodeReport:
     """Check one exercise.py (see the module docstring).  `pool` runs the public tests (an
     ExecutorPool); None starts a one-worker pool for this check and closes it after."""
     path = Path(path)
     try:
         raw = read_student_file(path)
     except StudentFileError as error:
-        return CodeCheckReport(path, problems=(f"{path}: {error}",))
+        return CodeReport(str(path), problems=[f"{path}: {error}"])
     checked = check_source(raw)
     if checked.tree is None:
-        return CodeCheckReport(path, problems=(checked.error,))
+        return CodeReport(str(path), problems=[checked.error])
     own_pool = _BackgroundPool() if pool is None else None
     try:
-        return _check_parsed(path, raw, checked.tree, quiz_dir, pool or own_pool)
+        return _check_parsed(path, raw, quiz_dir, pool or own_pool)
     finally:
         if own_pool is not None:
             own_pool.close()
 
 
-def _check_parsed(path: Path, raw: bytes, tree: Any, quiz_dir: str | Path | None, pool: Any) -> CodeCheckReport:
-    from grader.code.judge import hidden_test_count, run_public_tests
-    from grader.code.scan import top_level_names
-    from grader.code.signature import check_signature
+def _check_parsed(path: Path, raw: bytes, quiz_dir: str | Path | None, pool: Any) -> CodeReport:
+    """The kit's check (`grader.kit.main.check_code`) with the public tests run in the sandbox."""
+    from grader.kit.build import function_data
+    from grader.kit.main import check_code
 
     exercises, notes = quiz_exercises(path, quiz_dir)
-    bindings = top_level_names(tree)
-    results = run_public_tests(raw, exercises, pool)
-    functions = tuple(
-        FunctionCheck(
-            function=exercise.function,
-            present=exercise.function in bindings,
-            signature_problems=tuple(check_signature(bindings[exercise.function], exercise.signature))
-            if exercise.function in bindings
-            else (),
-            status=result.status,
-            feedback=result.feedback,
-            tests=result.tests,
-            hidden_tests=hidden_test_count(exercise),
-            hint=next((m.feedback for m in exercise.misconceptions if m.tag == result.misconception), ""),
-        )
-        for exercise, result in zip(exercises, results)
-    )
-    return CodeCheckReport(path, functions, notes=tuple(notes))
+    functions = [function_data(e) for e in exercises]
+    forbidden = {e.function: e.forbidden for e in exercises}
+
+    def run_in_sandbox(source: str, calls: list[dict[str, Any]]) -> Any:
+        return _sandbox_run(pool, source, calls, forbidden)
+
+    report = check_code(str(path), raw, functions, run=run_in_sandbox)
+    report.notes.extend(notes)
+    return report
+
+
+def _sandbox_run(pool: Any, source: str, calls: list[dict[str, Any]], forbidden: dict[str, tuple[str, ...]]) -> Any:
+    """Run the kit's calls in the sandbox; the outcome in the kit runner's terms."""
+    from grader.kit import values
+    from grader.kit.runner import CallOutcome, RunResult
+    from grader.sandbox import Call, ModelSpec
+
+    def plain(value: Any) -> Any:  # the kit's data -> what the sandbox sends
+        if isinstance(value, values.Model):
+            return ModelSpec(layers=value.layers)
+        if type(value) in (list, tuple):
+            return type(value)(plain(v) for v in value)
+        if type(value) is dict:
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    sandbox_calls = [
+        Call(c["id"], c["function"], plain(values.decode(c["args"])), plain(values.decode(c["kwargs"])),
+             forbidden=forbidden.get(c["function"], ()))
+        for c in calls
+    ]
+    result = pool.run(source, sandbox_calls)
+    if result.status != "ok":
+        status = {"syntax-error": "syntax-error", "import-error": "import-error", "timeout": "timeout"}.get(result.status, "crashed")
+        return RunResult(status, result.message or result.status)
+    outcomes = {}
+    for call_id, call in result.calls.items():
+        message = call.message
+        if call.status == "forbidden":
+            message = "called " + ", ".join(call.forbidden_calls or ("a not-allowed function",)) + ", which is not allowed"
+        outcomes[call_id] = CallOutcome(call.status, message, _tensors(call.value))
+    return RunResult("ok", calls=outcomes)
+
+
+def _tensors(value: Any) -> Any:
+    """numpy arrays the sandbox decoded, as tensors (the kit compares torch values only)."""
+    import numpy as np
+    import torch
+
+    if type(value) is np.ndarray and value.dtype.kind in "biufc":
+        return torch.from_numpy(np.array(value, copy=True))
+    if type(value) in (list, tuple):
+        return type(value)(_tensors(v) for v in value)
+    return value
 
 
 def quiz_exercises(path: Path, quiz_dir: str | Path | None) -> tuple[list[Any], list[str]]:
@@ -207,49 +185,13 @@ def _functions_in(path: Path, everything: Sequence[Any]) -> list[str]:
 
 # ------------------------------------------------------------------------- printing
 
-_STYLE = {
-    "passed": "green",
-    "failed": "red",
-    "forbidden": "bold red",
-    "missing": "yellow",
-    "not-implemented": "yellow",
-}
 
-
-def print_check_report(console: Any, report: CodeCheckReport) -> None:
-    """Print the report as a rich table (function, test, result, message).  Everything that
-    comes from the student's file is printed as `rich.text.Text`, never parsed as markup."""
-    from rich.table import Table
+def print_check_report(console: Any, report: CodeReport) -> None:
+    """Print the kit's report (`grader.kit.table.render_code`) as plain text lines: what
+    comes from the student's file is never parsed as markup."""
     from rich.text import Text
 
-    console.print(Text(f"Checking {report.path}", style="bold"))
-    for problem in report.problems:
-        console.print(Text("error: ", style="bold red") + Text(problem))
-    for note in report.notes:
-        console.print(Text("note: ", style="yellow") + Text(note))
-    if not report.functions:
-        return
-    table = Table(show_lines=False, header_style="bold")
-    for column in ("function", "test", "result", "message"):
-        table.add_column(column, overflow="fold")
-    for function in report.functions:
-        name = Text(function.function)
-        for problem in function.signature_problems:
-            table.add_row(name, Text("signature"), Text("wrong", style="red"), Text(problem))
-        if not function.tests:
-            table.add_row(name, Text("-"), Text(function.status, style=_STYLE.get(function.status, "red")), Text(function.feedback))
-        for test in function.tests:
-            message = test.message
-            if test.status != "passed" and test.got and test.expected:
-                message = f"{message} | expected {test.expected} | got {test.got}"
-            table.add_row(name, Text(test.name), Text(test.status, style=_STYLE.get(test.status, "red")), Text(message))
-        if function.hint:
-            table.add_row(name, Text("hint"), Text(""), Text(function.hint, style="italic"))
-    console.print(table)
-    summary = (
-        f"{report.public_passed} of {report.public_total} public tests passed. "
-        f"{report.hidden_total} hidden tests will grade these {len(report.functions)} functions; they do not run here."
-    )
-    if report.signature_problems:
-        summary += " Fix the signatures: hidden tests pass some arguments by name."
-    console.print(Text(summary, style="green" if report.exit_code == 0 else "red"))
+    from grader.kit.table import render_code
+
+    for line in render_code(report, width=console.width):
+        console.print(Text(line), soft_wrap=True)

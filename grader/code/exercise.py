@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from grader.exercise import DeclarationError, Exercise
+from grader.kit.compare import Verdict  # the outcome of comparing one output (shared with the kit)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -72,12 +73,6 @@ class Tolerance:
             raise DeclarationError(f"tolerances must be >= 0, got rtol={self.rtol}, atol={self.atol}")
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of comparing one output: ok, or a message saying what differs."""
-
-    ok: bool
-    message: str = ""
 
 
 # compare(test, expected, got, tolerance, reveal) -> Verdict; `reveal` is False for hidden

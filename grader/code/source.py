@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from grader.student_file import MAX_BYTES, StudentFileError, decode, too_large_message
+from ..student_file import MAX_BYTES, StudentFileError, decode, too_large_message
 
 MAX_SOURCE_BYTES = MAX_BYTES
 

@@ -13,6 +13,10 @@ Every roster student gets a row and a file; a student the gradebook knows nothin
 yet (possible after `--only`) is exported as missing every item. Every file shows the
 results with the instructor's adjustments applied (`adjust`); `total` is after the late
 penalty, `raw_total` before it. Scores are rounded by `rounding.score_text`.
+A submission that could not be graded (`ungraded`) shows "not graded (grader failure: ...)"
+where a score would be: in grades.csv (score empty, that text as status) for its items that
+were not graded, in totals.csv as its total; it gets no results/<id>.json (Gradescope would
+read a score).
 
 Gradescope tests: one per answer item ("q3: <title>", visible); a code item is split by
 the visibility of its tests: "<function>: public tests" (visible) and "<function>: hidden
@@ -33,6 +37,7 @@ from typing import Any, Iterable
 from grader.gradebook.adjust import Total, apply, late_text, totals
 from grader.rounding import score_text
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow
+from grader.gradebook.ungraded import NOT_GRADED, failure_of
 
 GRADES_CSV = "grades.csv"
 TOTALS_CSV = "totals.csv"
@@ -95,6 +100,9 @@ def grades_csv(results: dict[str, list[ResultRow]], final: dict[str, Total] | No
     writer.writerow(["student", "item", "score", "max_score", "status", "misconception", "graded_score", "adjustment"])
     for student, rows in results.items():
         for r in rows:
+            if r.status == NOT_GRADED:
+                writer.writerow([r.student, r.item, "", _number(r.max_score), r.feedback, "", "", ""])
+                continue
             graded = "" if r.graded_score is None else _number(r.graded_score)
             writer.writerow([r.student, r.item, _number(r.score), _number(r.max_score), r.status,
                              r.misconception or "", graded, _cell(r.adjustment)])
@@ -118,7 +126,8 @@ def totals_csv(gradebook: Gradebook, results: dict[str, list[ResultRow]], final:
         rows = results.get(student, [])
         t = final.get(student) or Total(sum(r.score for r in rows), sum(r.max_score for r in rows))
         adjusted = "; ".join(f"{r.item}: {r.status if r.status == 'dropped' else 'override'}" for r in rows if r.adjustment)
-        writer.writerow([student, _cell(name), _cell(email), _number(t.total), _number(t.maximum),
+        shown = failure_of(rows) or _number(t.total)
+        writer.writerow([student, _cell(name), _cell(email), shown, _number(t.maximum),
                          _number(t.raw), _number(t.penalty), t.late.days if t.late else 0, adjusted])
     return buffer.getvalue()
 
@@ -230,8 +239,11 @@ def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
     for student, rows in results.items():
         items = items_by_student.get(student, {})
         sub = submissions.get(student)
-        document = gradescope_results(rows, items, sub.duration if sub else 0.0, final.get(student))
-        write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, ensure_ascii=False) + "\n")
+        if failure_of(rows) is None:
+            document = gradescope_results(rows, items, sub.duration if sub else 0.0, final.get(student))
+            write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, ensure_ascii=False) + "\n")
+        else:
+            (out / RESULTS_DIR / f"{student}.json").unlink(missing_ok=True)
         page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, sentences, final.get(student))
         write_atomic(out / FEEDBACK_DIR / f"{student}.html", page)
     write_atomic(out / REPORT_HTML, report_page(gradebook, results, all_items, submissions, final))

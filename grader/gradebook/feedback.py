@@ -3,8 +3,10 @@
 Each item shows the score and status; for an answer, what the student wrote and (when it
 is not correct) the expected answer; for code, the failing tests: a public test with its
 expected and returned values, a hidden test with its name and message only (never its
-values). A matched misconception is named with its sentence. Everything comes from the
-gradebook and is HTML-escaped by the template (student text included).
+values). A matched misconception is named with its sentence. A submission that could not
+be graded says so ("not graded (grader failure: ...)", without the failure's details, which
+are for the instructor), never "no submission". Everything comes from the gradebook and is
+HTML-escaped by the template (student text included).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from markupsafe import Markup
 from grader.gradebook.adjust import Total, late_text
 from grader.gradebook.report import css, environment
 from grader.gradebook.store import ItemInfo, ResultRow, SubmissionRow
+from grader.gradebook.ungraded import FAILED, NOT_GRADED, STUDENT_NOTICE
 from grader.indices import INDEX_NOTE
 
 _INDEX = re.compile(r"\[\d+(, \d+)*\]")
@@ -48,7 +51,7 @@ def _item_context(row: ResultRow, info: ItemInfo | None, sentences: Mapping[tupl
     sentence = ""
     if row.misconception and info is not None:
         sentence = sentences.get((info.exercise, row.misconception), "")
-    feedback = row.feedback
+    feedback = STUDENT_NOTICE if row.status == NOT_GRADED else row.feedback
     if sentence and feedback.startswith(sentence):
         feedback = feedback[len(sentence):].strip().removeprefix("(").removesuffix(")")
     return {
@@ -59,6 +62,7 @@ def _item_context(row: ResultRow, info: ItemInfo | None, sentences: Mapping[tupl
         "graded_score": row.graded_score,
         "kind": info.kind if info else ("code" if tests else "answer"),
         "score": row.score,
+        "graded": row.status != NOT_GRADED,
         "max_score": row.max_score,
         "status": row.status,
         "answer": row.answer,
@@ -89,6 +93,7 @@ def feedback_page(
     penalty, from `adjust.totals`; without it, the sum of the rows)."""
     sentences = sentences or {}
     total = total or Total(sum(r.score for r in rows), sum(r.max_score for r in rows))
+    failed = bool(submission and submission.status == FAILED)
     return environment().get_template("feedback.html.j2").render(
         css=css(),
         math_css=math_css(),
@@ -97,8 +102,9 @@ def feedback_page(
         name=name,
         graded_at=(submission.graded_at.replace("T", " ").replace("+00:00", " UTC")
                    if submission and submission.status == "graded" else ""),
-        submitted=bool(submission and submission.status == "graded"),
+        submitted=bool(submission and submission.status in ("graded", FAILED)),
         unrecognized=bool(submission and submission.status == "unrecognized"),
+        not_graded=STUDENT_NOTICE if failed else "",
         notes=submission.notes if submission else [],
         total=total.total,
         raw=total.raw,

@@ -1,7 +1,9 @@
 """report.html: the class report, a standalone page (inline CSS and SVG, no JavaScript, no
 network) built from the gradebook: the score histogram, per-item difficulty and
 discrimination (see `stats`), the most common misconceptions, counts of timeouts, invalid
-and missing items, and the students with links to their feedback pages."""
+and missing items, and the students with links to their feedback pages.  Submissions that
+could not be graded show "not graded (grader failure: ...)"; submissions graded in a run
+without the sandbox (`--no-sandbox`) are marked "unconfined", with a banner."""
 
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ from grader.gradebook.charts import histogram_svg, meter_svg, scatter_chart
 from grader.rounding import score_text
 from grader.wording import plural
 from grader.gradebook.stats import ClassStats, class_stats
+from grader.gradebook.confinement import UNCONFINED
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
+from grader.gradebook.submissions import CODE_FILE
+from grader.gradebook.ungraded import FAILED, failure_of
 
 PROBLEM_STATUSES = ("timeout", "invalid", "error", "crashed", "memory", "forbidden")
 
@@ -70,6 +75,7 @@ def _misconceptions(
 def _students(
     gradebook: Gradebook, results: Mapping[str, Sequence[ResultRow]], submissions: Mapping[str, SubmissionRow],
     final: Mapping[str, Total],
+    unconfined: set[str],
 ) -> list[dict[str, Any]]:
     rows = []
     for student, name, _email in gradebook.students():
@@ -84,10 +90,19 @@ def _students(
             "adjusted": [r.item for r in mine if r.adjustment],
             "percent": 100.0 * total / maximum if maximum else None,
             "status": sub.status if sub else "missing",
+            "failure": failure_of(mine) if sub and sub.status == FAILED else None,
+            "unconfined": student in unconfined,
             "graded_at": sub.graded_at.replace("T", " ").replace("+00:00", " UTC") if sub else "",
             "problems": sorted(problems.items()),
         })
     return rows
+
+
+def _ran_code(row: SubmissionRow) -> bool:
+    """The submission's exercise.py was handed to the sandbox (graded, or failed there)."""
+    return row.status in ("graded", FAILED) and any(
+        f.get("name") == CODE_FILE and not f.get("error") for f in row.files
+    )
 
 
 def report_page(
@@ -101,10 +116,13 @@ def report_page(
     (`items` and `submissions`: the gradebook's, when the caller already read them)."""
     submissions = gradebook.submissions() if submissions is None else submissions
     submitted = {s for s, row in submissions.items() if row.status == "graded"}
+    failed = {s for s, row in submissions.items() if row.status == FAILED}
+    sandboxes = gradebook.run_sandboxes()
+    unconfined = {s for s, row in submissions.items() if sandboxes.get(row.run_id) == UNCONFINED and _ran_code(row)}
     items = gradebook.items() if items is None else items
     dropped = sorted({r.item for rows in results.values() for r in rows if r.status == DROPPED})
     counted = {s: [r for r in rows if r.status != DROPPED] for s, rows in results.items()}
-    stats = class_stats(counted, submitted, [i for i in items if i.item not in dropped])
+    stats = class_stats(counted, submitted, [i for i in items if i.item not in dropped], not_graded=failed)
     item_exercises: dict[str, Counter[str]] = {}
     for info in items:
         item_exercises.setdefault(info.item, Counter())[info.exercise] += 1
@@ -128,6 +146,7 @@ def report_page(
         unlabeled=scatter.unlabeled if scatter else [],
         dropped=dropped,
         misconceptions=_misconceptions(stats, item_exercises, gradebook.misconception_sentences()),
-        students=_students(gradebook, results, submissions, totals(gradebook, results) if final is None else final),
+        students=_students(gradebook, results, submissions, totals(gradebook, results) if final is None else final, unconfined),
         unrecognized=sum(1 for row in submissions.values() if row.status == "unrecognized"),
+        unconfined=sorted(s for s in unconfined if s in results),
     )

@@ -16,12 +16,18 @@ The run, in order:
 A run killed at any point and started again grades each submission exactly once: the
 committed ones have their hash recorded and are skipped, the others were never written.
 A submission whose grading raised (a grader or sandbox failure, not the student's doing)
-is not committed: it is reported as failed and graded again by the next run.
+is recorded as not graded (`ungraded`: "not graded (grader failure: ...)", never as missing
+or 0), reported as failed, and graded again by the next run.
+
+Fail closed (`confinement`): when the quiz has code, student code runs only in a working
+sandbox; without one the run refuses to start (`SandboxUnavailable`) unless
+`confined=False`, and then the run is recorded as "unconfined".
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import statistics
@@ -39,6 +45,7 @@ from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
 from grader.gradebook.backend import BackendFactory, LocalBackend, PoolFactory
 from grader.gradebook.late import submission_time
 from grader.rounding import score_text
+from grader.gradebook.confinement import CONFINED, UNCONFINED, SandboxUnavailable, pool_isolation, sandbox_mode
 from grader.gradebook.grade_one import Graded, grade_answers
 from grader.gradebook.progress import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
@@ -53,6 +60,7 @@ from grader.gradebook.submissions import (
     load,
     read_id_map,
 )
+from grader.gradebook.ungraded import FAILED, failure_of, not_graded_items
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
 from grader.quiz.policy import QuizPolicy, read_policy
@@ -75,7 +83,10 @@ class BatchSummary:
     graded / skipped / missing / failed: student ids graded in this run, skipped because
     unchanged, without a submission, and whose grading failed (to retry); unrecognized:
     (student id, file names) of students who handed in files under names that are not
-    recognized (graded 0, never reported as "no submission"). Class figures
+    recognized (graded 0, never reported as "no submission"). not_graded: every
+    roster student the gradebook holds as not graded, with its "not graded (grader
+    failure: ...)" text (this run's failures and older ones it did not retry). sandbox: how
+    this run ran student code ("bwrap", "unconfined"; None: it ran none). Class figures
     (mean, median, misconceptions) are over every student with a submission in the
     gradebook, not only those graded in this run.
     """
@@ -89,6 +100,8 @@ class BatchSummary:
     missing: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     unrecognized: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    not_graded: list[tuple[str, str]] = field(default_factory=list)
+    sandbox: str | None = None
     unmatched: tuple[Unmatched, ...] = ()
     max_total: float = 0.0
     mean: float | None = None
@@ -100,8 +113,8 @@ class BatchSummary:
 
     @property
     def complete(self) -> bool:
-        """Every submission was graded (none failed, no interruption)."""
-        return not self.failed and not self.interrupted
+        """Every submission was graded (none failed or left not graded, no interruption)."""
+        return not self.failed and not self.not_graded and not self.interrupted
 
 
 @dataclass
@@ -125,10 +138,14 @@ def default_out(quiz_dir: Path) -> Path:
     return Path(quiz_dir) / DEFAULT_OUT_NAME
 
 
-def _default_pool(jobs: int) -> Any:
-    from grader.sandbox import ExecutorPool
+def _default_pool(jobs: int, isolation: str = "bwrap") -> Any:
+    import warnings
 
-    return ExecutorPool(workers=jobs)
+    from grader.sandbox import ExecutorPool, SandboxWarning
+
+    with warnings.catch_warnings():  # an unconfined run has its own banner
+        warnings.simplefilter("ignore", SandboxWarning)
+        return ExecutorPool(workers=jobs, isolation=isolation)
 
 
 def _key_hash(quiz_dir: Path, student: str, policy: QuizPolicy | None = None) -> str:
@@ -243,6 +260,7 @@ def grade_batch(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     pool_factory: PoolFactory | None = None,
     backend_factory: BackendFactory | None = None,
+    confined: bool = True,
 ) -> BatchSummary:
     """Grade the class's submissions (see the module docstring); returns the summary.
 
@@ -251,11 +269,14 @@ def grade_batch(
     jobs: sandbox workers and code-grading threads (default: the number of cores);
     force: regrade unchanged submissions; only: grade (or mark missing) these ids only;
     id_map: a CSV `lms_id,id` mapping LMS ids to roster ids;
-    pool_factory: makes the local sandbox pool (default `ExecutorPool(workers=jobs)`);
+    pool_factory: makes the sandbox pool from `jobs` (default: an ExecutorPool of the mode
+    below); confined: False allows running student code without a working sandbox;
     backend_factory: where code is graded instead of the local pool (e.g. a Dask cluster,
-    `grader.cluster`), called with `jobs` and the quiz once there is something to grade.
-    Raises BatchError for usage errors and unusable quiz folders; student files never make
-    it raise.
+    `grader.cluster`, which checks its own workers' sandboxes), called with `jobs` and the
+    quiz once there is something to grade.
+    Raises BatchError for usage errors and unusable quiz folders, SandboxUnavailable when
+    the quiz has code, the sandbox does not work here and `confined` (nothing is written
+    then); student files never make it raise.
     """
     started = time.perf_counter()
     reporter = progress or SilentReporter()
@@ -268,6 +289,9 @@ def grade_batch(
     loaded, policy = _open_quiz(quiz_dir)
     quizzes = _student_quizzes(loaded)
     wanted = _check_only(only, loaded.student_ids())
+    has_code = any(quiz.code for quiz in quizzes.values())
+    # a backend checks its own workers' sandboxes: this machine may have none
+    mode = sandbox_mode(confined) if has_code and backend_factory is None else CONFINED
     try:
         mapping = read_id_map(id_map, loaded.spec.students) if id_map else {}
     except IdMapError as error:
@@ -288,7 +312,8 @@ def grade_batch(
             batch = _Batch(
                 loaded, quizzes, gradebook, submissions, out, jobs, force, wanted, mapping,
                 reporter, max_file_bytes,
-                backend_factory or (lambda jobs, quiz: LocalBackend(jobs, pool_factory or _default_pool)), policy,
+                pool_factory or functools.partial(_default_pool, isolation=pool_isolation(mode)),
+                policy, confined, backend_factory,
             )
             summary = batch.run()
     finally:
@@ -312,8 +337,10 @@ class _Batch:
     mapping: dict[str, str]
     reporter: Reporter
     cap: int
-    backend_factory: BackendFactory
+    pool_factory: PoolFactory
     policy: QuizPolicy = field(default_factory=QuizPolicy)
+    confined: bool = True
+    backend_factory: BackendFactory | None = None
     run_id: int = 0
     alternatives: dict[str, list[str]] = field(default_factory=dict)
 
@@ -346,12 +373,18 @@ class _Batch:
         except KeyboardInterrupt:
             summary.interrupted = True
             status = "interrupted"
+        except SandboxUnavailable:
+            self.gradebook.finish_run(self.run_id, "refused", 0, len(summary.skipped), len(summary.missing), 0)
+            raise
         finally:
             self.reporter.finish()
         if summary.failed and status == "finished":
             status = "incomplete"
         summary.files = exports.write_outputs(self.gradebook, self.out)
         _class_figures(self.gradebook, summary)
+        summary.not_graded = _not_graded(self.gradebook)
+        if summary.not_graded and status == "finished":
+            status = "incomplete"
         self.gradebook.finish_run(
             self.run_id, status, len(summary.graded), len(summary.skipped), len(summary.missing), len(summary.failed)
         )
@@ -429,7 +462,11 @@ class _Batch:
         self.reporter.start(len(queue))
         if not queue:
             return
-        backend = self.backend_factory(self.jobs, self.loaded)
+        if self.backend_factory is not None:  # the backend runs code elsewhere, confined as it checked
+            self._record_sandbox(summary, CONFINED if self.confined else UNCONFINED)
+            backend = self.backend_factory(self.jobs, self.loaded)
+        else:
+            backend = LocalBackend(self.jobs, lambda jobs: self._open_pool(summary))
         inflight: dict[Future[Graded], _InFlight] = {}
         pending: Iterator[_Job] = iter(queue)
         try:
@@ -449,8 +486,27 @@ class _Batch:
                 future.cancel()
             backend.close()
 
+    def _open_pool(self, summary: BatchSummary) -> Any:
+        """The sandbox pool; SandboxUnavailable when it is not confined and must be.
+        Records how this run runs student code."""
+        pool = self.pool_factory(self.jobs)
+        sandbox = CONFINED if getattr(pool, "isolation", None) == "bwrap" else UNCONFINED
+        if sandbox == UNCONFINED and self.confined:
+            pool.close()
+            raise SandboxUnavailable(
+                f"the grading pool is not confined (isolation {getattr(pool, 'isolation', None)!r})"
+            )
+        self._record_sandbox(summary, sandbox)
+        return pool
+
+    def _record_sandbox(self, summary: BatchSummary, sandbox: str) -> None:
+        """Record how this run runs student code."""
+        self.gradebook.set_run_sandbox(self.run_id, sandbox)
+        summary.sandbox = sandbox
+
     def _commit(self, entry: _InFlight, future: Future[Graded], summary: BatchSummary) -> None:
-        """Record one graded submission in its own transaction (or report its failure)."""
+        """Record one graded submission in its own transaction (or, when its grading raised,
+        record it as not graded)."""
         student = entry.job.quiz.student.id
         try:
             code = future.result()
@@ -458,6 +514,7 @@ class _Batch:
             message = f"{type(error).__name__}: {error}"
             summary.failed.append((student, message))
             self.reporter.warn(f"{student}: grading failed ({message}); it will be retried by the next run")
+            self._record_failed(entry, message)
             return
         results = entry.answers.results + code.results
         duration = entry.answers.seconds + code.seconds
@@ -473,6 +530,25 @@ class _Batch:
         score = sum(r.score for r in results)
         points = sum(r.max_score for r in results)
         self.reporter.graded(student, f"{score_text(score)}/{score_text(points)} in {duration:.1f} s")
+
+    def _record_failed(self, entry: _InFlight, message: str) -> None:
+        """Record a submission whose code could not be graded: its answers as graded, its
+        code items as not graded (never missing, never a silent 0)."""
+        quiz = entry.job.quiz
+        results = entry.answers.results + not_graded_items([(c.function, c.points) for c in quiz.code], message)
+        self.gradebook.record(
+            quiz.student.id, results, status=FAILED, content_hash=None, key_hash=entry.job.key_hash,
+            files=entry.loaded.manifest(), notes=list(entry.loaded.notes) + entry.answers.notes,
+            duration=entry.answers.seconds, durations=entry.answers.durations + [0.0] * len(quiz.code),
+            run_id=self.run_id, count_grading=False,
+        )
+
+
+def _not_graded(gradebook: Gradebook) -> list[tuple[str, str]]:
+    """Roster students recorded as not graded, with their "not graded (...)" text."""
+    rows = gradebook.submissions()
+    failed = [s for s, _, _ in gradebook.students() if s in rows and rows[s].status == FAILED]
+    return [(s, failure_of(gradebook.results(s)) or "not graded") for s in failed]
 
 
 def _class_figures(gradebook: Gradebook, summary: BatchSummary) -> None:

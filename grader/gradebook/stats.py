@@ -63,6 +63,7 @@ class ClassStats:
     histogram: Histogram
     items: list[ItemStats]
     statuses: dict[str, int] = field(default_factory=dict)
+    not_graded: int = 0
 
 
 def histogram(percents: Sequence[float], bins: int = 10) -> Histogram:
@@ -94,9 +95,12 @@ def class_stats(
     submitted: set[str],
     items: Sequence[ItemInfo],
     bins: int = 10,
+    not_graded: set[str] = frozenset(),
 ) -> ClassStats:
     """The report's figures. results: every roster student's rows; submitted: the ids of
-    students with a submission; items: every student's items (for titles and order)."""
+    students with a graded submission; items: every student's items (for titles and
+    order); not_graded: students whose submission could not be graded (left out of the
+    figures, and not counted as without a submission)."""
     graded = {s: rows for s, rows in results.items() if s in submitted}
     totals = {s: sum(r.score for r in rows) for s, rows in graded.items()}
     maxima = {s: sum(r.max_score for r in rows) for s, rows in graded.items()}
@@ -121,7 +125,7 @@ def class_stats(
     return ClassStats(
         roster=len(results),
         submitted=len(graded),
-        missing_students=len(results) - len(graded),
+        missing_students=len(results) - len(graded) - len(not_graded & set(results) - set(graded)),
         percents=percents,
         mean=statistics.fmean(percents) if percents else None,
         median=statistics.median(percents) if percents else None,
@@ -129,6 +133,7 @@ def class_stats(
         histogram=histogram(percents, bins),
         items=item_stats,
         statuses=dict(statuses),
+        not_graded=len(not_graded & set(results) - set(graded)),
     )
 
 

@@ -8,7 +8,9 @@ Tables:
     items(student, item, position, kind, exercise, title, max_score)
     misconceptions(exercise, tag, feedback)           the feedback sentence of each tag
     runs(id, started_at, finished_at, status, jobs, force, only_ids,
-         graded, skipped, missing, failed)
+         graded, skipped, missing, failed, sandbox)
+                                      sandbox: how student code ran: "bwrap", "unconfined"
+                                      (--no-sandbox without a working sandbox), NULL: none ran
     submissions(student, content_hash, key_hash, files, notes, graded_at, duration, status,
                 total, max_total, graded_count, run_id)
     results(student, item, score, max_score, status, misconception, feedback, answer,
@@ -72,7 +74,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT,
     status TEXT NOT NULL, jobs INTEGER NOT NULL, force INTEGER NOT NULL, only_ids TEXT,
     graded INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,
-    missing INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0
+    missing INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, sandbox TEXT
 );
 CREATE TABLE IF NOT EXISTS submissions (
     student TEXT PRIMARY KEY, content_hash TEXT, key_hash TEXT, files TEXT NOT NULL,
@@ -208,6 +210,9 @@ class Gradebook:
                 f"{self.path}: gradebook schema {version[0]}, this grader reads {SCHEMA_VERSION} "
                 "(it was written by a newer grader: upgrade grader)"
             )
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
+        if "sandbox" not in columns:  # a gradebook written before runs recorded it
+            self.db.execute("ALTER TABLE runs ADD COLUMN sandbox TEXT")
 
     def _migrate_from_1(self) -> None:
         """Add schema 2's columns to a schema-1 gradebook, in one transaction."""
@@ -346,6 +351,14 @@ class Gradebook:
             "FROM adjustments ORDER BY id"
         )
         return [Adjustment(*r) for r in rows]
+    def set_run_sandbox(self, run_id: int, sandbox: str) -> None:
+        """Record how this run ran student code: "bwrap" or "unconfined"."""
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET sandbox=? WHERE id=?", (sandbox, run_id))
+
+    def run_sandboxes(self) -> dict[int, str | None]:
+        """run id -> how that run ran student code (None: it ran none)."""
+        return {run_id: sandbox for run_id, sandbox in self.db.execute("SELECT id, sandbox FROM runs")}
 
     # -- submissions and results -----------------------------------------------------------
 

@@ -32,6 +32,13 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
         table.add_row(Text("submitted but not recognized", style="yellow"), str(len(summary.unrecognized)))
     if summary.failed:
         table.add_row(Text("failed (rerun to retry)", style="red"), str(len(summary.failed)))
+    if summary.not_graded:
+        table.add_row(Text("not graded (grader failure)", style="red"), str(len(summary.not_graded)))
+    if summary.sandbox is not None:
+        unconfined = summary.sandbox != "bwrap"
+        table.add_row(Text("student code ran", style="bold red" if unconfined else ""),
+                      Text("UNCONFINED (--no-sandbox)" if unconfined else "in the bwrap sandbox",
+                           style="bold red" if unconfined else ""))
     table.add_row("unmatched files", str(len(summary.unmatched)))
     table.add_row("mean score", _score(summary.mean, summary.max_total))
     table.add_row("median score", _score(summary.median, summary.max_total))
@@ -53,6 +60,10 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
                  "(expected answers.toml and/or exercise.py)", style="yellow"),
             soft_wrap=True,
         )
+    failed_now = {student for student, _ in summary.failed}
+    for student, text in summary.not_graded:
+        if student not in failed_now:
+            console.print(Text(f"{student}: {text}; run again to grade it", style="red"), soft_wrap=True)
     for item in summary.unmatched:
         console.print(Text(f"unmatched: {item.origin}: {item.reason}", style="yellow"), soft_wrap=True)
     if summary.files:

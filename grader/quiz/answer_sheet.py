@@ -11,12 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Sequence
 
+from grader.kit.sheet import MAX_SHEET_BYTES  # the student files' one limit, shared with the kit
 from grader.quiz.model import Question, StudentQuiz
 from grader.student_file import MAX_BYTES, StudentFileError, decode
 from grader.student_file import read_within as read_student_file
 from grader.tomlfmt import toml_value
-
-MAX_SHEET_BYTES = MAX_BYTES
 
 
 class SheetError(ValueError):

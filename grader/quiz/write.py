@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from grader.bank import Bank
+from grader.kit.build import write_kit
 from grader.quiz.answer_sheet import blank_sheet, key_sheet
 from grader.quiz.build import build_student_quiz, select_for_student
 from grader.quiz.documents import json_text, public_document, variant_document
@@ -78,6 +79,7 @@ def write_student(root: Path, spec: QuizSpec, quiz: StudentQuiz) -> None:
         _write(student_dir / "exercise.py", stubs)
         _write(key_dir / "exercise.py", solution)
     _write(student_dir / "quiz.json", json_text(public_document(spec, quiz)))
+    write_kit(student_dir, spec, quiz)
     _write(key_dir / "variant.json", json_text(variant_document(spec, quiz)))
 
 

@@ -8,7 +8,9 @@ visible to it.
 Under bwrap the worker sees: /usr (and the /lib*, /bin symlinks), the ld.so cache, the
 interpreter's prefix and site-packages read-only, with the project's own packages covered
 by empty tmpfs; a fresh /proc and /dev; a private /tmp and /sandbox (size-capped tmpfs);
-nothing else.  It is alone in new pid, network (loopback only), ipc, uts and cgroup
+nothing else.  The interpreter's directories keep their host paths, except those under a
+place the sandbox owns (a virtual environment under /tmp): they appear under /hostfs
+(`sandbox_path`), so that the private /tmp holds nothing but what submissions write.  It is alone in new pid, network (loopback only), ipc, uts and cgroup
 namespaces, in a new session, under a seccomp filter (`seccomp`), and dies with the
 trusted process.  Run as root, the worker
 keeps just the capabilities it needs to run each submission as a distinct unprivileged
@@ -19,14 +21,13 @@ normal user, it gets a user namespace instead.
 from __future__ import annotations
 
 import contextlib
-import functools
 import glob
 import json
 import os
 import secrets
 import shutil
+import site
 import struct
-import subprocess
 import sys
 import sysconfig
 import threading
@@ -42,6 +43,8 @@ BLOCKED_PACKAGES = ("grader", "reference", "solutions", "exercises")
 MODULE_ORDER = ("framing", "codec", "harness", "child", "session", "worker")
 SANDBOX_SCRATCH = "/sandbox"
 SANDBOX_TMP = "/tmp"
+HOST_MOUNTS = "/hostfs"
+"""Where host directories that lie under the sandbox's own places are mounted instead."""
 WORKER_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_CHOWN")
 BASE_ENV = {
     "PATH": "/usr/bin:/bin",
@@ -105,10 +108,18 @@ def python_executable() -> str:
 
 
 def site_dirs() -> list[str]:
-    """The interpreter's site-packages directories (real paths), put on the worker's sys.path."""
+    """The site-packages directories this process imports from (real paths, in order):
+    a virtual environment's, the base interpreter's when the environment includes them, and
+    the user site when it is enabled.  They go on the worker's sys.path and are mounted."""
+    candidates: list[str] = []
+    with contextlib.suppress(AttributeError):
+        candidates += site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        with contextlib.suppress(AttributeError):
+            candidates.append(site.getusersitepackages())
+    candidates += [sysconfig.get_path(key) for key in ("purelib", "platlib")]
     dirs = []
-    for key in ("purelib", "platlib"):
-        path = sysconfig.get_path(key)
+    for path in candidates:
         if path and os.path.isdir(path):
             real = os.path.realpath(path)
             if real not in dirs:
@@ -116,11 +127,24 @@ def site_dirs() -> list[str]:
     return dirs
 
 
+def sandbox_path(path: str) -> str:
+    """Where a host directory of the interpreter appears inside the bwrap sandbox: the same
+    path, or under HOST_MOUNTS when it lies under a place the sandbox mounts its own
+    (/tmp, /sandbox, /proc, /dev)."""
+    for top in (SANDBOX_TMP, SANDBOX_SCRATCH, "/proc", "/dev", HOST_MOUNTS):
+        if path == top or path.startswith(top + "/"):
+            return HOST_MOUNTS + path
+    return path
+
+
 def boot_blob(config: dict[str, Any]) -> bytes:
     """What the bootstrap reads from stdin: the worker's modules and its configuration."""
     here = Path(__file__).resolve().parent
     modules = {name: (here / f"{name}.py").read_text("utf-8") for name in MODULE_ORDER}
-    body = json.dumps({"order": list(MODULE_ORDER), "modules": modules, "sys_path": site_dirs(), "config": config}).encode()
+    sites = site_dirs()
+    if config.get("isolation") == "bwrap":
+        sites = [sandbox_path(site) for site in sites]
+    body = json.dumps({"order": list(MODULE_ORDER), "modules": modules, "sys_path": sites, "config": config}).encode()
     return struct.pack(">I", len(body)) + body
 
 
@@ -128,6 +152,7 @@ def _python_roots() -> list[str]:
     """Directories the interpreter needs, outside /usr, without nesting."""
     paths = {sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix, os.path.dirname(python_executable())}
     paths.update(sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+    paths.update(site_dirs())
     real = sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
     roots: list[str] = []
     for path in real:
@@ -150,7 +175,8 @@ def _with_parents(path: str, made: set[str]) -> list[str]:
 
 
 def _hidden_entries() -> list[str]:
-    """The project's own packages (and editable-install hooks) inside site-packages."""
+    """The project's own packages, its install metadata (which names the checkout) and
+    editable-install hooks inside site-packages."""
     hidden = []
     for site in site_dirs():
         for name in BLOCKED_PACKAGES:
@@ -158,6 +184,8 @@ def _hidden_entries() -> list[str]:
                 if os.path.lexists(candidate):
                     hidden.append(candidate)
         hidden += sorted(glob.glob(os.path.join(site, "__editable__*")))
+        for pattern in ("grader-*.dist-info", "grader-*.egg-info", "grader.egg-link"):
+            hidden += sorted(glob.glob(os.path.join(site, pattern)))
     return hidden
 
 
@@ -205,26 +233,29 @@ def bwrap_command(tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
             args += ["--ro-bind", top, top]
     for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d"):
         args += ["--ro-bind-try", path, path]
-    made: set[str] = set()
-    for root in _python_roots():
-        args += _with_parents(root, made)
-        args += ["--ro-bind", root, root]
-    for path in _hidden_entries():
-        if os.path.isdir(path) and not os.path.islink(path):
-            args += ["--tmpfs", path]
-        else:
-            args += ["--ro-bind", "/dev/null", path]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(tmpfs_bytes), "--tmpfs", SANDBOX_TMP]
     args += ["--size", str(tmpfs_bytes), "--perms", "0755", "--tmpfs", SANDBOX_SCRATCH]
+    # The interpreter (a virtual environment under /tmp appears under /hostfs, outside the
+    # private /tmp); then the project's packages inside it are covered.
+    made: set[str] = {SANDBOX_TMP, SANDBOX_SCRATCH}
+    for root in _python_roots():
+        args += _with_parents(sandbox_path(root), made)
+        args += ["--ro-bind", root, sandbox_path(root)]
+    for path in _hidden_entries():
+        if os.path.isdir(path) and not os.path.islink(path):
+            args += ["--tmpfs", sandbox_path(path)]
+        else:
+            args += ["--ro-bind", "/dev/null", sandbox_path(path)]
     args += ["--chdir", SANDBOX_SCRATCH, "--remount-ro", "/dev", "--remount-ro", "/"]
     return args
 
 
 def worker_argv(isolation: str, tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
     """The full command line of a worker."""
-    python = [python_executable(), "-I", "-S", "-B", "-c", BOOTSTRAP]
-    return bwrap_command(tmpfs_bytes, seccomp_fd) + python if isolation == "bwrap" else python
+    if isolation != "bwrap":
+        return [python_executable(), "-I", "-S", "-B", "-c", BOOTSTRAP]
+    return bwrap_command(tmpfs_bytes, seccomp_fd) + [sandbox_path(python_executable()), "-I", "-S", "-B", "-c", BOOTSTRAP]
 
 
 def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:
@@ -236,21 +267,12 @@ def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:
     return {"isolation": "rlimits", "child_uid": None, "scratch": scratch, "tmpdir": None, "blocked": list(BLOCKED_PACKAGES)}
 
 
-@functools.lru_cache(maxsize=1)
 def bwrap_problem() -> str | None:
-    """None when bwrap works here with our arguments; otherwise why not."""
-    if shutil.which("bwrap") is None:
-        return "bwrap (bubblewrap) is not installed"
-    try:
-        with seccomp_fd() as fd:
-            command = bwrap_command(1 << 20, fd) + [python_executable(), "-I", "-S", "-c", "pass"]
-            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
-                                  pass_fds=() if fd is None else (fd,))
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bwrap could not be run ({error})"
-    if done.returncode != 0:
-        return "bwrap failed: " + done.stderr.decode("utf-8", "replace").strip()[-500:]
-    return None
+    """None when sandboxed grading works here (a real worker started under bwrap and ran a
+    submission: see `probe`); otherwise what is wrong.  Cached per process."""
+    from .probe import probe
+
+    return probe().problem or None
 
 
 def choose(isolation: str) -> str:

@@ -101,6 +101,7 @@ class _WorkerProcess:
         self.decoder = framing.FrameDecoder(limits.result_bytes + 2 * limits.output_bytes + (1 << 20))
         self.pending: list[framing.Frame] = []
         self.ready = False
+        self.last_words = ""  # the end of its log, kept when it is killed
         try:
             framing.write_all(self.proc.stdin.fileno(), isolation_mod.boot_blob(config))
         except OSError:
@@ -145,8 +146,8 @@ class _WorkerProcess:
         except (TimeoutError, framing.FrameError):
             frame = None
         if frame is None or frame[0].get("ev") != "ready":
-            self.kill()
-            raise SandboxError(f"the sandbox worker ({self.isolation}) did not start: {self.log_tail() or 'no output'}")
+            self.kill()  # waits for it, so its last words are in the log
+            raise SandboxError(f"the sandbox worker ({self.isolation}) did not start: {self.last_words or 'no output'}")
         self.ready = True
 
     # ------------------------------------------------------------ one job
@@ -208,6 +209,8 @@ class _WorkerProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        if not self.log.closed:
+            self.last_words = self.log_tail()
         for stream in (self.proc.stdin, self.proc.stdout, self.log):
             try:
                 stream.close()
@@ -333,7 +336,7 @@ class ExecutorPool:
             except _NotAccepted:
                 self._retire(worker)
                 if attempt:
-                    raise SandboxError(f"sandbox workers keep dying before taking a job: {worker.log_tail()}") from None
+                    raise SandboxError(f"sandbox workers keep dying before taking a job: {worker.last_words}") from None
                 continue
             except BaseException:
                 self._retire(worker)

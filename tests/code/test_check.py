@@ -31,7 +31,7 @@ def printed(report: CodeCheckReport) -> str:
 
 def test_the_solution_passes_every_public_test(tmp_path, exercises, pool) -> None:
     report = check_exercise_file(write(tmp_path, SOLUTION_PATH.read_text()), pool=pool)
-    assert report.exit_code == 0 and report.problems == ()
+    assert report.exit_code == 0 and report.problems == []
     assert [f.function for f in report.functions] == [e.function for e in exercises]
     assert report.public_total == sum(len(e.public_tests) for e in exercises) == report.public_passed
     assert report.hidden_total == sum(hidden_test_count(e) for e in exercises)
@@ -48,7 +48,7 @@ def test_the_stubs_fail_with_not_implemented(tmp_path, exercises, pool) -> None:
 
 def test_syntax_error_is_reported_with_its_line_and_nothing_runs(tmp_path) -> None:
     report = check_exercise_file(write(tmp_path, "import torch\n\ndef conv2d(x:\n    return x\n"), pool=object())
-    assert report.exit_code == 1 and report.functions == ()
+    assert report.exit_code == 1 and report.functions == []
     assert len(report.problems) == 1 and "line 3" in report.problems[0]
 
 

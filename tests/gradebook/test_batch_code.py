@@ -1,5 +1,5 @@
 """`grade_batch` with code: the sandbox pool, typical bugs, hostile code, the Gradescope
-split of public and hidden tests, and a grader failure that is retried, not recorded."""
+split of public and hidden tests, and a grader failure that is recorded as not graded and retried."""
 
 from __future__ import annotations
 
@@ -100,14 +100,18 @@ def test_the_report_counts_timeouts(graded: Path) -> None:
 class BrokenPool:
     """A sandbox that fails the way infrastructure fails (not the student's doing)."""
 
+    isolation = "bwrap"
+
     def run(self, source: bytes, calls: list[Any]) -> Any:
-        raise RuntimeError("sandbox worker could not start")
+        from grader.sandbox import SandboxError
+
+        raise SandboxError("the sandbox worker (bwrap) did not start: no output")
 
     def close(self) -> None:
         pass
 
 
-def test_a_grader_failure_is_not_recorded_and_is_retried(tmp_path: Path, code_quiz: Path) -> None:
+def test_a_grader_failure_is_recorded_as_not_graded_and_is_retried(tmp_path: Path, code_quiz: Path) -> None:
     subs = tmp_path / "subs"
     write_answers(subs / "s1", key_answers(code_quiz, "s1"))
     (subs / "s1" / "exercise.py").write_text(key_code(code_quiz, "s1"), encoding="utf-8")
@@ -115,11 +119,16 @@ def test_a_grader_failure_is_not_recorded_and_is_retried(tmp_path: Path, code_qu
     out = tmp_path / "out"
     first = grade_batch(subs, code_quiz, out=out, jobs=1, pool_factory=lambda jobs: BrokenPool())
     assert not first.complete
-    assert [s for s, _ in first.failed] == ["s1"] and "could not start" in first.failed[0][1]
+    assert [s for s, _ in first.failed] == ["s1"] and "did not start" in first.failed[0][1]
+    assert first.not_graded == [("s1", "not graded (grader failure: SandboxError: the sandbox worker (bwrap) "
+                                       "did not start: no output)")]
     assert first.graded == ["s2"]
     with Gradebook(out / "gradebook.sqlite") as book:
-        assert book.submission("s1") is None and book.results("s1") == []
+        assert book.submission("s1").status == "failed" and book.submission("s1").graded_count == 0
+        assert {r.item: r.status for r in book.results("s1")} == {"q1": "correct", "diffusion_loss": "not-graded"}
         assert book.db.execute("SELECT status FROM runs").fetchall() == [("incomplete",)]
     second = grade_batch(subs, code_quiz, out=out, jobs=1, pool_factory=short_pool)
     assert second.complete and second.graded == ["s1"] and second.skipped == ["s2"]
+    assert second.not_graded == []
     assert table(out)["s1", "diffusion_loss"]["status"] == "correct"
+    assert (out / "results" / "s1.json").is_file()

@@ -25,7 +25,7 @@ from distributed import Client, LocalCluster
 
 from grader.bank import load_bank
 from grader.cluster import ClusterError, open_cluster
-from grader.cluster.backend import local_cluster
+from grader.cluster.backend import _check_sandboxes, local_cluster
 from grader.cluster.bank_context import bank_for, read_context
 from grader.cluster.worker import SandboxPoolPlugin, pool_info
 from grader.gradebook.runner import grade_batch
@@ -116,19 +116,29 @@ def gradescope(out: Path, student: str) -> dict[str, Any]:
     return document
 
 
-def test_each_worker_keeps_one_warm_pool_and_says_when_it_lacks_bubblewrap(cluster: Any) -> None:
-    from grader.sandbox import Limits, SandboxWarning, isolation
+def test_each_worker_keeps_one_warm_bubblewrap_pool(cluster: Any) -> None:
+    from grader.sandbox import Limits
 
-    name = SandboxPoolPlugin(Limits(), "auto").name
+    name = SandboxPoolPlugin(Limits(), "bwrap").name
     with open_cluster(address(cluster)):
         first = cluster[1].run(pool_info, name)
-    assert [info[0] for info in first.values()] == [isolation.choose("auto")] * 2
+    assert [info[0] for info in first.values()] == ["bwrap"] * 2
     assert all(info[1] for info in first.values())  # a live sandbox process on each worker
     with open_cluster(address(cluster)):  # a second run finds the same warm pools
         assert cluster[1].run(pool_info, name) == first
+
+
+def test_workers_without_bubblewrap_are_refused_unless_unconfined_is_allowed(cluster: Any) -> None:
+    from grader.sandbox import Limits, SandboxWarning
+
+    client: Client = cluster[1]
+    bare = SandboxPoolPlugin(Limits(), "none")  # as a host without bubblewrap would have
+    client.register_plugin(bare)
+    with pytest.raises(ClusterError, match="no working sandbox .* on the Dask workers .*--no-sandbox"):
+        _check_sandboxes(client, bare, confined=True)
     with pytest.warns(SandboxWarning, match="no bubblewrap on the Dask workers"):
-        with open_cluster(address(cluster), isolation="none"):
-            pass
+        _check_sandboxes(client, bare, confined=False)
+    client.unregister_worker_plugin(bare.name)
 
 
 def slow_class(root: Path, bank: Path) -> tuple[Path, Path]:

@@ -21,7 +21,8 @@ from grader.answers.safe_expr import MAX_EXACT_BITS, exact_value, parse_expressi
 from grader.gradebook.runner import grade_batch
 from grader.gradebook.store import Gradebook
 from grader.quiz.load import load_quiz
-from grader.sheet_grading import grade_sheet, over_answer_budget, over_sheet_budget, within_budget
+from grader.answers._timelimit import over_answer_budget, over_sheet_budget, within_budget
+from grader.sheet_grading import grade_sheet
 
 from .conftest import make_quiz
 

@@ -25,7 +25,7 @@ def test_writes_every_file_of_the_layout(new_quiz) -> None:
     quiz = new_quiz("--students", "ana,ben", "--exercises", ALL_FIXTURES)
     expected = {"quiz.toml", "secret.key"}
     for student in ("ana", "ben"):
-        expected |= {f"students/{student}/{name}" for name in ("quiz.html", "quiz.md", "answers.toml", "quiz.json")}
+        expected |= {f"students/{student}/{name}" for name in ("quiz.html", "quiz.md", "answers.toml", "quiz.json", "check.pyz")}
         expected |= {f"key/{student}/{name}" for name in ("answers.toml", "variant.json")}
     assert set(files_of(quiz)) == expected
     assert not list(quiz.parent.glob(".quiz.*")), "the staging folder was left behind"
