@@ -169,11 +169,11 @@ def check(file: Path, quiz_dir: Path | None) -> None:
 def _register_grading_commands() -> None:
     from grader.cli_grade import demo, grade
 
-    main.add_command(grade, "grade")
-    main.add_command(demo, "demo")
     from grader.cli_doctor import doctor
+    from grader.cli_similarity import similarity
 
-    main.add_command(doctor, "doctor")
+    for command in (grade, demo, doctor, similarity):
+        main.add_command(command)
 
 
 @main.group("export")

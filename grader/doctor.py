@@ -81,13 +81,14 @@ def _bwrap() -> Check:
 
 
 def _cgroup() -> Check:
-    from grader.sandbox.cgroupcheck import cgroup_delegation
+    from grader.sandbox.mechanism import CGROUP_FIX, cgroup_v2_problem, limits_mechanism
 
-    found = cgroup_delegation()
-    if found.ok:
-        return Check("cgroup", True, f"cgroup v2 with memory and pids can be delegated ({found.path})", required=False)
-    return Check("cgroup", False, f"no delegation: {found.problem}; per-process limits are used instead",
-                 found.fix, required=False)
+    mechanism, why = limits_mechanism()
+    problem = cgroup_v2_problem()
+    if problem is None:
+        return Check("cgroup", True, f"a cgroup v2 could be delegated; limits: {mechanism} ({why})", required=False)
+    return Check("cgroup", False, f"no delegation: {problem}; limits are summed over each submission's "
+                                  "processes from /proc instead", CGROUP_FIX, required=False)
 
 
 def _chromium() -> Check:

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from grader.cli_doctor import doctor
 from grader.doctor import diagnose
-from grader.sandbox.cgroupcheck import cgroup_delegation
 from grader.sandbox.isolation import bwrap_problem
 
 NAMES = ["python", "torch", "bwrap", "cgroup", "chromium", "worker"]
@@ -42,30 +41,3 @@ def test_doctor_without_bwrap_exits_1_and_names_the_fix(tmp_path: Path) -> None:
     bwrap = next(line for line in done.stdout.splitlines() if line.split()[1:2] == ["bwrap"])
     assert bwrap.startswith("missing") and "apt-get install bubblewrap" in bwrap
     assert next(line for line in done.stdout.splitlines() if " python " in line).startswith("ok")
-
-
-def _fake_cgroup(tmp_path: Path, controllers: str) -> tuple[str, str]:
-    mount = tmp_path / "cg"
-    (mount / "grading").mkdir(parents=True)
-    (mount / "grading" / "cgroup.controllers").write_text(controllers + "\n")
-    mountinfo = tmp_path / "mountinfo"
-    mountinfo.write_text(f"41 31 0:38 / {mount} rw,relatime - cgroup2 cgroup2 rw\n")
-    cgroup = tmp_path / "cgroup"
-    cgroup.write_text("0::/grading\n")
-    return str(mountinfo), str(cgroup)
-
-
-def test_cgroup_delegation_needs_memory_and_pids(tmp_path: Path) -> None:
-    found = cgroup_delegation(*_fake_cgroup(tmp_path, "cpu memory"))
-    assert not found.ok and found.problem.startswith("pids not available") and found.fix
-    # both available, but a sub-cgroup does not get them (a plain folder has no controllers)
-    found = cgroup_delegation(*_fake_cgroup(tmp_path / "b", "cpu memory pids"))
-    assert not found.ok and "not enabled for sub-cgroups" in found.problem
-    assert list((tmp_path / "b" / "cg" / "grading").iterdir()) == [tmp_path / "b" / "cg" / "grading" / "cgroup.controllers"]
-
-
-def test_cgroup_delegation_without_cgroup_v2(tmp_path: Path) -> None:
-    mountinfo = tmp_path / "mountinfo"
-    mountinfo.write_text("35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n")
-    found = cgroup_delegation(str(mountinfo), "/proc/self/cgroup")
-    assert not found.ok and found.problem == "no cgroup v2 hierarchy"

@@ -24,6 +24,7 @@ from grader.gradebook.confinement import UNCONFINED
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
 from grader.gradebook.submissions import CODE_FILE
 from grader.gradebook.ungraded import FAILED, failure_of
+from grader.integrity.pages import report_section as similarity_section
 
 PROBLEM_STATUSES = ("timeout", "invalid", "error", "crashed", "memory", "forbidden")
 
@@ -149,4 +150,5 @@ def report_page(
         students=_students(gradebook, results, submissions, totals(gradebook, results) if final is None else final, unconfined),
         unrecognized=sum(1 for row in submissions.values() if row.status == "unrecognized"),
         unconfined=sorted(s for s in unconfined if s in results),
+        similarity=similarity_section(gradebook.path.parent),
     )

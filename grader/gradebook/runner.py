@@ -61,6 +61,7 @@ from grader.gradebook.submissions import (
     read_id_map,
 )
 from grader.gradebook.ungraded import FAILED, failure_of, not_graded_items
+from grader.integrity.api import after_grading
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
 from grader.quiz.policy import QuizPolicy, read_policy
@@ -380,6 +381,8 @@ class _Batch:
             self.reporter.finish()
         if summary.failed and status == "finished":
             status = "incomplete"
+        if not summary.interrupted:
+            after_grading(self.gradebook, self.quizzes, self.submissions, self.out, self.reporter.warn)
         summary.files = exports.write_outputs(self.gradebook, self.out)
         _class_figures(self.gradebook, summary)
         summary.not_graded = _not_graded(self.gradebook)

@@ -107,6 +107,7 @@ def _copy_submission(submission: Path, target: Path) -> list[str]:
 
 def grade_submission(root: Path) -> dict[str, Any]:
     """Grade the submission laid out under `root`; returns the results.json document."""
+    from grader.gradebook.confinement import SandboxUnavailable
     from grader.gradebook.runner import BatchError, grade_batch
 
     started = time.perf_counter()
@@ -128,10 +129,10 @@ def grade_submission(root: Path) -> dict[str, Any]:
         notes = _copy_submission(root / "submission", work / "subs" / match.student.id)
         try:
             summary = grade_batch(work / "subs", quiz, out=work / "out", jobs=1,
-                                  **({"no_sandbox": True} if info.get("allow_unconfined") else {}))
-        except BatchError as error:
+                                  confined=not info.get("allow_unconfined", False))
+        except (BatchError, SandboxUnavailable) as error:
             return _failure(f"Your submission could not be graded: {error}")
-        if summary.failed:
+        if summary.failed or summary.not_graded:
             return _failure("Your submission could not be graded because of a grader failure; "
                             "ask your instructor to re-run the autograder.")
         document = json.loads((work / "out" / "results" / f"{match.student.id}.json").read_text(encoding="utf-8"))

@@ -15,6 +15,7 @@ from typing import Any
 
 from .api import Call, CallResult, Limits, SandboxError, SubmissionResult
 from .isolation import SandboxWarning
+from .mechanism import limits_mechanism
 from .pool import ExecutorPool
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "SubmissionResult",
     "decode",
     "encode",
+    "limits_mechanism",
     "run_in_process",
 ]
 

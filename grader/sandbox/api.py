@@ -50,6 +50,9 @@ class Limits:
     time.  Byte sizes are bytes: `address_space` per process, `file_size` per file written,
     `output_bytes` kept of each of stdout and stderr, `result_bytes` per returned value,
     `results_total_bytes` for all values of a submission, `source_bytes` for exercise.py.
+    `address_space` also caps the memory of all the processes of a submission together.
+    `result_nodes` caps the parts (scalars, strings, containers, tensors) of one returned
+    value and `results_total_nodes` those of all values of a submission.
     """
 
     cpu_per_test: float = 10.0
@@ -62,12 +65,15 @@ class Limits:
     result_bytes: int = 64 * 1024**2
     source_bytes: int = MAX_BYTES  # grader.student_file: one limit for every student file
     results_total_bytes: int = 256 * 1024**2
+    result_nodes: int = 200_000
+    results_total_nodes: int = 1_000_000
 
     def __post_init__(self) -> None:
         for name in ("cpu_per_test", "cpu_per_submission", "wall_per_submission"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Limits.{name} must be positive")
-        for name in ("address_space", "processes", "file_size", "output_bytes", "result_bytes", "source_bytes"):
+        for name in ("address_space", "processes", "file_size", "output_bytes", "result_bytes", "source_bytes",
+                     "result_nodes", "results_total_nodes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"Limits.{name} must be at least 1")
 
@@ -76,9 +82,16 @@ class Limits:
         """Wall-clock limit of one call (and of the import)."""
         return 2 * self.cpu_per_test + 1
 
+    @property
+    def frame_tokens(self) -> int:
+        """JSON structure (`[`, `{`, `,`) allowed in the header of one call's result, checked
+        before it is parsed: a few per part of a value of `result_nodes` parts."""
+        return 16 * self.result_nodes + 4096
+
     def to_json(self) -> dict[str, Any]:
         """The limits as a JSON object (sent to the sandbox worker)."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__} | {"wall_per_test": self.wall_per_test}
+        derived = {"wall_per_test": self.wall_per_test, "frame_tokens": self.frame_tokens}
+        return {name: getattr(self, name) for name in self.__dataclass_fields__} | derived
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The per-submission child: set up limits and file descriptors, then run exercise.py.
 
-Runs inside the sandbox, in a process forked by the worker for one submission (or for the
-rest of one, after a call crashed or timed out).  It never returns: it reads its job from fd 4,
-reports over the result pipe (fd 3) and exits with os._exit.  A worker forks the child
-for the next submission ahead of time ("warm"), so that the fork and the first touches
+Runs inside the sandbox, in a process forked for one submission (or for the rest of one,
+after a call crashed or timed out) by the template (`template`), never by the worker.  It never returns: it reads its job from fd 4,
+reports over the result pipe (fd 3) and exits with os._exit.  The child for the next
+submission is made ahead of time ("warm"), so that the fork and the first touches
 of torch's memory are paid while idle.
 
 Messages on the result pipe, in order: {"ev": "load", "status", "message"}, then one
@@ -30,6 +30,7 @@ from . import framing, harness
 RESULT_FD = 3
 JOB_FD = 4
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 _exit = os._exit
 
 
@@ -64,19 +65,23 @@ def _redirect(out_w: int, err_w: int, result_w: int, job_r: int) -> None:
     sys.stderr = _text_stream(2, write_through=True)
 
 
-def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool) -> None:
-    """Detach, redirect fds, drop privileges; with `warm`, touch the common torch code
-    paths now (copy-on-write faults taken while idle, not while grading)."""
+def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool,
+            uid: int | None, parent: int) -> None:
+    """Detach, redirect fds, drop privileges to `uid` (the submission's own; None: keep
+    ours); with `warm`, touch the common torch code paths now (copy-on-write faults taken
+    while idle, not while grading).  Dies with `parent`, the template."""
     os.setsid()
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        _exit(0)  # the template died before we were told to die with it
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write fails with EFBIG instead of killing
     _redirect(*pipes)
     os.chdir(cwd)
-    uid = config.get("child_uid")
     if uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+        _prctl(PR_SET_DUMPABLE, 1)  # so that the worker may measure its memory (smaps_rollup)
     if warm:
         harness.warm_up()
 
@@ -148,11 +153,12 @@ def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
     _exit(0)
 
 
-def main(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool) -> None:
+def main(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool,
+         uid: int | None, parent: int) -> None:
     """Entry point right after fork: prepare, wait for the job on fd 4 ({"start", "cpu_left"},
     then the job frame as the trusted side sent it), run it.  Never returns."""
     try:
-        prepare(config, cwd, pipes, warm)
+        prepare(config, cwd, pipes, warm, uid, parent)
         reader = framing.FrameReader(JOB_FD, 1 << 40)
         control = reader.next()
         frame = reader.next()

@@ -9,8 +9,8 @@ Encoding accepts exact types only (a subclass of list or float is not plain data
 conveniences: numpy bool/integer/floating scalars become Python scalars, and a tensor
 subclass is sent as the plain tensor holding its raw values.  Decoding treats its input as
 hostile: it checks every node's type, the dtype whitelist, shape against byte length, that
-each buffer is used once, the total size and the nesting depth, and raises CodecError for
-anything else.  It only ever builds plain torch.Tensor, numpy.ndarray and builtin values.
+each buffer is used once, the total size, the number of nodes and the nesting depth, and
+raises CodecError for anything else.  It only ever builds plain torch.Tensor, numpy.ndarray and builtin values.
 
 This module also runs inside the sandbox: it imports only the standard library, numpy and
 torch (no other part of the project).
@@ -276,7 +276,7 @@ def encode_many(values: list[Any], *, max_depth: int = MAX_DEPTH) -> tuple[list[
 
 
 class _Decoder:
-    def __init__(self, buffers: list[bytes], max_bytes: int | None, max_depth: int) -> None:
+    def __init__(self, buffers: list[bytes], max_bytes: int | None, max_depth: int, max_nodes: int | None = None) -> None:
         if type(buffers) is not list:
             raise CodecError("buffers must be a list of bytes")
         self.buffers = buffers
@@ -284,10 +284,15 @@ class _Decoder:
         self.size = 0
         self.max_bytes = max_bytes
         self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self.nodes = 0
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > self.max_depth:
             raise CodecError(f"the value is nested deeper than {self.max_depth} levels")
+        self.nodes += 1
+        if self.max_nodes is not None and self.nodes > self.max_nodes:
+            raise CodecError(f"the value has more than {self.max_nodes} parts")
         if type(node) is not dict or type(node.get("t")) is not str:
             raise CodecError("malformed value node")
         kind = node["t"]
@@ -361,10 +366,18 @@ class _Decoder:
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
-def decode(header: Any, buffers: list[bytes], *, max_bytes: int | None = None, max_depth: int = MAX_DEPTH) -> Any:
+def decode(header: Any, buffers: list[bytes], *, max_bytes: int | None = None, max_depth: int = MAX_DEPTH,
+           max_nodes: int | None = None) -> Any:
     """Decode what `encode` produced, validating everything; CodecError when malformed."""
+    return decode_counted(header, buffers, max_bytes=max_bytes, max_depth=max_depth, max_nodes=max_nodes)[0]
+
+
+def decode_counted(header: Any, buffers: list[bytes], *, max_bytes: int | None = None, max_depth: int = MAX_DEPTH,
+                   max_nodes: int | None = None) -> tuple[Any, int]:
+    """`decode`, and the number of nodes (parts) the value has; CodecError past `max_nodes`."""
+    decoder = _Decoder(buffers, max_bytes, max_depth, max_nodes)
     try:
-        return _Decoder(buffers, max_bytes, max_depth).decode(header)
+        return decoder.decode(header), decoder.nodes
     except RecursionError:
         raise CodecError("the value is nested too deeply") from None
     except CodecError:

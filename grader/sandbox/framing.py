@@ -22,6 +22,7 @@ from typing import Any
 _PREFIX = struct.Struct(">II")
 _LENGTH = struct.Struct(">Q")
 MAX_BUFFERS = 1 << 20
+TOO_COMPLEX = "too-complex"
 
 Frame = tuple[dict[str, Any], list[bytes]]
 
@@ -80,12 +81,17 @@ def write_frame(fd: int, header: dict[str, Any], buffers: list[bytes] | tuple[by
 class FrameDecoder:
     """Incremental frame parser: feed it bytes as they arrive, get back complete frames.
 
-    `max_frame` caps the header plus all buffers of one frame.  After a FrameError the
+    `max_frame` caps the header plus all buffers of one frame.  `max_tokens`, if given,
+    caps the JSON structure of a header before it is parsed: its `[`, `{` and `,` bytes
+    (an upper bound on its containers and items, which cost far more memory parsed than
+    as bytes).  A frame over it is consumed without being parsed and comes out as
+    ({TOO_COMPLEX: message}, []); the stream stays in step.  After a FrameError the
     decoder is unusable (the stream has lost its framing).
     """
 
-    def __init__(self, max_frame: int) -> None:
+    def __init__(self, max_frame: int, max_tokens: int | None = None) -> None:
         self.max_frame = max_frame
+        self.max_tokens = max_tokens
         self.consumed = 0  # bytes fed so far
         self._data = bytearray()
         self._pos = 0
@@ -158,6 +164,8 @@ class FrameDecoder:
             self._next_length = None
         header, buffers = self._header, self._buffers
         self._reset()
+        if self.max_tokens is not None and header.count(b"[") + header.count(b"{") + header.count(b",") > self.max_tokens:
+            return {TOO_COMPLEX: f"its header has more than {self.max_tokens} JSON items"}, []
         return _parse_header(header), buffers
 
 

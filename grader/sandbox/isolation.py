@@ -2,7 +2,7 @@
 
 Trusted side.  The worker is `python -I -S -B -c BOOTSTRAP` (isolated mode, no site, no
 user site, no .pth files); the bootstrap reads the sandbox's own modules (framing, codec,
-harness, child, session, worker) as source text from stdin, so the project's tree never needs to be
+harness, processes, child, template, session, worker) as source text from stdin, so the project's tree never needs to be
 visible to it.
 
 Under bwrap the worker sees: /usr (and the /lib*, /bin symlinks), the ld.so cache, the
@@ -40,7 +40,8 @@ from . import seccomp
 
 BLOCKED_PACKAGES = ("grader", "reference", "solutions", "exercises")
 """The project's packages: never mounted in the sandbox, and refused by its import hook."""
-MODULE_ORDER = ("framing", "codec", "harness", "child", "session", "worker")
+MODULE_ORDER = ("framing", "codec", "harness", "processes", "child", "template", "session", "worker")
+CHILD_UIDS = 1 << 20  # uids per worker: one per submission
 SANDBOX_SCRATCH = "/sandbox"
 SANDBOX_TMP = "/tmp"
 HOST_MOUNTS = "/hostfs"
@@ -261,10 +262,11 @@ def worker_argv(isolation: str, tmpfs_bytes: int, seccomp_fd: int | None) -> lis
 def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:
     """The configuration a worker receives with its modules."""
     if isolation == "bwrap":
-        uid = 100_000 + secrets.randbelow(2**30) if privileged() else None
-        return {"isolation": "bwrap", "child_uid": uid, "scratch": SANDBOX_SCRATCH, "tmpdir": SANDBOX_TMP,
+        # a random range of uids per worker; each submission runs as the next one
+        uids = [100_000 + secrets.randbelow(2**30), CHILD_UIDS] if privileged() else None
+        return {"isolation": "bwrap", "child_uids": uids, "scratch": SANDBOX_SCRATCH, "tmpdir": SANDBOX_TMP,
                 "blocked": list(BLOCKED_PACKAGES)}
-    return {"isolation": "rlimits", "child_uid": None, "scratch": scratch, "tmpdir": None, "blocked": list(BLOCKED_PACKAGES)}
+    return {"isolation": "rlimits", "child_uids": None, "scratch": scratch, "tmpdir": None, "blocked": list(BLOCKED_PACKAGES)}
 
 
 def bwrap_problem() -> str | None:

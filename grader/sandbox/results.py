@@ -2,11 +2,14 @@
 
 Trusted side.  The worker's messages are treated as untrusted: statuses are checked
 against the known lists, strings and numbers are type-checked and clipped, values are
-decoded by `codec.decode` with its size caps, and every requested call gets a result.
+decoded by `codec.decode` with its caps on bytes and parts (per value and for the whole
+submission) as each call's frame arrives (`Budget`, `checked_call`: only decoded values
+are kept, never the parsed frames), and every requested call gets a result.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,12 +21,21 @@ MESSAGE_CHARS = 4000
 
 
 @dataclass
+class Budget:
+    """What is left of a submission's caps on the bytes and parts of all its values."""
+
+    value_bytes: int
+    nodes: int
+
+
+@dataclass
 class Events:
-    """What one worker said about one job.  `lost` is set (status, message) when the
-    worker died or stopped answering before it was done."""
+    """What one worker said about one job (each call already checked, see
+    `checked_call`).  `lost` is set (status, message) when the worker died or stopped
+    answering before it was done."""
 
     load: tuple[str, str] | None = None
-    calls: dict[int, tuple[dict[str, Any], list[bytes]]] = field(default_factory=dict)
+    calls: dict[int, CallResult] = field(default_factory=dict)
     done: tuple[dict[str, Any], list[bytes]] | None = None
     lost: tuple[str, str] | None = None
 
@@ -45,7 +57,9 @@ def failed_submission(calls: Sequence[Call], status: str, message: str, isolatio
     return SubmissionResult(status, message, results, stdout, stderr, duration, isolation)
 
 
-def _call_result(call: Call, header: dict[str, Any], buffers: list[bytes], limits: Limits, budget: list[int]) -> CallResult:
+def checked_call(header: dict[str, Any], buffers: list[bytes], limits: Limits, budget: Budget) -> CallResult:
+    """One call's outcome from its frame (its id is filled in by `assemble`); the value is
+    decoded within the per-value caps and what is left of `budget`."""
     from . import codec
 
     status = header.get("status")
@@ -58,17 +72,19 @@ def _call_result(call: Call, header: dict[str, Any], buffers: list[bytes], limit
     forbidden_calls = tuple(_text(name) for name in forbidden[:50]) if type(forbidden) is list else ()
     value = None
     if status == "ok":
-        budget[0] -= sum(len(b) for b in buffers)
-        if budget[0] < 0:
+        budget.value_bytes -= sum(len(b) for b in buffers)
+        if budget.value_bytes < 0:
             status, message = "bad-output", f"the submission's values exceed {limits.results_total_bytes} bytes in total"
         else:
             try:
-                value = codec.decode(header.get("value"), buffers, max_bytes=limits.result_bytes)
+                value, nodes = codec.decode_counted(header.get("value"), buffers, max_bytes=limits.result_bytes,
+                                                    max_nodes=max(0, min(limits.result_nodes, budget.nodes)))
+                budget.nodes -= nodes
             except codec.CodecError as error:
                 status, message = "bad-output", _text(str(error))
     elif status == "forbidden" and not forbidden_calls:
         forbidden_calls = ("a function that is not allowed",)
-    return CallResult(call.id, status, value, message, duration, forbidden_calls)
+    return CallResult("", status, value, message, duration, forbidden_calls)
 
 
 def assemble(calls: Sequence[Call], events: Events, limits: Limits, isolation: str, duration: float) -> SubmissionResult:
@@ -88,12 +104,11 @@ def assemble(calls: Sequence[Call], events: Events, limits: Limits, isolation: s
         status, message = events.lost
     if status not in SUBMISSION_STATUSES:
         status, message = "crashed", "the sandbox reported an unknown status"
-    budget = [limits.results_total_bytes]
     results: dict[str, CallResult] = {}
     for index, call in enumerate(calls):
         reported_call = events.calls.get(index)
         if reported_call is not None:
-            results[call.id] = _call_result(call, *reported_call, limits, budget)
+            results[call.id] = dataclasses.replace(reported_call, id=call.id)
         else:
             missing = status if status != "ok" else "crashed"
             results[call.id] = CallResult(call.id, missing, message=message or "the call did not run")

@@ -1,11 +1,17 @@
 """One submission inside the worker: the forked children that run it, and their watch.
 
 Runs inside the sandbox, in the worker process.  A `Submission` runs `Session`s: each is one
-forked `Child` (see `child.main`) running the calls from some index on, watched for
-per-call CPU (from /proc) and wall time, the submission's wall and CPU budgets, output
-volume, and, when the student forked, the number and memory of its processes.  A call that
-overruns, crashes or garbles its answer is blamed and reported, every process of the
-submission is killed, and the next session resumes with the next call.
+`Child` (see `child.main`, forked by the template) running the calls from some index on,
+watched for per-call CPU and wall time, the submission's wall and CPU budgets, output
+volume, and the number and memory of its processes.  CPU time and memory are summed over
+every process of the submission (`processes`).  A call that overruns, crashes or garbles
+its answer is blamed and reported, every process of the submission is killed, and the
+next session resumes with the next call, in a fresh child with the submission's uid.
+
+What a child reports is checked before it is forwarded: frames are capped in bytes and in
+JSON tokens before they are parsed, and each value is decoded (`codec.decode`, with caps
+on bytes, parts and depth, and on the parts of all the submission's values) and encoded
+again, so the trusted side receives only canonical, bounded values.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import child, framing
+from . import codec, framing, processes
 
 if TYPE_CHECKING:
     from .worker import Worker
@@ -25,7 +31,6 @@ if TYPE_CHECKING:
 POLL = 0.02
 BATCH = 0.001
 MEMORY_POLL = 0.25
-CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SLACK = 1 << 20
 CALL_STATUSES = frozenset(("ok", "error", "not-implemented", "missing-function", "memory", "forbidden", "bad-output"))
 LOAD_STATUSES = frozenset(("ok", "syntax-error", "import-error"))
@@ -74,23 +79,28 @@ class Capture:
 
 
 class Child:
-    """A forked child (see `child.main`) and the worker's ends of its pipes."""
+    """A child forked by the template for `uid` (see `child.main`), and the worker's ends
+    of its pipes."""
 
-    def __init__(self, config: dict[str, Any], cwd: str, warm: bool) -> None:
+    def __init__(self, worker: Worker, uid: int | None, warm: bool) -> None:
         result_r, result_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         job_r, job_w = os.pipe()
         for fd in (result_r, out_r, job_r):
             framing.widen_pipe(fd)
-        pid = os.fork()
-        if pid == 0:
-            child.main(config, cwd, (out_w, err_w, result_w, job_r), warm)
-            os._exit(70)
+        try:
+            pid = worker.template.spawn(uid, worker.cwd, warm, (out_w, err_w, result_w, job_r))
+        except BaseException:
+            for fd in (result_r, result_w, out_r, out_w, err_r, err_w, job_r, job_w):
+                os.close(fd)
+            raise
         for fd in (result_w, out_w, err_w, job_r):
             os.close(fd)
         for fd in (result_r, out_r, err_r):
             os.set_blocking(fd, False)
+        self.worker = worker
+        self.uid = uid
         self.pid = pid
         self.result_fd, self.out_fd, self.err_fd, self.job_fd = result_r, out_r, err_r, job_w
         self.pidfd = os.pidfd_open(pid)
@@ -108,28 +118,30 @@ class Child:
             self.job_fd = -1
         return True
 
-    def cpu(self) -> float:
-        """CPU seconds used so far by the child (all its threads)."""
+    def stat(self) -> processes.Stat | None:
         try:
-            fields = os.pread(self.stat_fd, 4096, 0).rsplit(b")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
+            return processes.parse_stat(self.pid, os.pread(self.stat_fd, 4096, 0))
         except (OSError, IndexError, ValueError):
-            return 0.0
+            return None
 
-    def kill(self) -> tuple[int, float]:
-        """SIGKILL and reap the child: (wait status, CPU seconds it and its reaped children used)."""
+    def cpu(self) -> float:
+        """CPU seconds used so far by the child itself (all its threads)."""
+        stat = self.stat()
+        return 0.0 if stat is None else stat.own_cpu
+
+    def kill(self) -> int:
+        """SIGKILL the child and have the template wait for it (the worker counts its CPU
+        time, its reaped children's included): its wait status."""
         if self.reaped:
-            return 0, 0.0
+            return 0
         try:
             os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         self.reaped = True
-        try:
-            _, status, usage = os.wait4(self.pid, 0)
-        except ChildProcessError:
-            return 0, 0.0
-        return status, usage.ru_utime + usage.ru_stime
+        status, cpu = self.worker.reap(self.pid)
+        self.worker.reaped_cpu += cpu
+        return status
 
     def close(self) -> None:
         for fd in (self.result_fd, self.out_fd, self.err_fd, self.pidfd, self.stat_fd, self.job_fd):
@@ -162,17 +174,20 @@ class Submission:
         self.out = Capture(int(self.limits["output_bytes"]))
         self.err = Capture(int(self.limits["output_bytes"]))
         self.max_frame = int(self.limits["result_bytes"]) + SLACK
+        self.max_tokens = int(self.limits["frame_tokens"])
         self.value_bytes = 0
+        self.value_nodes = 0
+        self.uid = spare.uid
 
     def child(self, start: int) -> Child:
-        """The spare child for the first session, a new one for later sessions."""
+        """The spare child for the first session, a new one (same uid) for later sessions."""
         candidate, self.spare = self.spare, None
         if candidate is not None:
             if candidate.start(self.raw_job, start, self.cpu_left):
                 return candidate
             candidate.kill()
             candidate.close()
-        fresh = Child(self.worker.config, self.worker.cwd, warm=False)
+        fresh = self.worker.spawn(self.uid, warm=False)
         fresh.start(self.raw_job, start, self.cpu_left)
         return fresh
 
@@ -209,16 +224,38 @@ class Submission:
             last.stop()
 
     def forward(self, header: dict[str, Any], buffers: list[bytes]) -> None:
-        """Pass a call's result on, unless the submission's values exceed their total cap."""
+        """Pass a call's result on, its value checked and encoded again; a value over its
+        caps, or over the submission's total caps, becomes "bad-output"."""
+        if header["status"] == "ok":
+            header, buffers = self.reencode(header, buffers)
         frame = framing.pack(header, buffers)
         if header["status"] == "ok":
             self.value_bytes += len(frame)
             if self.value_bytes > int(self.limits["results_total_bytes"]):
                 cap = self.limits["results_total_bytes"]
-                message = f"the submission's values exceed {cap} bytes in total"
-                header = dict(header, status="bad-output", message=message, value=None)
+                header = dict(header, status="bad-output", message=f"the submission's values exceed {cap} bytes in total", value=None)
                 frame = framing.pack(header)
         self.worker.send_packed(frame)
+
+    def reencode(self, header: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        """The call's value decoded with every cap and encoded again (a fresh header and
+        only the buffers it uses), or a "bad-output" header."""
+        nodes_left = int(self.limits["results_total_nodes"]) - self.value_nodes
+        per_value = int(self.limits["result_nodes"])
+        max_bytes = int(self.limits["result_bytes"])
+        cap = min(per_value, max(nodes_left, 0))
+        try:
+            value, nodes = codec.decode_counted(header["value"], buffers, max_bytes=max_bytes, max_nodes=cap)
+            encoded, fresh = codec.encode(value, max_bytes=max_bytes)
+        except codec.CodecError as error:
+            message = str(error)
+            if cap < per_value and message == f"the value has more than {cap} parts":
+                message = f"the submission's values have more than {self.limits['results_total_nodes']} parts in total"
+            return dict(header, status="bad-output", message=_clip(message), value=None), []
+        except MemoryError:
+            return dict(header, status="bad-output", message="the value is too large to check", value=None), []
+        self.value_nodes += nodes
+        return dict(header, value=encoded), fresh
 
     def fail_rest(self, start: int, load: str, message: str) -> None:
         """exercise.py failed when imported again after a call was stopped."""
@@ -253,11 +290,18 @@ class Session:
         self.end = SessionEnd(next_index=start)
         self.phase: int | None = None  # None: importing; i < len(calls): running call i; len(calls): finishing
         self.phase_started = time.monotonic()
-        self.phase_cpu = process.cpu()
         self.finished = False
         self.stop_reason: tuple[str, str] | None = None  # (status, message) for the current phase
-        self.decoder = framing.FrameDecoder(submission.max_frame)
-        self.cpu_now: float | None = None  # the child's CPU time, read once per batch of results
+        self.decoder = framing.FrameDecoder(submission.max_frame, max_tokens=submission.max_tokens)
+        self.reaped_at_start = submission.worker.reaped_cpu
+        self.scanned_cpu = 0.0  # at the last scan: the other processes', and the child's reaped children's
+        self.cpu_now: float | None = None  # the submission's CPU time, read once per batch of results
+        self.phase_cpu = self.cpu_at_start = self.tree_cpu()  # a warm child's warm-up is not the student's
+
+    def tree_cpu(self) -> float:
+        """CPU seconds used by every process of this session: the child's own (read now),
+        the rest as of the last scan, and what the worker waited for since the start."""
+        return self.child.cpu() + self.scanned_cpu + (self.sub.worker.reaped_cpu - self.reaped_at_start)
 
     def run(self) -> SessionEnd:
         """Watch the child; unless it finished normally, kill it and blame the running phase."""
@@ -308,23 +352,49 @@ class Session:
                 return
             if now >= next_check:
                 next_check = now + POLL
-                if child.cpu() - self.phase_cpu > cpu_per_test:
-                    self.stop_reason = ("timeout", f"exceeded the CPU time limit of {cpu_per_test:g} s")
-                    return
                 if now >= next_memory_check:
                     next_memory_check = now + MEMORY_POLL
                     if self.check_processes(limits):
                         return
+                cpu = self.tree_cpu()
+                if cpu - self.phase_cpu > cpu_per_test:
+                    self.stop_reason = ("timeout", f"exceeded the CPU time limit of {cpu_per_test:g} s")
+                    return
+                if cpu - self.cpu_at_start > self.sub.cpu_left:
+                    self.stop_reason = ("timeout", "the submission used up its CPU time")
+                    self.end.out_of_time = "the submission used up its CPU time"
+                    return
 
     def check_processes(self, limits: dict[str, Any]) -> bool:
-        """Stop a submission that forked up to its process limit, or whose processes
-        together hold more memory than one may address (sets stop_reason)."""
+        """Scan every process of the submission: wait for the orphans that ended, note the
+        CPU time of the others, and stop a submission that forked up to its process limit
+        or whose processes together hold more memory than one may address, or whose
+        memory cannot be measured (sets stop_reason)."""
         worker = self.sub.worker
-        processes = worker.sandbox_processes()
-        if len(processes) >= int(limits["processes"]):
+        child_pid = self.child.pid
+        live, rest = [], 0.0
+        for stat in worker.scan():
+            if stat.state == "Z" and stat.ppid == worker.pid:  # an orphan that ended
+                try:
+                    if worker.wait(stat.pid, os.WNOHANG)[0]:
+                        continue  # its CPU time is in worker.reaped_cpu now
+                except ChildProcessError:
+                    continue
+            live.append(stat.pid)
+            rest += stat.children_cpu if stat.pid == child_pid else stat.cpu
+        self.scanned_cpu = rest
+        if len(live) >= int(limits["processes"]):
             self.stop_reason = ("crashed", f"started too many processes (the limit is {limits['processes']})")
-        elif len(processes) > 1 and worker.memory_in_use() > int(limits["address_space"]):
-            self.stop_reason = ("memory", "its processes together used more memory than allowed")
+        elif len(live) > 1:
+            cap = int(limits["address_space"])
+            used = processes.total(processes.resident, live)
+            if used is None or used > cap:  # an upper bound: check with the proportional measure
+                with processes.as_fs_uid(self.sub.uid):
+                    used = processes.total(processes.proportional, live)
+            if used is None:
+                self.stop_reason = ("memory", "the memory of its processes could not be measured")
+            elif used > cap:
+                self.stop_reason = ("memory", "its processes together used more memory than allowed")
         return self.stop_reason is not None
 
     def read_results(self) -> bool:
@@ -349,7 +419,7 @@ class Session:
 
     def next_phase(self) -> None:
         if self.cpu_now is None:
-            self.cpu_now = self.child.cpu()
+            self.cpu_now = self.tree_cpu()
         self.phase = self.end.next_index
         self.phase_started = time.monotonic()
         self.phase_cpu = self.cpu_now
@@ -371,6 +441,10 @@ class Session:
             self.next_phase()
             return
         if self.phase < count:
+            if framing.TOO_COMPLEX in header:  # a value with far too many parts: refused unread
+                header = {"ev": "call", "index": self.phase, "status": "bad-output",
+                          "message": f"the value has more than {self.sub.limits['result_nodes']} parts"}
+                event = "call"
             status = header.get("status")
             if event != "call" or header.get("index") != self.phase or status not in CALL_STATUSES:
                 self.stop_reason = ("bad-output", "the process sent malformed results")
@@ -401,11 +475,11 @@ class Session:
     # ------------------------------------------------------------ ending
 
     def stop(self) -> int:
-        """Kill every process of the submission, collect the child's exit status and CPU
-        time, and read the output pipes to their end."""
-        status, cpu = self.child.kill()
-        self.sub.cpu_left -= cpu
+        """Kill every process of the submission, collect the child's exit status, count the
+        CPU time of every process of the session, and read the output pipes to their end."""
+        status = self.child.kill()
         self.sub.worker.kill_everything()
+        self.sub.cpu_left -= self.sub.worker.reaped_cpu - self.reaped_at_start - self.cpu_at_start
         self.drain(0.5)
         self.child.close()
         return status

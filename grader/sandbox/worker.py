@@ -9,9 +9,18 @@ stdin/stdout with `framing` frames:
                         {"ev": "call", "index", "status", "message", "forbidden", "duration", "value"} + buffers
                         per call, and last {"ev": "done", "status", "message"} + [stdout bytes, stderr bytes]
 
-Each submission runs in forked children (`session`, `child`); the worker forks the first
-one ahead of time, while idle.  After each submission nothing of it is left: no process,
-no file, no IPC object (else the worker exits and the pool starts a fresh one).
+Each submission runs in children (`session`, `child`) forked by the template
+(`template`), a process the worker forks after warm-up and before it reads any job: the
+worker, which holds every job it forwards, is never forked.  The child for the next
+submission is made ahead of time, while idle.  Each submission runs as a uid of its own.
+The worker is a child subreaper: every process of a submission that loses its parent
+becomes the worker's, which kills, waits for and accounts for it (`processes`).  After
+each submission nothing of it is left: no process, no file, no IPC object (else the
+worker exits and the pool starts a fresh one).  A worker whose template died exits too.
+
+While it runs a job, the worker's own address space may grow by `MEMORY_HEADROOM` at most
+(RLIMIT_AS): what a child sends is capped and re-encoded (`session`), and a worker that
+still runs out of memory dies alone, and is replaced.
 """
 
 from __future__ import annotations
@@ -19,17 +28,22 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+import resource
+import select
 import shutil
 import signal
 import sys
 import time
 from typing import Any
 
-from . import framing, harness
+from . import framing, harness, processes
 from .session import Child, Submission
+from .template import Template, TemplateGone
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+MEMORY_HEADROOM = 1 << 30
 
 
 def _prctl(option: int, value: int) -> None:
@@ -42,64 +56,89 @@ def _prctl(option: int, value: int) -> None:
 class Worker:
     """The worker's state and its loop over jobs."""
 
-    def __init__(self, config: dict[str, Any], control_in: int, control_out: int) -> None:
+    def __init__(self, config: dict[str, Any], control_in: int, control_out: int, template: Template) -> None:
         self.config = config
         self.control_in = control_in
         self.control_out = control_out
+        self.template = template
         self.own_namespace = config["isolation"] == "bwrap"
         self.pid = os.getpid()
         self.cwd = os.path.join(config["scratch"], "work")
         self.outbox: list[bytes] = []
         self.outbox_size = 0
+        self.reaped_cpu = 0.0  # CPU seconds of every process the worker waited for
+        uids = config.get("child_uids")
+        self.uids = (int(uids[0]), int(uids[1])) if uids else None
+        self.submissions = 0
 
     # ---------------------------------------------------------------- processes
 
-    def sandbox_processes(self) -> list[int]:
-        """Every process of the submissions (everything but the worker and the namespace's init)."""
+    def next_uid(self) -> int | None:
+        """A uid no earlier submission of this worker ran as (None: no uid change)."""
+        if self.uids is None:
+            return None
+        first, count = self.uids
+        self.submissions += 1
+        return first + self.submissions % count
+
+    def spawn(self, uid: int | None, warm: bool) -> Child:
+        """A child forked by the template; a worker whose template is gone exits."""
+        try:
+            return Child(self, uid, warm)
+        except TemplateGone as error:
+            self.template_died(str(error))
+
+    def reap(self, pid: int) -> tuple[int, float]:
+        """Have the template wait for a child it forked: (wait status, CPU seconds)."""
+        try:
+            return self.template.reap(pid)
+        except TemplateGone as error:
+            self.template_died(str(error))
+
+    def template_died(self, why: str) -> None:
+        os.write(2, f"sandbox worker: the template process is gone ({why}); exiting\n".encode())
+        os._exit(6)
+
+    def scan(self) -> list[processes.Stat]:
+        """Every process of the submissions: under bwrap everything in the pid namespace
+        but its init, the worker and the template; without, the worker's descendants but
+        the template (its children are the submissions')."""
         if self.own_namespace:
-            return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, self.pid)]
-        parents: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as handle:
-                    fields = handle.read().rsplit(b")", 1)[1].split()
-            except OSError:
-                continue
-            parents.setdefault(int(fields[1]), []).append(int(entry))
-        found, todo = [], [self.pid]
-        while todo:
-            for pid in parents.get(todo.pop(), []):
-                found.append(pid)
-                todo.append(pid)
-        return found
+            excluded = (1, self.pid, self.template.pid)
+            return [stat for stat in processes.all_stats() if stat.pid not in excluded]
+        return [stat for stat in processes.descendants(self.pid, processes.all_stats()) if stat.pid != self.template.pid]
+
+    def sandbox_processes(self) -> list[int]:
+        return [stat.pid for stat in self.scan()]
+
+    def wait(self, pid: int, flags: int = 0) -> tuple[int, int]:
+        """wait4 on one pid (or -1): (pid, status); counts the CPU time it reports."""
+        waited, status, usage = os.wait4(pid, flags)
+        if waited == self.template.pid:
+            self.template_died("it exited")
+        if waited:
+            self.reaped_cpu += usage.ru_utime + usage.ru_stime
+        return waited, status
 
     def _reap(self) -> None:
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, _ = self.wait(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
 
     def kill_everything(self) -> None:
-        """SIGKILL every process of the submissions and wait until they are gone; a worker
-        that cannot get there exits (the pool then starts a fresh one)."""
+        """SIGKILL every process of the submissions (never the template) and wait until
+        they are gone; a worker that cannot get there exits (the pool then starts a fresh one)."""
         deadline = time.monotonic() + 5
         while True:
-            if self.own_namespace:
+            for pid in self.sandbox_processes():
                 try:
-                    os.kill(-1, signal.SIGKILL)  # everything in this pid namespace but init and us
+                    os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            else:
-                for pid in self.sandbox_processes():
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
             self._reap()
             if not self.sandbox_processes():
                 return
@@ -108,27 +147,12 @@ class Worker:
                 os._exit(3)
             time.sleep(0.002)
 
-    def memory_in_use(self) -> int:
-        """Proportional resident memory of all the submission's processes, in bytes."""
-        total = 0
-        for pid in self.sandbox_processes():
-            try:
-                with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
-                    for line in handle:
-                        if line.startswith(b"Pss:"):
-                            total += int(line.split()[1]) * 1024
-                            break
-            except (OSError, ValueError):
-                continue
-        return total
-
     # ---------------------------------------------------------------- files
 
-    def prepare_cwd(self) -> None:
-        """A fresh, empty working directory for the next submission."""
+    def prepare_cwd(self, uid: int | None) -> None:
+        """A fresh, empty working directory for the next submission, owned by its uid."""
         shutil.rmtree(self.cwd, ignore_errors=True)
         os.mkdir(self.cwd, 0o700)
-        uid = self.config.get("child_uid")
         if uid is not None:
             os.chown(self.cwd, uid, uid)
 
@@ -185,9 +209,19 @@ class Worker:
             framing.write_all(self.control_out, data)
 
     def spare(self) -> Child:
-        """A fresh, warmed-up child waiting for the next submission."""
-        self.prepare_cwd()
-        return Child(self.config, self.cwd, warm=True)
+        """A fresh, warmed-up child, with a uid of its own, waiting for the next submission."""
+        uid = self.next_uid()
+        self.prepare_cwd(uid)
+        return self.spawn(uid, warm=True)
+
+    def wait_for_job(self) -> None:
+        """Block until the trusted side sends something; exit if the template dies first."""
+        while True:
+            ready, _, _ = select.select([self.control_in, self.template.pidfd], [], [])
+            if self.template.pidfd in ready:
+                self.template_died("it exited")
+            if self.control_in in ready:
+                return
 
     def serve(self) -> None:
         """Answer jobs until the trusted side closes the pipe."""
@@ -196,20 +230,45 @@ class Worker:
         self.flush()
         reader = framing.FrameReader(self.control_in, 1 << 40)
         while True:
+            self.wait_for_job()
             frame = reader.next_raw()
             if frame is None:
                 return
             header, _, raw = frame
+            del frame
             if header.get("op") != "run":
                 raise SystemExit(f"unknown request {header.get('op')!r}")
             self.send({"ev": "accepted"})
             self.flush()
-            Submission(self, header, raw, spare).run()
-            self.kill_everything()
+            with memory_headroom(MEMORY_HEADROOM):
+                Submission(self, header, raw, spare).run()
+                del header, raw
+                self.kill_everything()
             self.wipe_files()
             if self.own_namespace:
                 self.check_ipc()
             spare = self.spare()
+
+
+class memory_headroom:
+    """While in the block, the worker's address space may grow by `headroom` bytes."""
+
+    def __init__(self, headroom: int) -> None:
+        self.headroom = headroom
+        self.previous = resource.getrlimit(resource.RLIMIT_AS)
+
+    def __enter__(self) -> None:
+        with open("/proc/self/statm") as handle:
+            size = int(handle.read().split()[0]) * resource.getpagesize()
+        soft, hard = self.previous
+        limit = size + self.headroom
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+    def __exit__(self, *exc: object) -> None:
+        resource.setrlimit(resource.RLIMIT_AS, self.previous)
+
 
 def main(config: dict[str, Any]) -> None:
     """Entry point of the sandboxed interpreter (called by the bootstrap)."""
@@ -225,9 +284,11 @@ def main(config: dict[str, Any]) -> None:
             raise SystemExit("sandbox worker: not alone in a bwrap pid namespace; refusing to run")
         os.chmod(config["tmpdir"], 0o1777)
     else:
-        _prctl(PR_SET_CHILD_SUBREAPER, 1)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission become ours: killed, waited for, counted
+    _prctl(PR_SET_DUMPABLE, 0)  # no process of the same uid may read the worker's memory
     harness.warm_up()
     gc.freeze()  # children never write to the inherited objects' GC headers (fewer copy-on-write faults)
     sys.stdout.flush()
-    Worker(config, control_in, control_out).serve()
+    template = Template(config, (control_in, control_out))  # before any job is read
+    Worker(config, control_in, control_out, template).serve()

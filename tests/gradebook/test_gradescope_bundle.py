@@ -110,3 +110,21 @@ def test_cli_writes_the_bundle_and_refuses_a_folder_that_is_no_quiz(tmp_path: Pa
     refused = runner.invoke(main, ["export", "gradescope", "--quiz", str(tmp_path), "--out", str(tmp_path / "x.zip")])
     assert refused.exit_code == 2 and "not a quiz folder" in refused.output
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_without_a_sandbox_the_bundle_fails_closed_with_a_message(tmp_path: Path, bundle: Path, quiz: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an image where bubblewrap cannot run, the student's code is not run unconfined: the
+    result says why (the bundle was built without --allow-unconfined)."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    for tool in ("bash", "python3", "env"):
+        found = subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip()
+        (fake_bin / tool).symlink_to(found)
+    (fake_bin / "python3").unlink()
+    (fake_bin / "python3").symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", str(fake_bin))  # no bwrap on this "image"
+    document = _run(bundle, tmp_path / "ag", [{"email": "ada@example.org"}], quiz, "s1")
+    assert minischema.errors(document, SCHEMA) == []
+    assert document["score"] == 0 and "could not be graded" in document["output"]
+    assert "bubblewrap" in document["output"] or "bwrap" in document["output"]

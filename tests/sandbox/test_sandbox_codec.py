@@ -178,3 +178,16 @@ def test_encode_many_shares_one_buffer_list():
     headers, buffers = encode_many([torch.ones(2), (torch.zeros(3), 1)])
     assert len(buffers) == 2
     assert torch.equal(decode(headers[1], buffers)[0], torch.zeros(3))
+
+
+def test_decoding_counts_parts_and_refuses_more_than_allowed():
+    from grader.sandbox.codec import decode_counted
+
+    value = {"a": [1, 2.5, "x"], "t": torch.zeros(3)}
+    header, buffers = encode(value)
+    decoded, nodes = decode_counted(header, buffers)
+    assert nodes == 1 + 1 + 3 + 1  # the dict, the list and its three items, the tensor
+    assert decoded["a"] == [1, 2.5, "x"] and torch.equal(decoded["t"], torch.zeros(3))
+    assert decode_counted(header, buffers, max_nodes=6)[1] == 6
+    with pytest.raises(CodecError, match="more than 5 parts"):
+        decode(header, buffers, max_nodes=5)

@@ -63,3 +63,16 @@ def test_blocking_reader_refuses_oversized_frames():
     with pytest.raises(FrameError, match="larger"):
         FrameReader(r, 1000).next()
     os.close(r)
+
+
+def test_a_header_with_too_much_json_structure_is_skipped_unparsed_and_the_stream_stays_in_step():
+    from grader.sandbox.framing import TOO_COMPLEX
+
+    bomb = pack({"value": [[]] * 5000})  # 5000 "[]" items and commas: tiny bytes, costly parsed
+    after = pack({"ev": "end"}, [b"x"])
+    decoder = FrameDecoder(1 << 20, max_tokens=1000)
+    frames = decoder.feed(pack({"ev": "first"}) + bomb + after)
+    assert [header for header, _ in frames][0] == {"ev": "first"}
+    assert TOO_COMPLEX in frames[1][0] and frames[1][1] == []
+    assert frames[2] == ({"ev": "end"}, [b"x"])
+    assert FrameDecoder(1 << 20, max_tokens=20000).feed(bomb)[0][0] == {"value": [[]] * 5000}

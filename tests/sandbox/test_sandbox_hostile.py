@@ -103,8 +103,8 @@ def test_memory_bombs(pool):
 
 
 def test_fork_bomb_is_contained_and_leaves_nothing_behind(pool):
-    # per worker: bwrap, the namespace's init (bwrap), the worker, its spare child
-    expected = 4 * 2
+    # per worker: bwrap, the namespace's init (bwrap), the worker, its template, its spare child
+    expected = 5 * 2
     assert settle_process_count(pool, expected) == expected
     body = """
     import os

@@ -1,0 +1,140 @@
+"""Reading what the similarity analysis compares: the answers from the gradebook (as the
+students wrote them, parsed by each question's own check, with the keys from the quiz's
+key/ folder), the exercise.py files from the submissions folder (through the batch
+grader's capped, symlink-safe reader), the instructor's solution and earlier terms' files.
+Nothing is ever run: code is only tokenized."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from grader.answers.base import AnswerParseError
+from grader.code.stubs import SOLUTION_PATH, stub_file
+from grader.gradebook.store import Gradebook
+from grader.gradebook.submissions import CODE_FILE, DEFAULT_MAX_FILE_BYTES, read_capped
+from grader.integrity import cache
+from grader.integrity.answer_pairs import AnswerRecord
+from grader.integrity.winnow import FilePrint, fingerprint_file
+from grader.quiz.model import StudentQuiz
+
+SKIPPED_STATUSES = frozenset({"missing", "invalid"})
+SOLUTION_ID = "solution"
+EARLIER_PREFIX = "earlier:"
+
+
+def answer_records(gradebook: Gradebook, quizzes: Mapping[str, StudentQuiz]) -> list[AnswerRecord]:
+    """Every graded, non-blank answer of a roster student, parsed by its question's check."""
+    questions = {s: {q.qid: q for q in quiz.questions} for s, quiz in quizzes.items()}
+    graded = {s for s, row in gradebook.submissions().items() if row.status == "graded"}
+    records: list[AnswerRecord] = []
+    for row in gradebook.results():
+        question = questions.get(row.student, {}).get(row.item)
+        if question is None or row.student not in graded or row.status in SKIPPED_STATUSES:
+            continue
+        try:
+            parsed = question.check.parse(row.answer)
+        except AnswerParseError:
+            continue
+        except Exception:  # a check's parser failing on its own stored text: skip the item
+            continue
+        records.append(AnswerRecord(
+            row.student, row.item, question.exercise.id, question.check, parsed, row.answer,
+            question.variant.key, row.status == "correct",
+        ))
+    return records
+
+
+def boilerplate(quizzes: Mapping[str, StudentQuiz]) -> FilePrint | None:
+    """The fingerprints of the handed-out stubs of every code exercise of the quiz."""
+    exercises = {c.exercise.id: c.exercise for quiz in quizzes.values() for c in quiz.code}
+    if not exercises:
+        return None
+    return fingerprint_file(stub_file(list(exercises.values())))  # type: ignore[arg-type]
+
+
+def _read(path: Path, root: Path, cap: int) -> bytes | None:
+    _size, data, error = read_capped(path, os.path.realpath(root), cap)
+    return None if error else data
+
+
+PARALLEL_FROM = 64
+
+
+def fingerprint_many(
+    sources: Mapping[str, bytes], stub: FilePrint | None, jobs: int | None = None
+) -> dict[str, FilePrint]:
+    """`fingerprint_file` of each source; from PARALLEL_FROM files on, in `jobs` spawned
+    processes (default: the number of cores). Spawned, not forked: the grader process may
+    hold threads and torch."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 2 or len(sources) < PARALLEL_FROM:
+        return {k: fingerprint_file(v, stub) for k, v in sources.items()}
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    keys = list(sources)
+    chunk = max(1, len(keys) // (4 * jobs))
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            prints = pool.map(fingerprint_file, [sources[k] for k in keys], [stub] * len(keys), chunksize=chunk)
+            return dict(zip(keys, prints))
+    except (BrokenProcessPool, OSError):  # e.g. a __main__ that spawned workers cannot import
+        return {k: fingerprint_file(v, stub) for k, v in sources.items()}
+
+
+def student_code(
+    gradebook: Gradebook, submissions: Path, stub: FilePrint | None, cap: int = DEFAULT_MAX_FILE_BYTES,
+    jobs: int | None = None, unread: list[str] | None = None, cache_dir: Path | None = None,
+) -> dict[str, FilePrint]:
+    """Fingerprints of each graded student's exercise.py, found where `grade` read it
+    (its recorded origin under `submissions`); students whose file is no longer there
+    (changed since, or a name `grade` could only show escaped) are appended to `unread`.
+    With `cache_dir`, files fingerprinted by an earlier run are read from the cache."""
+    roster = {s for s, _, _ in gradebook.students()}
+    sources: dict[str, bytes] = {}
+    for student, row in gradebook.submissions().items():
+        if student not in roster or row.status != "graded":
+            continue
+        for entry in row.files:
+            if entry.get("name") == CODE_FILE and not entry.get("error"):
+                data = _read(submissions / str(entry["origin"]), submissions, cap)
+                if data is not None:
+                    sources[student] = data
+                elif unread is not None:
+                    unread.append(student)
+    if cache_dir is None:
+        return fingerprint_many(sources, stub, jobs)
+    stub_key = cache.stub_digest(stub)
+    keys = {student: cache.key(data, stub_key) for student, data in sources.items()}
+    prints: dict[str, FilePrint] = {}
+    for student, entry in keys.items():
+        found = cache.load(cache_dir, entry, sources[student])
+        if found is not None:
+            prints[student] = found
+    fresh = fingerprint_many({s: d for s, d in sources.items() if s not in prints}, stub, jobs)
+    for student, fp in fresh.items():
+        cache.store(cache_dir, keys[student], fp)
+    cache.prune(cache_dir, keys.values())
+    return {**prints, **fresh}
+
+
+def reference_code(
+    against: Iterable[Path], stub: FilePrint | None, *, solution: Path | None = SOLUTION_PATH,
+    cap: int = DEFAULT_MAX_FILE_BYTES,
+) -> dict[str, FilePrint]:
+    """The instructor's solution (id `solution`) and every .py file under each `against`
+    folder (id `earlier:<folder name>/<path>`)."""
+    refs: dict[str, FilePrint] = {}
+    if solution is not None and solution.is_file():
+        refs[SOLUTION_ID] = fingerprint_file(solution.read_bytes(), stub)
+    for folder in against:
+        folder = Path(folder)
+        for path in sorted(folder.rglob("*.py")):
+            data = _read(path, folder, cap)
+            if data is not None:
+                name = f"{EARLIER_PREFIX}{folder.name}/{path.relative_to(folder).as_posix()}"
+                refs[name] = fingerprint_file(data, stub)
+    return refs

@@ -1,0 +1,197 @@
+"""Token fingerprints of each function of a Python file (winnowing, Schleimer et al. 2003,
+as MOSS does), for finding copied code.
+
+A function's body is tokenized (`lexer`, never run; `ast` only finds the functions
+and the docstrings): comments, blank lines, indentation and docstrings are dropped;
+numbers become `N` and strings `S`; a name becomes `V` unless it is a keyword, an attribute
+(after `.`), a builtin or a name the file imports (`torch`, `F`, `math`): renaming variables,
+changing comments, blank lines or literals leaves the fingerprints unchanged, while the API
+a function calls (`torch.einsum` vs `F.unfold`) still counts. The signature is left out
+(every student has the handed-out one).
+
+Each K-gram of tokens gets a stable 61-bit hash; winnowing keeps the smallest hash of every
+window of W consecutive K-grams, so any common run of at least K + W - 1 tokens shares a
+fingerprint. A function's fingerprints are then salted with its name (XOR with a hash of
+the name), so equal code in two differently named functions never matches and one integer
+identifies (function, fingerprint) in an index. Each fingerprint remembers the source
+lines it first covered (packed in one int, see `span`), for highlighting.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+import zlib
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from grader.integrity import lexer
+
+K = 7
+WINDOW = 4
+
+_MOD = (1 << 61) - 1
+_BASE = 1_000_003
+_KEPT_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+
+
+@dataclass
+class FunctionPrint:
+    """The fingerprints of one function: salted hash -> the packed (first, last) source
+    lines where it was first selected (`span`); `lines` is the function's whole span."""
+
+    name: str
+    lines: tuple[int, int]
+    hashes: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.hashes)
+
+
+@dataclass
+class FilePrint:
+    """The fingerprints of a file's top-level functions (by name); `error` when the file
+    could not be parsed (then `functions` is empty)."""
+
+    text: str
+    functions: dict[str, FunctionPrint]
+    error: str = ""
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.functions.values())
+
+
+_SPAN_BITS = 24
+
+
+def span(packed: int) -> tuple[int, int]:
+    """The (first, last) source lines of a packed span."""
+    return packed >> _SPAN_BITS, packed & ((1 << _SPAN_BITS) - 1)
+
+
+def _salt(name: str) -> int:
+    data = name.encode("utf-8", "surrogatepass")
+    return (zlib.crc32(data) << 29 ^ zlib.adler32(data)) & _MOD
+
+
+def _token_id(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) + 1
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included (expressions are not visited: cheaper than
+    ast.walk)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody"):
+            stack.extend(reversed(getattr(node, name, None) or []))
+        for handler in getattr(node, "handlers", None) or []:
+            stack.extend(reversed(handler.body))
+        for case in getattr(node, "cases", None) or []:
+            stack.extend(reversed(case.body))
+
+
+def _imports_and_docstrings(tree: ast.Module) -> tuple[set[str], set[int]]:
+    """The names the file imports, and the lines of every statement that is only a string
+    (docstrings, stray strings)."""
+    names: set[str] = set()
+    lines: set[int] = set()
+    for node in _statements(tree.body):
+        if isinstance(node, ast.Expr):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        elif isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+    return names, lines
+
+
+def _normalized_tokens(text: str, tree: ast.Module) -> list[tuple[int, int]]:
+    """(token id, line) of the file's tokens after normalization, docstrings dropped."""
+    imported, skip = _imports_and_docstrings(tree)
+    kept = _KEPT_NAMES | imported
+    out: list[tuple[int, int]] = []
+    previous = ""
+    for kind, string, line in lexer.tokens(text):
+        if line in skip:
+            continue
+        if kind == lexer.NAME:
+            value = string if (previous == "." or string in kept) else "V"
+        elif kind == lexer.NUMBER:
+            value = "N"
+        elif kind == lexer.STRING:
+            value = "S"
+        elif kind == lexer.NEWLINE:
+            value = ";"
+        else:
+            value = string
+        previous = string
+        out.append((_token_id(value), line))
+    return out
+
+
+def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW, salt: int = 0) -> dict[int, int]:
+    """Winnow a token sequence: hash XOR `salt` -> the packed (first, last) lines of the
+    first K-gram selected with that hash. A sequence shorter than K gives no fingerprint."""
+    n = len(tokens) - k + 1
+    if n <= 0:
+        return {}
+    top = pow(_BASE, k - 1, _MOD)
+    grams: list[int] = []
+    h = 0
+    for i, (tid, _) in enumerate(tokens):
+        if i >= k:
+            h = (h - tokens[i - k][0] * top) % _MOD
+        h = (h * _BASE + tid) % _MOD
+        if i >= k - 1:
+            grams.append(h)
+    selected: dict[int, int] = {}
+    last = -1
+    for start in range(max(1, n - window + 1)):
+        chunk = grams[start : start + window]
+        low = min(chunk)
+        position = start + max(j for j, g in enumerate(chunk) if g == low)  # rightmost minimum
+        if position != last:
+            last = position
+            key = low ^ salt
+            if key not in selected:
+                selected[key] = tokens[position][1] << _SPAN_BITS | tokens[position + k - 1][1]
+    return selected
+
+
+def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None) -> FilePrint:
+    """Fingerprints of each top-level function's body (see the module docstring); a
+    boilerplate file's fingerprints (the handed-out stubs) are removed function by
+    function. Never raises for any input: an unreadable file gives `error`."""
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError:
+            return FilePrint("", {}, "not UTF-8 text")
+    text = source
+    try:
+        tree = ast.parse(text)
+        tokens = _normalized_tokens(text, tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        return FilePrint(text, {}, f"cannot be parsed ({type(error).__name__})")
+    lines = [t[1] for t in tokens]
+    functions: dict[str, FunctionPrint] = {}
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.body:
+            continue
+        first, last = node.body[0].lineno, node.end_lineno or node.lineno
+        body = tokens[bisect_left(lines, first) : bisect_right(lines, last)]
+        hashes = winnow(body, salt=_salt(node.name))
+        if boilerplate is not None and node.name in boilerplate.functions:
+            for h in boilerplate.functions[node.name].hashes:
+                hashes.pop(h, None)
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        functions[node.name] = FunctionPrint(node.name, (start, last), hashes)
+    return FilePrint(text, functions)

@@ -1,0 +1,128 @@
+"""The template process: every submission's child is forked from it, never from the worker.
+
+Runs inside the sandbox.  The worker forks the template once, right after warm-up and
+before it reads any job, so no job (source, arguments, results, output) is ever in the
+template's memory, and so in none of the children forked from it: a submission finds
+nothing of an earlier one in its memory, heap leftovers included.
+
+The worker talks to the template over a socketpair (SOCK_SEQPACKET), one request and
+one answer at a time:
+
+    {"op": "spawn", "uid", "cwd", "warm"} + the child's four pipe ends (stdout, stderr
+        and result write ends, job read end) as SCM_RIGHTS  ->  {"pid"} or {"error"}
+    {"op": "reap", "pid"} (the worker killed it)  ->  {"status", "cpu"}: its wait status,
+        and the CPU seconds it and the children it waited for used
+
+The child is the template's; the processes it leaves behind become the worker's (the
+nearest child subreaper).  The job reaches the child later, over its own pipe, from the
+worker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+from typing import Any
+
+from . import child
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+
+
+class TemplateGone(Exception):
+    """The template process died: the worker cannot make children any more."""
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class Template:
+    """The worker's handle on its template process."""
+
+    def __init__(self, config: dict[str, Any], close_in_template: tuple[int, ...]) -> None:
+        worker_end, template_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        worker_pid = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                worker_end.close()
+                for fd in close_in_template:
+                    os.close(fd)
+                _serve(config, template_end, worker_pid)
+            finally:
+                os._exit(0)
+        template_end.close()
+        self.pid = pid
+        self.sock = worker_end
+        self.pidfd = os.pidfd_open(pid)
+
+    def _ask(self, request: dict[str, Any], fds: tuple[int, ...] = ()) -> dict[str, Any]:
+        try:
+            socket.send_fds(self.sock, [json.dumps(request).encode()], list(fds))
+            answer = self.sock.recv(4096)
+        except OSError as error:
+            raise TemplateGone(str(error)) from None
+        if not answer:
+            raise TemplateGone("the template closed its socket")
+        return json.loads(answer)
+
+    def spawn(self, uid: int | None, cwd: str, warm: bool, fds: tuple[int, int, int, int]) -> int:
+        """Have the template fork a child with these pipe ends; the child's pid."""
+        reply = self._ask({"op": "spawn", "uid": uid, "cwd": cwd, "warm": warm}, fds)
+        if "pid" not in reply:
+            raise OSError(f"the template could not fork: {reply.get('error')}")
+        return int(reply["pid"])
+
+    def reap(self, pid: int) -> tuple[int, float]:
+        """Wait for a child the template forked (kill it first): (wait status, CPU seconds)."""
+        reply = self._ask({"op": "reap", "pid": pid})
+        return int(reply["status"]), float(reply["cpu"])
+
+
+# ---------------------------------------------------------------------- inside the template
+
+
+def _serve(config: dict[str, Any], sock: socket.socket, worker_pid: int) -> None:
+    """The template's loop: answer requests until the worker closes the socket."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != worker_pid:
+        return
+    _prctl(PR_SET_DUMPABLE, 1)  # the worker is not dumpable; its children need their own /proc entries
+    template_pid = os.getpid()
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 4096, 4)
+        except OSError:
+            return
+        if not message:
+            return
+        try:
+            request = json.loads(message)
+            if request["op"] == "reap":
+                _, status, usage = os.wait4(int(request["pid"]), 0)
+                reply = {"status": status, "cpu": usage.ru_utime + usage.ru_stime}
+            elif len(fds) != 4:
+                raise OSError("a child needs four pipe ends")
+            else:
+                pid = os.fork()
+                if pid == 0:
+                    sock.close()
+                    child.main(config, request["cwd"], tuple(fds), bool(request["warm"]), request["uid"], template_pid)
+                    os._exit(70)
+                reply = {"pid": pid}
+        except ChildProcessError:
+            reply = {"status": 0, "cpu": 0.0}
+        except OSError as error:
+            reply = {"error": str(error)}
+        finally:
+            for fd in fds:
+                os.close(fd)
+        sock.send(json.dumps(reply).encode())
