@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 import click
 from rich.text import Text
@@ -46,9 +46,14 @@ NO_SANDBOX = click.option(
 @click.option("--only", default=None, metavar="ID,...", help="Grade only these student ids.")
 @click.option("--id-map", type=click.Path(path_type=Path), default=None,
               help="CSV with columns lms_id,id mapping LMS (Canvas/Moodle) ids to roster ids.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run the code on this Dask scheduler's workers (tcp://HOST:PORT; see docs/distributed.md).")
+@click.option("--cluster", default=None, metavar="local:N",
+              help="Start a Dask LocalCluster of N worker processes here and run the code on it.")
 @NO_SANDBOX
 def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None, force: bool,
-          only: str | None, id_map: Path | None, no_sandbox: bool) -> None:
+          only: str | None, id_map: Path | None, scheduler: str | None, cluster: str | None,
+          no_sandbox: bool) -> None:
     """Grade every submission in SUBMISSIONS (one folder per student id, or an LMS export).
 
     Writes into OUT: gradebook.sqlite, grades.csv, totals.csv, results/<id>.json
@@ -57,6 +62,10 @@ def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None,
 
     Student code runs only in the bubblewrap sandbox: without a working one the command
     stops (exit 2) unless --no-sandbox is given.
+
+    With --scheduler or --cluster the code runs on a Dask cluster (pip install
+    'grader[dask]'), in every worker's bubblewrap sandbox; answers are graded and results
+    recorded here as always.
 
     Exit status: 0 when every submission was graded; 1 when some could not be graded
     (a grader or sandbox failure: run again); 2 for usage errors and a missing sandbox;
@@ -67,13 +76,20 @@ def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None,
     from grader.gradebook.runner import BatchError, grade_batch
     from grader.gradebook.summary import print_summary
 
-    _banner_if_unconfined(no_sandbox)
-    try:
-        summary = grade_batch(
+    def run(backend_factory: object = None) -> object:
+        return grade_batch(
             submissions, quiz_dir, out=out, jobs=jobs, force=force,
             only=only.split(",") if only is not None else None,
             id_map=id_map, progress=reporter_for(console), confined=not no_sandbox,
+            backend_factory=backend_factory,
         )
+
+    try:
+        if scheduler is None and cluster is None:
+            _banner_if_unconfined(no_sandbox)
+            summary = run()
+        else:
+            summary = _on_cluster(run, scheduler, cluster, jobs, confined=not no_sandbox)
     except (BatchError, SandboxUnavailable) as error:
         _fail(str(error))
     print_summary(summary, console)
@@ -81,6 +97,21 @@ def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None,
         sys.exit(EXIT_INTERRUPTED)
     if summary.failed or summary.not_graded:
         sys.exit(EXIT_FAILED)
+
+
+def _on_cluster(run: Callable[[object], object], scheduler: str | None, cluster: str | None,
+                jobs: int | None, confined: bool) -> object:
+    """`run` with code graded on a Dask cluster; usage errors (and workers without a
+    working sandbox, when `confined`) exit 2."""
+    from grader.cluster import ClusterError, open_cluster
+
+    if jobs is not None:
+        _fail("--jobs applies to the local sandbox pool; on a cluster the workers' threads decide")
+    try:
+        with open_cluster(scheduler, cluster, confined=confined) as backend_factory:
+            return run(backend_factory)
+    except ClusterError as error:
+        _fail(str(error))
 
 
 @click.command("demo")

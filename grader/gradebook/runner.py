@@ -33,23 +33,23 @@ import os
 import statistics
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from grader import __version__
 from grader.bank import BankError
 from grader.gradebook import exports
 from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
+from grader.gradebook.backend import BackendFactory, LocalBackend, PoolFactory
 from grader.gradebook.late import submission_time
 from grader.rounding import score_text
 from grader.gradebook.confinement import CONFINED, UNCONFINED, SandboxUnavailable, pool_isolation, sandbox_mode
-from grader.gradebook.grade_one import Graded, grade_answers, grade_code
+from grader.gradebook.grade_one import Graded, grade_answers
 from grader.gradebook.progress import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
 from grader.gradebook.submissions import (
-    CODE_FILE,
     DEFAULT_MAX_FILE_BYTES,
     Discovery,
     Found,
@@ -71,8 +71,6 @@ from grader.results import ItemResult
 LOCK_FILE = ".grader-grade.lock"
 UNRECOGNIZED = "unrecognized"  # a submission's status: files handed in, none under a known name
 DEFAULT_OUT_NAME = "grading"
-
-PoolFactory = Callable[[int], Any]
 
 
 class BatchError(ValueError):
@@ -262,6 +260,7 @@ def grade_batch(
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     pool_factory: PoolFactory | None = None,
+    backend_factory: BackendFactory | None = None,
     confined: bool = True,
 ) -> BatchSummary:
     """Grade the class's submissions (see the module docstring); returns the summary.
@@ -272,7 +271,10 @@ def grade_batch(
     force: regrade unchanged submissions; only: grade (or mark missing) these ids only;
     id_map: a CSV `lms_id,id` mapping LMS ids to roster ids;
     pool_factory: makes the sandbox pool from `jobs` (default: an ExecutorPool of the mode
-    below); confined: False allows running student code without a working sandbox.
+    below); confined: False allows running student code without a working sandbox;
+    backend_factory: where code is graded instead of the local pool (e.g. a Dask cluster,
+    `grader.cluster`, which checks its own workers' sandboxes), called with `jobs` and the
+    quiz once there is something to grade.
     Raises BatchError for usage errors and unusable quiz folders, SandboxUnavailable when
     the quiz has code, the sandbox does not work here and `confined` (nothing is written
     then); student files never make it raise.
@@ -288,7 +290,9 @@ def grade_batch(
     loaded, policy = _open_quiz(quiz_dir)
     quizzes = _student_quizzes(loaded)
     wanted = _check_only(only, loaded.student_ids())
-    mode = sandbox_mode(confined) if any(quiz.code for quiz in quizzes.values()) else CONFINED
+    has_code = any(quiz.code for quiz in quizzes.values())
+    # a backend checks its own workers' sandboxes: this machine may have none
+    mode = sandbox_mode(confined) if has_code and backend_factory is None else CONFINED
     try:
         mapping = read_id_map(id_map, loaded.spec.students) if id_map else {}
     except IdMapError as error:
@@ -310,7 +314,7 @@ def grade_batch(
                 loaded, quizzes, gradebook, submissions, out, jobs, force, wanted, mapping,
                 reporter, max_file_bytes,
                 pool_factory or functools.partial(_default_pool, isolation=pool_isolation(mode)),
-                policy, confined,
+                policy, confined, backend_factory,
             )
             summary = batch.run()
     finally:
@@ -337,6 +341,7 @@ class _Batch:
     pool_factory: PoolFactory
     policy: QuizPolicy = field(default_factory=QuizPolicy)
     confined: bool = True
+    backend_factory: BackendFactory | None = None
     run_id: int = 0
     alternatives: dict[str, list[str]] = field(default_factory=dict)
 
@@ -454,21 +459,24 @@ class _Batch:
         )
 
     def _grade(self, queue: list[_Job], summary: BatchSummary) -> None:
-        """Grade and commit every job: answers in this thread, code on `jobs` threads that
-        share one sandbox pool; at most 2 * jobs submissions are in flight."""
+        """Grade and commit every job: answers in this thread, code on the backend (by
+        default `jobs` threads that share one sandbox pool); at most twice the backend's
+        capacity of submissions are in flight."""
         self.reporter.start(len(queue))
         if not queue:
             return
-        needs_pool = any(job.quiz.code and CODE_FILE in job.found.files for job in queue)
-        pool = self._open_pool(summary) if needs_pool else None
-        threads = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="grader-code")
+        if self.backend_factory is not None:  # the backend runs code elsewhere, confined as it checked
+            self._record_sandbox(summary, CONFINED if self.confined else UNCONFINED)
+            backend = self.backend_factory(self.jobs, self.loaded)
+        else:
+            backend = LocalBackend(self.jobs, lambda jobs: self._open_pool(summary))
         inflight: dict[Future[Graded], _InFlight] = {}
         pending: Iterator[_Job] = iter(queue)
         try:
             while True:
-                while len(inflight) < 2 * self.jobs and (job := next(pending, None)) is not None:
+                while len(inflight) < 2 * max(1, backend.capacity) and (job := next(pending, None)) is not None:
                     loaded = load(job.found, self.submissions, self.cap)
-                    future = threads.submit(grade_code, job.quiz, loaded, pool)
+                    future = backend.submit(job.quiz, loaded)
                     answers = grade_answers(job.quiz, loaded, self.policy, self.alternatives)
                     inflight[future] = _InFlight(job, loaded, answers)
                 if not inflight:
@@ -479,9 +487,7 @@ class _Batch:
         finally:
             for future in inflight:
                 future.cancel()
-            if pool is not None:
-                pool.close()
-            threads.shutdown(wait=False, cancel_futures=True)
+            backend.close()
 
     def _open_pool(self, summary: BatchSummary) -> Any:
         """The sandbox pool; SandboxUnavailable when it is not confined and must be.
@@ -493,9 +499,13 @@ class _Batch:
             raise SandboxUnavailable(
                 f"the grading pool is not confined (isolation {getattr(pool, 'isolation', None)!r})"
             )
+        self._record_sandbox(summary, sandbox)
+        return pool
+
+    def _record_sandbox(self, summary: BatchSummary, sandbox: str) -> None:
+        """Record how this run runs student code."""
         self.gradebook.set_run_sandbox(self.run_id, sandbox)
         summary.sandbox = sandbox
-        return pool
 
     def _commit(self, entry: _InFlight, future: Future[Graded], summary: BatchSummary) -> None:
         """Record one graded submission in its own transaction (or, when its grading raised,
