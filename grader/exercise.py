@@ -1,9 +1,9 @@
 """Exercise declarations: one declaration per exercise, read by rendering, keys, grading and
-the self-test (DESIGN.md principle 1).
+the self-test (docs/design.md, principle 1).
 
 An answer exercise declares a parameter generator, a jinja2 prompt, a solver that computes the
 key with `reference/`, the answer check, and the misconceptions (buggy solvers: the reference
-computation with one named mistake, DESIGN.md principle 2).
+computation with one named mistake, docs/design.md, principle 2).
 """
 
 from __future__ import annotations

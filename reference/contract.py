@@ -1,6 +1,6 @@
-"""The student-facing code contract (DESIGN.md): the 28 function names, each mapped to its
+"""The student-facing code contract (docs/design.md): the 28 function names, each mapped to its
 reference implementation (`CONTRACT`) and to the `def` line students implement
-(`SIGNATURES`, parameter names and defaults exactly as in DESIGN.md, with type hints).
+(`SIGNATURES`, parameter names and defaults exactly as in docs/design.md, with type hints).
 
 Hidden tests take their expected outputs from `CONTRACT`; `grader check` compares a
 student's parameter names and defaults with `SIGNATURES`.

@@ -1,4 +1,4 @@
-"""Instructor's worked solution for the student-facing code contract (DESIGN.md).
+"""Instructor's worked solution for the student-facing code contract (docs/design.md).
 
 Every function below is written the way a strong student would write it: from
 tensor primitives, without the library call that would do the exercise for them

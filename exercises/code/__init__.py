@@ -1,5 +1,5 @@
 """The code exercises: one declaration per function of the student code contract
-(DESIGN.md), grouped by section: `s01_foundations` (sections 1-3), `s04_vision` (4-5),
+(docs/design.md), grouped by section: `s01_foundations` (sections 1-3), `s04_vision` (4-5),
 `s06_sequences` (6-8), `s09_transformers` (9-10) and `s11_generative` (11-12); the bank
 loads them in that order, which is the contract's."""
 

@@ -1,4 +1,4 @@
-"""Code exercise declarations (DESIGN.md principle 1): one `CodeExercise` per contract
+"""Code exercise declarations (docs/design.md, principle 1): one `CodeExercise` per contract
 function gives the stub (signature and docstring), the public tests, the hidden-test
 generator, the reference that computes every expected output, the tolerance, the library
 calls that are not allowed, and the typical mistakes as buggy implementations.

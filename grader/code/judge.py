@@ -1,4 +1,4 @@
-"""The trusted judge of code submissions (DESIGN.md principle 3).
+"""The trusted judge of code submissions (docs/design.md, principle 3).
 
 Student code only computes, in the sandbox; this module, in the grader's own process:
 builds the calls (public tests, and hidden tests drawn from each exercise's seed), parses

@@ -2,7 +2,7 @@
 
 Everything is written into a temporary folder beside `--out` and moved into place at the
 end, so a failure leaves nothing half-written.  The folder is private to its owner (it holds
-the secret and the keys); hand out copies of `students/<id>/`.  Layout (DESIGN.md):
+the secret and the keys); hand out copies of `students/<id>/`.  Layout (docs/architecture.md):
 
     quiz.toml                    the spec (no secret)
     secret.key                   32 random bytes, unless --secret-file was given
@@ -11,6 +11,8 @@ the secret and the keys); hand out copies of `students/<id>/`.  Layout (DESIGN.m
     students/<id>/answers.toml   one blank per question, with its expected format
     students/<id>/exercise.py    stubs of the code exercises (when there are any)
     students/<id>/quiz.json      question ids, points and formats for `grader check` (no key)
+    students/<id>/check.pyz      the student kit (exam mode: no key; practice: the student's own)
+    students/<id>/exercise.ipynb the notebook handout (with --handout notebook)
     key/<id>/answers.toml        the same sheet filled in: submitting it scores full marks
     key/<id>/variant.json        every question's parameters, answer and misconceptions
     key/<id>/exercise.py         the instructor's solution of the quiz's code exercises

@@ -19,7 +19,7 @@ from reference.contract import CONTRACT, SIGNATURES
 
 SEEDS = range(6)
 
-# DESIGN.md: section of each function, and the "not allowed" column (the names that must
+# docs/design.md: section of each function, and the "not allowed" column (the names that must
 # be in the declaration's forbidden list).
 SECTIONS = {
     "regularized_loss": 1, "softmax_cross_entropy": 2, "relu_backward": 2, "linear_backward": 2, "adam_step": 2,

@@ -89,7 +89,7 @@ def test_contract_has_28_functions() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_SIGNATURES))
 def test_signature_matches_contract(name: str) -> None:
-    """Parameter names, order and defaults are those of the DESIGN.md table."""
+    """Parameter names, order and defaults are those of the docs/design.md table."""
     fn = getattr(sol, name)
     params = list(inspect.signature(fn).parameters.values())
     expected = EXPECTED_SIGNATURES[name]
