@@ -32,7 +32,7 @@ _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.DOTALL)
 _FORMULA = "\u2063MATH\u2063"  # where a formula was cut out of the Markdown
 
 # Numbers latex2mathml writes as one <mn> (not part of a macro name like \frac12 or x2)
-_LATEX_NUMBER = re.compile(r"(?<![A-Za-z\\\d.])\d+(?:\.\d+)?")
+_LATEX_NUMBER = re.compile(r"(?<![A-Za-z\\\d.^_])\d+(?:\.\d+)?")
 # Numbers in Markdown text, except where a digit means something: list markers ("2. ",
 # "3) ") and character references (&#35; &#x1F;)
 _TEXT_NUMBER = re.compile(r"(?<![\w#])\d+(?![\d.)]*(?:[.)]\s|[.)]$|;))")

@@ -176,6 +176,12 @@ def test_number_masking_is_exact_on_random_text(monkeypatch: pytest.MonkeyPatch,
     assert markdown_to_html(text) == exact(monkeypatch, text)
 
 
+@pytest.mark.parametrize("text", ["$^00$", "$x_12$", "$a^10 + b_23$"])
+def test_a_script_takes_one_digit_with_and_without_masking(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """In LaTeX `x^00` is x^{0}0: masking must not turn "00" into one superscript."""
+    assert markdown_to_html(text) == exact(monkeypatch, text)
+
+
 def test_number_masking_is_exact_on_the_bank_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
     from grader.bank import default_bank
     from grader.exercise import AnswerExercise
