@@ -33,7 +33,7 @@ import sys
 import types
 from typing import Iterable, Iterator
 
-from grader.code.scan import ForbiddenUse, ModuleScan, import_aliases, is_main_guard, resolve_static
+from grader.code.scan import ForbiddenUse, ModuleScan, import_aliases, is_main_guard, qualified_name, resolve_static
 
 ALLOWED_IMPORTS = frozenset(
     {
@@ -135,16 +135,6 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
     every += [a for a in (args.vararg, args.kwarg) if a is not None]
     return every
-
-
-def _qualified(node: ast.AST, aliases: dict[str, str]) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name) or node.id not in aliases:
-        return None
-    return ".".join([aliases[node.id], *reversed(parts)])
 
 
 def _is_module(name: str) -> bool:
@@ -275,7 +265,7 @@ def _attribute_findings(node: ast.Attribute, is_base: bool, aliases: dict[str, s
         return
     if is_base:
         return  # the outermost attribute of a chain judges the whole chain
-    name = _qualified(node, aliases)
+    name = qualified_name(node, aliases)
     if name is not None:
         rule = _name_rule(name)
         if rule:

@@ -22,7 +22,6 @@ else the exercise's own declaration (`AnswerExercise.partial_credit`).
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any, Mapping
 
 from grader.answers.credit import CreditRule, CreditRuleError, parse_rule
 from grader.quiz.roster import RosterError, read_csv
-from grader.quiz.spec import SPEC_FILE, SpecError
+from grader.quiz.spec import SpecError, read_spec_table
 
 
 @dataclass(frozen=True)
@@ -147,13 +146,7 @@ def _late(table: Mapping[str, Any], quiz_dir: Path, path: Path) -> LatePolicy:
 def read_policy(quiz_dir: Path) -> QuizPolicy:
     """The `[grading]` and `[late]` tables of `quiz_dir/quiz.toml` (both optional)."""
     quiz_dir = Path(quiz_dir)
-    path = quiz_dir / SPEC_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"{quiz_dir}: not a quiz folder (no {SPEC_FILE})") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise SpecError(f"{path}: cannot read it: {error}") from None
+    path, data = read_spec_table(quiz_dir)
     grading = data.get("grading", {})
     try:
         quiz_rule = parse_rule(grading["partial_credit"]) if "partial_credit" in grading else None

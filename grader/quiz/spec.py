@@ -93,15 +93,21 @@ class QuizSpec:
         return header + dumps(document)
 
 
-def read_spec(quiz_dir: Path) -> QuizSpec:
-    """Read `quiz_dir/quiz.toml`."""
+def read_spec_table(quiz_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """(path, parsed TOML) of `quiz_dir/quiz.toml`: the one reader of the file (SpecError
+    when it is missing or unreadable)."""
     path = Path(quiz_dir) / SPEC_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path, tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecError(f"{quiz_dir}: not a quiz folder (no {SPEC_FILE})") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SpecError(f"{path}: cannot read it: {error}") from None
+
+
+def read_spec(quiz_dir: Path) -> QuizSpec:
+    """Read `quiz_dir/quiz.toml`."""
+    path, data = read_spec_table(quiz_dir)
     try:
         return QuizSpec(
             title=str(data["title"]),
