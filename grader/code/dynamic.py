@@ -33,7 +33,7 @@ import sys
 import types
 from typing import Iterable, Iterator
 
-from grader.code.scan import ForbiddenUse, ModuleScan, import_aliases, is_main_guard, qualified_name, resolve_static
+from grader.code.scan import NOT_FOUND, ForbiddenUse, ModuleScan, import_aliases, is_main_guard, qualified_name, resolve_static
 
 ALLOWED_IMPORTS = frozenset(
     {
@@ -188,7 +188,18 @@ def _statement_findings(scan: ModuleScan, statement: ast.stmt, aliases: dict[str
                     calls.append(node)
     else:
         nodes, calls = scan.nodes_of(statement)
-    return list(_findings(nodes, calls, aliases))
+    return list(_findings(nodes, calls, aliases)) + list(_match_findings(statement))
+
+
+def _match_findings(statement: ast.stmt) -> Iterator[ForbiddenUse]:
+    """Attributes read by `match` class patterns (`case object(__globals__=g)`): no attribute
+    node stands for them, so they are judged here by the attribute rules."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.MatchClass):
+            for attr in node.kwd_attrs:
+                rule = _attribute_rule(attr) or (f"the private attribute {attr}" if attr.startswith("_") else None)
+                if rule:
+                    yield _use(f"{rule} (read by a match pattern)", node)
 
 
 def _findings(nodes: list[ast.AST], calls: list[ast.Call], aliases: dict[str, str]) -> Iterator[ForbiddenUse]:
@@ -226,9 +237,20 @@ def _import_findings(node: ast.Import | ast.ImportFrom) -> Iterable[ForbiddenUse
         else [node.module if alias.name == "*" else f"{node.module}.{alias.name}" for alias in node.names]
     )
     for name in names:
-        rule = _name_rule(name)
+        rule = _name_rule(name) or _unresolvable_rule(name)
         if rule:
             yield _use(rule, node)
+
+
+def _unresolvable_rule(name: str) -> str | None:
+    """A torch or numpy module the grader has not loaded cannot be checked statically (its
+    names are unknown here): importing it is not allowed.  (`from M import x`: M must be loaded.)"""
+    if name.split(".")[0] not in ("torch", "numpy"):
+        return None
+    module = name if resolve_static(name) is not NOT_FOUND else name.rsplit(".", 1)[0]
+    if "." in module and resolve_static(module) is NOT_FOUND:
+        return f"the module {module}, which cannot be checked"
+    return None
 
 
 def _name_findings(
@@ -251,17 +273,23 @@ def _name_findings(
             yield _use(f"the module {aliases[name]} used as a value", node)
 
 
+def _attribute_rule(attr: str) -> str | None:
+    """Why reading attribute `attr` of anything is dynamic access, or None."""
+    if attr.startswith("__") and attr.endswith("__"):
+        return None if attr in ALLOWED_DUNDER_ATTRIBUTES else attr
+    if attr in INTROSPECTION_ATTRIBUTES:
+        return attr
+    if attr in MODULE_ATTRIBUTES:
+        return f"the module {attr}"
+    return None
+
+
 def _attribute_findings(node: ast.Attribute, is_base: bool, aliases: dict[str, str]) -> Iterable[ForbiddenUse]:
     attr = node.attr
-    if attr.startswith("__") and attr.endswith("__"):
-        if attr not in ALLOWED_DUNDER_ATTRIBUTES:
-            yield _use(attr, node)
-        return
-    if attr in INTROSPECTION_ATTRIBUTES:
-        yield _use(attr, node)
-        return
-    if attr in MODULE_ATTRIBUTES:
-        yield _use(f"the module {attr}", node)
+    rule = _attribute_rule(attr)
+    if rule or (attr.startswith("__") and attr.endswith("__")):
+        if rule:
+            yield _use(rule, node)
         return
     if is_base:
         return  # the outermost attribute of a chain judges the whole chain

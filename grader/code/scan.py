@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-_NOT_FOUND = object()
+NOT_FOUND = object()
 
 
 @dataclass(frozen=True)
@@ -144,10 +144,10 @@ def resolve_static(name: str) -> Any:
             try:
                 obj = inspect.getattr_static(obj, part)
             except AttributeError:
-                return _NOT_FOUND
+                return NOT_FOUND
             obj = getattr(obj, "__func__", obj) if isinstance(obj, (staticmethod, classmethod)) else obj
         return obj
-    return _NOT_FOUND
+    return NOT_FOUND
 
 
 class ForbiddenIndex:
@@ -157,7 +157,7 @@ class ForbiddenIndex:
         self.names = tuple(forbidden)
         self.methods = {n.rsplit(".", 1)[1]: n for n in self.names if n.startswith("torch.Tensor.")}
         objects = objects if objects is not None else {n: resolve_static(n) for n in self.names}
-        self.by_id = {id(obj): name for name, obj in objects.items() if obj is not _NOT_FOUND}
+        self.by_id = {id(obj): name for name, obj in objects.items() if obj is not NOT_FOUND}
         self.classes = tuple((obj, name) for name, obj in objects.items() if isinstance(obj, type))
         self._objects = objects  # keep the objects alive so their ids stay valid
 
@@ -169,7 +169,7 @@ class ForbiddenIndex:
             if name.startswith(forbidden + "."):
                 return forbidden
         obj = resolve_static(name)
-        if obj is _NOT_FOUND:
+        if obj is NOT_FOUND:
             return None
         hit = self.by_id.get(id(obj))
         if hit is None and isinstance(obj, type):  # a subclass: nn.LazyConv2d, a quantized Conv2d

@@ -4,8 +4,9 @@ Trusted side.  `program()` is a classic-BPF program in the binary form bwrap's -
 reads.  It refuses (EPERM) the system calls a grader never needs and a sandbox escape
 usually does: new namespaces (unshare, setns, clone with CLONE_NEW*), mounts, ptrace and
 cross-process memory access, kernel keyrings, bpf, userfaultfd, perf, io_uring, module
-and kexec loading; and System V / POSIX IPC objects, which would outlive the submission
-(memory not bounded by any rlimit, or a message to the next student).  clone3 answers ENOSYS (its flags cannot be inspected), so the C
+and kexec loading; System V / POSIX IPC objects, which would outlive the submission
+(memory not bounded by any rlimit, or a message to the next student); and memfd files,
+whose memory no per-process measure counts.  clone3 answers ENOSYS (its flags cannot be inspected), so the C
 library falls back to clone.  Only x86-64 is covered; elsewhere there is no filter.
 """
 
@@ -29,6 +30,7 @@ DENIED_X86_64 = {
     "bpf": 321, "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426,
     "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
     "fsmount": 432, "fspick": 433, "pidfd_getfd": 438, "mount_setattr": 442,
+    "memfd_create": 319, "memfd_secret": 447,  # memory held by a file no process maps is counted by no limit
 }
 CLONE, CLONE3 = 56, 435
 

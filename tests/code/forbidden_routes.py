@@ -290,3 +290,29 @@ def helper(x, w):
 def conv2d(x, weight, bias=None, stride=1, padding=0):
     return captured(x, weight)
 '''))
+
+# Found by the red team after the merge: attributes read by `match` class patterns (no
+# attribute node in the code), and a torch module the grader process never imported (its
+# names cannot be resolved statically).
+MATCH_ROUTES = [
+    Route("conv2d", "match F.relu: case object(__globals__=g)", _conv(
+        "    match F.relu:\n        case object(__globals__=g):\n            pass\n"
+        '    return g["conv2d"](x, weight, bias, stride, padding)\n')),
+    Route("conv2d", "match frame: case object(f_locals=...), muting the in-sandbox record", _H + '''
+def _caller_locals():
+    try:
+        raise ValueError
+    except ValueError as error:
+        err = error
+    match err:
+        case object(__traceback__=object(tb_frame=object(f_back=object(f_locals=caller)))):
+            return caller
+''' + _CONV + '    _caller_locals()["hits"].clear()\n    return x\n'),
+    Route("conv2d", "match with private attributes", _conv(
+        "    match torch:\n        case object(_C=object(_VariableFunctions=vf)):\n            pass\n"
+        "    return vf.conv2d(x, weight, bias, stride, padding)\n")),
+    Route("conv2d", "a torch module the grader never loaded", "import torch\n"
+          "import torch.ao.pruning.sparsifier.weight_norm_sparsifier as u\n" + _CONV
+          + "    return u.F.conv2d(x, weight, bias, stride, padding)\n"),
+]
+ROUTES += MATCH_ROUTES

@@ -313,3 +313,19 @@ def test_an_endless_function_costs_one_time_limit_not_one_per_test(pool):
     assert result.calls["ping"].status == "ok" and result.calls["ping"].value == 2
     # one CPU limit (1 s) plus start-up, far from the four limits the calls would cost one by one
     assert result.duration < 3 * TEST_LIMITS.cpu_per_test
+
+
+def test_memory_in_memfd_files_is_refused(pool):
+    """Memory held by memfd files is mapped by no process, so no per-process measure would
+    count it (found by the red team: 200 x 16 MiB under a 2 GiB limit went unnoticed)."""
+    body = """
+    import os
+    def hoard():
+        fd = os.memfd_create("hoard")
+        os.write(fd, bytes(1 << 20))
+        return fd
+    """
+    result = run(pool, body, [Call("hoard", "hoard")])
+    assert statuses(result) == {"hoard": "error", "fine": "ok"}
+    assert "PermissionError" in result.calls["hoard"].message or "Operation not permitted" in result.calls["hoard"].message
+    assert_healthy(pool)
