@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from grader.errors import GraderError
 from grader.exercise import TOPICS, Exercise
 
 
-class BankError(ValueError):
+class BankError(GraderError, ValueError):
     """The bank could not be loaded, or a selection from it is empty or unknown."""
 
 

@@ -27,22 +27,12 @@ def fail(message: str) -> NoReturn:
 
 
 def run_api(call: Callable[[], Any]) -> Any:
-    """Run an API call; turn the project's input errors into one line and exit 2."""
-    from grader.bank import BankError
-    from grader.exercise import DeclarationError
-    from grader.quiz.answer_sheet import SheetError
-    from grader.quiz.check import CheckUsageError
-    from grader.quiz.create import QuizError
-    from grader.quiz.roster import RosterError
-    from grader.quiz.spec import SpecError
-    from grader.variant import VariantError
+    """Run an API call; turn the project's input errors (`GraderError`) into one line and exit 2."""
+    from grader.errors import GraderError
 
     try:
         return call()
-    except (
-        BankError, DeclarationError, SheetError, CheckUsageError, QuizError, RosterError,
-        SpecError, VariantError,
-    ) as error:
+    except GraderError as error:
         fail(str(error))
 
 

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.errors import GraderError
 from grader.bank import Bank, default_bank
 from grader.exercise import AnswerExercise, Exercise
 from grader.quiz.create import new_quiz
@@ -78,7 +79,7 @@ def diffusion_loss(eps_pred, eps):
 PREFERRED_CODE = ("batchnorm_forward", "scaled_dot_product_attention", "layer_norm", "relu_backward", "diffusion_loss", "conv2d")
 
 
-class DemoError(RuntimeError):
+class DemoError(GraderError, RuntimeError):
     """The demo cannot run (an --out folder that is not empty, an empty bank)."""
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
+from grader.errors import GraderError
 from grader.answers.base import AnswerSpec
 
 Params = dict[str, Any]
@@ -38,7 +39,7 @@ TOPICS: Mapping[int, str] = {
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 
-class DeclarationError(ValueError):
+class DeclarationError(GraderError, ValueError):
     """An exercise declaration is malformed (raised when it is constructed)."""
 
 

@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from grader.errors import GraderError
 from grader.answers.base import AnswerParseError, AnswerSpec, answer_matches
 from grader.exercise import AnswerExercise, Params
 
 MAX_ATTEMPTS = 200
 
 
-class VariantError(RuntimeError):
+class VariantError(GraderError, RuntimeError):
     """No discriminating variant could be generated (a bug in the exercise declaration)."""
 
 

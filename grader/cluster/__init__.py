@@ -9,8 +9,10 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any
 
+from grader.errors import GraderError
 
-class ClusterError(ValueError):
+
+class ClusterError(GraderError, ValueError):
     """The cluster cannot be used: unreachable, a bad --cluster value, mismatched versions,
     or Dask's `distributed` is not installed (the message says which)."""
 

@@ -13,6 +13,7 @@ import ast
 from pathlib import Path
 from typing import Sequence
 
+from grader.errors import GraderError
 from grader.code.exercise import CodeExercise
 
 SOLUTION_PATH = Path(__file__).resolve().parents[2] / "solutions" / "exercise.py"
@@ -41,7 +42,7 @@ def stub_file(exercises: Sequence[CodeExercise]) -> str:
     return f"{_HEADER}\n\n{stubs}"
 
 
-class SolutionError(ValueError):
+class SolutionError(GraderError, ValueError):
     """The solution file lacks a function the exercises need."""
 
 

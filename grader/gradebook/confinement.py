@@ -8,6 +8,7 @@ this: it may still fall back, with its warning.
 """
 
 from __future__ import annotations
+from grader.errors import GraderError
 
 UNCONFINED = "unconfined"
 CONFINED = "bwrap"
@@ -18,7 +19,7 @@ UNCONFINED_BANNER = (
 )
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(GraderError, RuntimeError):
     """Student code would have to run without a working sandbox, and that was not allowed."""
 
 

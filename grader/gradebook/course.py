@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from grader.errors import GraderError
 from grader.gradebook import exports
 from grader.gradebook.adjust import ACCEPT, DROP, KEY_FIX, OVERRIDE, UNDROP, accepted_answers, author
 from grader.gradebook.grade_one import parse_sheet
@@ -29,7 +30,7 @@ from grader.quiz.policy import read_policy
 from grader.quiz.spec import SpecError
 
 
-class CourseError(ValueError):
+class CourseError(GraderError, ValueError):
     """The change cannot be made; the message says why."""
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from grader.errors import GraderError
 from grader.gradebook import exports
 from grader.gradebook.adjust import Total, late_text, totals
 from grader.rounding import score_text
@@ -40,7 +41,7 @@ from grader.quiz.roster import read_csv
 FORMATS = ("canvas", "moodle")
 
 
-class LmsExportError(ValueError):
+class LmsExportError(GraderError, ValueError):
     """The export cannot be written (bad roster or id map); the message says why."""
 
 

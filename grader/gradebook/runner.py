@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from grader.errors import GraderError
 from grader import __version__
 from grader.bank import BankError
 from grader.gradebook import exports
@@ -73,7 +74,7 @@ UNRECOGNIZED = "unrecognized"  # a submission's status: files handed in, none un
 DEFAULT_OUT_NAME = "grading"
 
 
-class BatchError(ValueError):
+class BatchError(GraderError, ValueError):
     """The run cannot start: a usage error or an unusable quiz folder (message says why)."""
 
 

@@ -47,6 +47,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from grader.errors import GraderError
 from grader.results import ItemResult
 
 SCHEMA_VERSION = "2"
@@ -104,7 +105,7 @@ _MIGRATE_1_TO_2 = (
 )
 
 
-class GradebookError(RuntimeError):
+class GradebookError(GraderError, RuntimeError):
     """The gradebook cannot be used (another quiz's, newer schema, unreadable)."""
 
 

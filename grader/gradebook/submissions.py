@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from grader.errors import GraderError
 from grader.notebooks import NOTEBOOK_FILE, code_file_source
 from grader.quiz.roster import Student, read_csv
 from grader.student_file import MAX_BYTES, StudentFileError, too_large_message
@@ -61,7 +62,7 @@ _UPLOAD_NAME = re.compile(
 )
 
 
-class IdMapError(ValueError):
+class IdMapError(GraderError, ValueError):
     """The --id-map CSV cannot be used; the message says why."""
 
 

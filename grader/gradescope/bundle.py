@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import grader
+from grader.errors import GraderError
 from grader import __version__
 from grader.quiz.spec import SPEC_FILE, SpecError, read_spec
 
@@ -60,7 +61,7 @@ exec "$python" -m grader.gradescope.autograder --root "$root"
 """
 
 
-class BundleError(ValueError):
+class BundleError(GraderError, ValueError):
     """The bundle cannot be built (the message says why)."""
 
 

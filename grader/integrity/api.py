@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from grader.errors import GraderError
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError
 from grader.integrity import answer_pairs as answers_mod
 from grader.integrity import code_pairs as code_mod
@@ -24,7 +25,7 @@ SUBMISSIONS_KEY = "similarity.submissions"
 DIGEST_KEY = "similarity.inputs"
 
 
-class SimilarityError(ValueError):
+class SimilarityError(GraderError, ValueError):
     """The analysis cannot run (no gradebook, unknown submissions folder); says why."""
 
 

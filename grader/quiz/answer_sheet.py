@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Sequence
 
+from grader.errors import GraderError
 from grader.kit.sheet import MAX_SHEET_BYTES  # the student files' one limit, shared with the kit
 from grader.quiz.model import Question, StudentQuiz
 from grader.student_file import MAX_BYTES, StudentFileError, decode
@@ -18,7 +19,7 @@ from grader.student_file import read_within as read_student_file
 from grader.tomlfmt import toml_value
 
 
-class SheetError(ValueError):
+class SheetError(GraderError, ValueError):
     """answers.toml cannot be read; the message says why (and where)."""
 
 

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from grader.errors import GraderError
 from grader.kit.answer_report import AnswerLine, AnswerReport, check_sheet
 from grader import student_file
 from grader.kit.sheet import MAX_SHEET_BYTES
@@ -22,7 +23,7 @@ __all__ = ["AnswerCheckReport", "AnswerLine", "CheckUsageError", "check_answers"
 AnswerCheckReport = AnswerReport
 
 
-class CheckUsageError(ValueError):
+class CheckUsageError(GraderError, ValueError):
     """The check cannot run at all (no quiz information found)."""
 
 

@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader.errors import GraderError
 from grader.bank import Bank, load_bank
 from grader.quiz.build import select_for_quiz
 from grader.quiz.spec import SECRET_FILE, SPEC_FILE, QuizSpec, secret_fingerprint
@@ -33,7 +34,7 @@ from grader.quiz.write import CodeFilesError, Job, Progress, write_all
 from grader.seeding import SECRET_BYTES, new_secret
 
 
-class QuizError(ValueError):
+class QuizError(GraderError, ValueError):
     """The quiz cannot be created; the message says why."""
 
 

@@ -9,11 +9,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
+from grader.errors import GraderError
 
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 
 
-class RosterError(ValueError):
+class RosterError(GraderError, ValueError):
     """The roster cannot be used; the message says why."""
 
 

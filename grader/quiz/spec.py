@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.errors import GraderError
 from grader import __version__
 from grader.quiz.roster import Student
 from grader.tomlfmt import dumps
@@ -25,7 +26,7 @@ SPEC_FILE = "quiz.toml"
 SECRET_FILE = "secret.key"
 
 
-class SpecError(ValueError):
+class SpecError(GraderError, ValueError):
     """quiz.toml is missing, unreadable or inconsistent."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from grader.errors import GraderError
 from grader.bank import Bank
 from grader.kit.build import write_kit
 from grader.notebooks import NOTEBOOK_FILE, handout_notebook
@@ -28,7 +29,7 @@ PARALLEL_FROM = 64  # fewer students are written in this process
 _CHUNK = 25
 
 
-class CodeFilesError(RuntimeError):
+class CodeFilesError(GraderError, RuntimeError):
     """The quiz has code exercises but their stubs or solutions cannot be written."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.errors import GraderError
 from grader.student_file import MAX_BYTES
 
 CALL_STATUSES = (
@@ -36,7 +37,7 @@ SUBMISSION_STATUSES = (
 )
 
 
-class SandboxError(RuntimeError):
+class SandboxError(GraderError, RuntimeError):
     """The sandbox itself failed (a worker could not start, bwrap is unusable): not the
     student's doing, so it is raised instead of being reported as a verdict."""
 

@@ -191,3 +191,18 @@ def test_long_error_messages_stay_on_one_line(cli, tmp_path: Path) -> None:
     result = cli("new-quiz", "--bank", FIXTURE_BANK, "--out", deep, "--students", "ana")
     assert result.exit_code == 2
     assert str(deep) in one_error_line(result)
+
+
+def test_every_usage_error_of_the_project_is_one_grader_error() -> None:
+    """One base class, so the command line catches one class (issue: a CLI wing)."""
+    from grader.bank import BankError
+    from grader.errors import GraderError
+    from grader.gradebook.confinement import SandboxUnavailable
+    from grader.gradebook.runner import BatchError
+    from grader.quiz.roster import RosterError
+    from grader.quiz.spec import SpecError
+    from grader.sandbox.api import SandboxError
+
+    for error in (BankError, SandboxUnavailable, BatchError, RosterError, SpecError, SandboxError):
+        assert issubclass(error, GraderError)
+    assert issubclass(BankError, ValueError) and issubclass(SandboxError, RuntimeError)  # as before
