@@ -17,7 +17,6 @@ with score 0 and a message that says what to do, never a crash.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
 import sys
@@ -27,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grader.gradebook.submissions import read_id_map
 from grader.gradescope.bundle import BUNDLE_INFO, ID_MAP_FILE
 from grader.quiz.roster import Student
 from grader.quiz.spec import SPEC_FILE, QuizSpec, read_spec
@@ -42,13 +42,10 @@ class Match:
     how: str
 
 
-def _id_map(source: Path) -> dict[str, str]:
+def _id_map(source: Path, spec: QuizSpec) -> dict[str, str]:
+    """The bundle's id map (checked when the bundle was built), read like `grade --id-map`."""
     path = source / ID_MAP_FILE
-    if not path.is_file():
-        return {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return {row["lms_id"].strip(): row["id"].strip() for row in csv.DictReader(handle)
-                if row.get("lms_id") and row.get("id")}
+    return read_id_map(path, spec.students) if path.is_file() else {}
 
 
 def match_submitter(metadata: dict[str, Any], spec: QuizSpec, id_map: dict[str, str]) -> Match | None:
@@ -118,7 +115,7 @@ def grade_submission(root: Path) -> dict[str, Any]:
         metadata = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         return _failure(f"The submission's metadata could not be read ({error}); ask your instructor.")
-    match = match_submitter(metadata, spec, _id_map(source))
+    match = match_submitter(metadata, spec, _id_map(source, spec))
     if match is None:
         users = ", ".join(str(u.get("email") or u.get("sid") or "?") for u in metadata.get("users") or [] if isinstance(u, dict))
         return _failure(f"Your Gradescope account ({users or 'unknown'}) is not on the roster of "

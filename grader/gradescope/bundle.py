@@ -113,8 +113,12 @@ def _stage(quiz_dir: Path, stage: Path, id_map: Path | None, allow_unconfined: b
         (stage / "quiz" / "key" / student.id).mkdir(parents=True)
         shutil.copy2(variant, stage / "quiz" / "key" / student.id / "variant.json")
     if id_map is not None:
-        if not id_map.is_file():
-            raise BundleError(f"{id_map}: no such id map")
+        from grader.gradebook.submissions import IdMapError, read_id_map
+
+        try:
+            read_id_map(id_map, spec.students)  # refused now, not on Gradescope
+        except IdMapError as error:
+            raise BundleError(str(error)) from None
         shutil.copy2(id_map, stage / ID_MAP_FILE)
     info = {"grader_version": __version__, "quiz_id": spec.quiz_id, "title": spec.title,
             "allow_unconfined": allow_unconfined, "id_map": id_map is not None}

@@ -142,3 +142,14 @@ def write_answers(folder: Path, answers: dict[str, Any]) -> Path:
     path = folder / "answers.toml"
     path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in answers.items()), encoding="utf-8")
     return path
+
+
+def key_submission_with_code(tmp_path: Path, bank: Path) -> tuple[Path, Path]:
+    """A quiz with an answer and a code item (gb_double, gb_mse) and a submissions folder in
+    which s1 hands in the key for both: (quiz, submissions)."""
+    quiz = make_quiz(tmp_path / "quiz", bank, exercises=("gb_double", "gb_mse"))
+    subs = tmp_path / "subs"
+    write_answers(subs / "s1", key_answers(quiz, "s1"))
+    (subs / "s1" / "exercise.py").write_text((quiz / "key" / "s1" / "exercise.py").read_text(encoding="utf-8"),
+                                             encoding="utf-8")
+    return quiz, subs

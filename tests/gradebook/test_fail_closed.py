@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from grader.cli_grade import demo, grade
 from grader.sandbox import SandboxWarning, isolation
 
-from .conftest import key_answers, make_quiz, write_answers
+from .conftest import key_answers, key_submission_with_code, make_quiz, write_answers
 
 MISSING = "bwrap (bubblewrap) is not installed"
 
@@ -25,12 +25,7 @@ MISSING = "bwrap (bubblewrap) is not installed"
 @pytest.fixture
 def code_setup(tmp_path: Path, mini_bank: Path) -> tuple[Path, Path]:
     """A quiz with an answer and a code item; s1 hands in the key for both."""
-    quiz = make_quiz(tmp_path / "quiz", mini_bank, exercises=("gb_double", "gb_mse"))
-    subs = tmp_path / "subs"
-    write_answers(subs / "s1", key_answers(quiz, "s1"))
-    (subs / "s1" / "exercise.py").write_text((quiz / "key" / "s1" / "exercise.py").read_text(encoding="utf-8"),
-                                             encoding="utf-8")
-    return quiz, subs
+    return key_submission_with_code(tmp_path, mini_bank)
 
 
 @pytest.fixture

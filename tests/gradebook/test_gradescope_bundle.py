@@ -128,3 +128,21 @@ def test_without_a_sandbox_the_bundle_fails_closed_with_a_message(tmp_path: Path
     assert minischema.errors(document, SCHEMA) == []
     assert document["score"] == 0 and "could not be graded" in document["output"]
     assert "bubblewrap" in document["output"] or "bwrap" in document["output"]
+
+
+def test_an_id_map_is_read_like_grades_and_refused_at_build_time_when_wrong(tmp_path: Path, quiz: Path) -> None:
+    from grader.gradescope.autograder import _id_map
+    from grader.gradescope.bundle import BundleError
+    from grader.quiz.spec import read_spec
+
+    good = tmp_path / "ids.csv"
+    good.write_text("lms_id,id\nG-77,s4\n", encoding="utf-8")
+    built = build_bundle(quiz, tmp_path / "ok.zip", id_map=good)
+    with zipfile.ZipFile(built.path) as archive:
+        archive.extractall(tmp_path / "root" / "source")
+    assert _id_map(tmp_path / "root" / "source", read_spec(quiz)) == {"G-77": "s4"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lms_id,id\nG-1,nobody\n", encoding="utf-8")
+    with pytest.raises(BundleError, match="'nobody' is not a student of this quiz"):
+        build_bundle(quiz, tmp_path / "bad.zip", id_map=bad)
+    assert not (tmp_path / "bad.zip").exists()

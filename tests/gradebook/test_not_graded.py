@@ -15,7 +15,7 @@ from grader.cli_grade import demo, grade
 from grader.gradebook import runner
 from grader.gradebook.runner import grade_batch
 
-from .conftest import key_answers, make_quiz, write_answers
+from .conftest import key_answers, key_submission_with_code, make_quiz, write_answers
 
 INTERNAL = "worker log: /srv/secret/path"
 
@@ -104,18 +104,9 @@ def test_the_report_shows_it_and_does_not_count_it_missing(failed_run: tuple[Pat
     assert "not graded (grader failure)" in html
 
 
-def _quiz_with_code(tmp_path: Path, mini_bank: Path) -> tuple[Path, Path]:
-    quiz = make_quiz(tmp_path / "quiz", mini_bank, exercises=("gb_double", "gb_mse"))
-    subs = tmp_path / "subs"
-    write_answers(subs / "s1", key_answers(quiz, "s1"))
-    (subs / "s1" / "exercise.py").write_text((quiz / "key" / "s1" / "exercise.py").read_text(encoding="utf-8"),
-                                             encoding="utf-8")
-    return quiz, subs
-
-
 def test_grade_exits_1_while_a_submission_is_not_graded(tmp_path: Path, mini_bank: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    quiz, subs = _quiz_with_code(tmp_path, mini_bank)
+    quiz, subs = key_submission_with_code(tmp_path, mini_bank)
     monkeypatch.setattr(runner, "_default_pool", BrokenPool)
     args = [str(subs), "--quiz", str(quiz), "--out", str(tmp_path / "out"), "--jobs", "1"]
     first = CliRunner().invoke(grade, args)
