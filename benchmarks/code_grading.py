@@ -1,7 +1,7 @@
 """Code grading benchmark: 200 copies of solutions/exercise.py graded as separate submissions.
 
-Each submission gets its own hidden tests (28 functions, seeds derived per student as in a
-real quiz).  Measured:
+Each submission gets its own hidden tests (every code exercise of the bank, seeds derived per
+student as in a real quiz). Measured:
 
 * the sandbox: `grade_code_submission` through an `ExecutorPool(workers=2)`, two
   submissions at a time (as `grader grade --jobs 2` does): wall time, submissions/s, and
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from exercises.code import all_code_exercises  # noqa: E402
+from grader.bank import default_bank  # noqa: E402
 from grader.code.judge import grade_code_submission, hidden_test_count  # noqa: E402
 from grader.sandbox import ExecutorPool  # noqa: E402
 from grader.seeding import variant_seed  # noqa: E402
@@ -158,7 +158,8 @@ CHECK_CODE = (
     "from grader.code.check import check_exercise_file\n"
     f"report = check_exercise_file({str(SOLUTION)!r})\n"
     "assert report.exit_code == 0, report\n"
-    "assert len(report.functions) == 28\n"
+    "from grader.bank import default_bank\n"
+    "assert len(report.functions) == len(default_bank().select(kind='code'))\n"
 )
 
 
@@ -181,7 +182,7 @@ def main() -> None:
     parser.add_argument("--skip-cold", action="store_true", help="skip the grader check cold-start measurement")
     args = parser.parse_args()
 
-    exercises = all_code_exercises()
+    exercises = default_bank().select(kind="code")
     source = SOLUTION.read_bytes()
     seeds = [seeds_for(i, exercises) for i in range(args.submissions)]
     tests = sum(len(e.public_tests) + hidden_test_count(e) for e in exercises)

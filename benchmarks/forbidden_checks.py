@@ -3,7 +3,7 @@ ATen-level second line (`harness.OpWatch`) on the functions it watches.
 
     python benchmarks/forbidden_checks.py [--repeats N]
 
-The scan: `find_violations` on solutions/exercise.py for the 28 exercises (names and
+The scan: `find_violations` on solutions/exercise.py for the bank's code exercises (names and
 dynamic access), against the names-only scan, best CPU time of N.
 
 For every exercise with forbidden ATen ops, runs the public tests' calls of two honest
@@ -28,7 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from exercises.code import all_code_exercises  # noqa: E402
+from grader.bank import default_bank  # noqa: E402
 from grader.code.judge import _index_for, find_violations, materialize  # noqa: E402
 from grader.code.scan import ModuleScan  # noqa: E402
 from grader.sandbox.harness import OpWatch  # noqa: E402
@@ -42,7 +42,7 @@ def _module(path: Path) -> types.ModuleType:
 
 def _calls(module: types.ModuleType) -> list[tuple]:
     calls = []
-    for exercise in all_code_exercises():
+    for exercise in default_bank().select(kind="code"):
         if exercise.forbidden_ops:
             for test in exercise.public_tests:
                 calls.append((getattr(module, exercise.function), test, frozenset(exercise.forbidden_ops)))
@@ -83,7 +83,7 @@ def _ops_per_pass(calls: list[tuple]) -> int:
 
 def _scan_cost(repeats: int) -> None:
     source = (ROOT / "solutions" / "exercise.py").read_text("utf-8")
-    exercises = all_code_exercises()
+    exercises = default_bank().select(kind="code")
 
     def names_only() -> None:
         scan = ModuleScan(ast.parse(source))

@@ -2,7 +2,7 @@
 
     python benchmarks/sandbox_overhead.py [--repeats N] [--calls N] [--isolation auto|bwrap|none]
 
-Grades the instructor's solutions/exercise.py (all 28 contract functions, vectorised as a
+Grades the instructor's solutions/exercise.py (the contract functions, vectorised as a
 strong student would write them) on about 100 calls with small float64 tensors, like the
 hidden tests: in-process (`run_in_process`, the floor), then on a warm ExecutorPool.  Prints
 median and best times per submission (in-process and sandboxed runs interleaved), the
@@ -72,7 +72,7 @@ def _arguments(g: torch.Generator, k: int) -> dict[str, tuple[tuple, dict]]:
 
 
 def make_calls(count: int, seed: int = 0) -> list[Call]:
-    """`count` calls cycling through the 28 functions with fresh arguments."""
+    """`count` calls cycling through the functions of `_arguments` with fresh arguments."""
     generator = torch.Generator().manual_seed(seed)
     calls: list[Call] = []
     k = 0

@@ -1,4 +1,4 @@
-"""Benchmark of `grader similarity`: 1 000 submissions of the 28-function exercise.py
+"""Benchmark of `grader similarity`: 1 000 submissions of the full exercise.py
 (with planted copies) and 1 000 answer sheets (with planted copiers). Prints the wall and
 CPU time of each phase, the peak memory (this process and its fingerprinting workers) and
 precision and recall on the planted set. Target: <= 30 s and <= 1 GB on 2 cores.
@@ -178,7 +178,7 @@ def main() -> None:
     planting = _load("planting")
     classes = _load("answer_classes")
 
-    from exercises.code import all_code_exercises
+    from grader.bank import default_bank
     from grader.code.stubs import stub_file
     from grader.integrity import answer_pairs, code_pairs
     from grader.integrity.collect import fingerprint_many
@@ -198,7 +198,7 @@ def main() -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     workers = ChildPeak()
     workers.start()
-    stub = fingerprint_file(stub_file(all_code_exercises()))
+    stub = fingerprint_file(stub_file(default_bank().select(kind="code")))
     prints = fingerprint_many(sources, stub, args.jobs)
     workers.stop.set()
     refs = {SOLUTION_ID: fingerprint_file(SOLUTION_PATH.read_bytes(), stub)}

@@ -1,16 +1,17 @@
-"""Shared helpers of the code exercise declarations: the declaration factory (signature and
-reference from `reference.contract`), seeded float64 test data, and the groups of
-not-allowed names (qualified names of the real torch objects, aliases included)."""
+"""Shared helpers of the code exercise declarations: the declaration factory, seeded float64
+test data, and the groups of not-allowed names (qualified names of the real torch objects,
+aliases included)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
 from grader.code.exercise import CodeExercise, CodeMisconception, TestCase, Tolerance
-from reference.contract import CONTRACT, SIGNATURES
+from grader.exercise import DeclarationError
 
 AUTOGRAD: tuple[str, ...] = (
     "torch.Tensor.backward",
@@ -147,9 +148,13 @@ ATTENTION_OPS: tuple[str, ...] = tuple(
 """SDPA's math path is plain bmm and softmax at the ATen level; its `_safe_softmax` gives it away."""
 
 
+_DEF_NAME = re.compile(r"^def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
 def code_exercise(
-    function: str,
+    signature: str,
     *,
+    reference: Callable[..., Any],
     title: str,
     section: int,
     docstring: str,
@@ -164,15 +169,23 @@ def code_exercise(
     deterministic: bool = True,
     excludes: Sequence[str] = (),
 ) -> CodeExercise:
-    """A `CodeExercise` with id `code_<function>`, the contract's signature and reference."""
+    """A `CodeExercise` of the student code contract: `signature` is the `def` line students
+    implement (parameter names and defaults as in docs/design.md, with type hints), which
+    names the function; the id is `code_<function>`; `reference` computes every expected
+    output.  The bank's order of code exercises (section, then declaration order within the
+    section's module) is the contract's order."""
+    match = _DEF_NAME.match(signature.strip())
+    if match is None:
+        raise DeclarationError(f"code exercise signature must be a def line, got {signature!r}")
+    function = match.group(1)
     return CodeExercise(
         id=f"code_{function}",
         title=title,
         section=section,
         function=function,
-        signature=SIGNATURES[function],
+        signature=signature,
         docstring=docstring,
-        reference=CONTRACT[function],
+        reference=reference,
         public_tests=tuple(public),
         hidden_tests=hidden,
         forbidden=tuple(forbidden),

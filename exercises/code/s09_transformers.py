@@ -1,5 +1,6 @@
-"""Code exercises of sections 9-10: scaled dot-product and multi-head attention, sinusoidal
-positional encodings, layer norm and ViT patches.
+"""Code exercises of section 9: scaled dot-product and multi-head attention, sinusoidal positional
+encodings and layer norm (scaled_dot_product_attention, multi_head_attention,
+sinusoidal_positional_encoding, layer_norm).
 
 Each misconception is a self-contained buggy implementation (math, torch and F only).
 """
@@ -27,6 +28,8 @@ from exercises.code._common import (
     uniform,
 )
 from grader.code.exercise import CodeMisconception, TestCase, Tolerance
+from reference import transformer
+
 
 # --------------------------------------------------------- scaled_dot_product_attention
 
@@ -93,7 +96,11 @@ def _sdpa_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 _P = fixed(114)
 SCALED_DOT_PRODUCT_ATTENTION = code_exercise(
-    "scaled_dot_product_attention",
+    (
+        "def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, "
+        "mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:"
+    ),
+    reference=transformer.scaled_dot_product_attention,
     title="Scaled dot-product attention",
     section=9,
     docstring="""Scaled dot-product attention, as F.scaled_dot_product_attention, also returning the weights.
@@ -232,7 +239,12 @@ def _mha_hidden(rng: np.random.Generator) -> list[TestCase]:
 _P = fixed(115)
 _MHA_X = rounded(randn(_P, 1, 2, 4))
 MULTI_HEAD_ATTENTION = code_exercise(
-    "multi_head_attention",
+    (
+        "def multi_head_attention(x_q: torch.Tensor, x_kv: torch.Tensor, w_q: torch.Tensor, "
+        "w_k: torch.Tensor, w_v: torch.Tensor, w_o: torch.Tensor, num_heads: int, "
+        "mask: torch.Tensor | None = None) -> torch.Tensor:"
+    ),
+    reference=transformer.multi_head_attention,
     title="Multi-head attention",
     section=9,
     docstring="""Multi-head attention without biases, as nn.MultiheadAttention(bias=False, batch_first=True).
@@ -321,7 +333,8 @@ def _pe_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 
 SINUSOIDAL_POSITIONAL_ENCODING = code_exercise(
-    "sinusoidal_positional_encoding",
+    "def sinusoidal_positional_encoding(seq_len: int, d_model: int) -> torch.Tensor:",
+    reference=transformer.sinusoidal_positional_encoding,
     title="Sinusoidal positional encoding",
     section=9,
     docstring="""Sinusoidal positional encodings of "Attention is all you need".
@@ -392,7 +405,8 @@ def _ln_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 _P = fixed(116)
 LAYER_NORM = code_exercise(
-    "layer_norm",
+    "def layer_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:",
+    reference=transformer.layer_norm,
     title="Layer normalization",
     section=9,
     docstring="""Layer normalization over the last dimension, as F.layer_norm(x, (D,), gamma, beta, eps).
@@ -423,78 +437,5 @@ Returns y, same shape as x. Not allowed: F.layer_norm, nn.LayerNorm.""",
     ],
 )
 
-# ------------------------------------------------------------------------------ patchify
 
-
-def _patchify_channels_last(images, patch_size):
-    n, c, h, w = images.shape
-    p = patch_size
-    x = images.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1)
-    return x.reshape(n, (h // p) * (w // p), p * p * c)
-
-
-def _patchify_column_major(images, patch_size):
-    n, c, h, w = images.shape
-    p = patch_size
-    x = images.reshape(n, c, h // p, p, w // p, p).permute(0, 4, 2, 1, 3, 5)
-    return x.reshape(n, (h // p) * (w // p), c * p * p)
-
-
-def _patchify_plain_reshape(images, patch_size):
-    n, c, h, w = images.shape
-    return images.reshape(n, (h // patch_size) * (w // patch_size), c * patch_size * patch_size)
-
-
-def _patchify_hidden(rng: np.random.Generator) -> list[TestCase]:
-    def images(n: int, c: int, grid_h: int, grid_w: int, p: int) -> tuple[torch.Tensor, int]:
-        return randn(rng, n, c, grid_h * p, grid_w * p), p
-
-    return [
-        hidden("rgb", *images(size(rng, 2, 3), 3, size(rng, 2, 3), size(rng, 2, 3), 2)),
-        hidden("batch_of_one", *images(1, size(rng, 2, 3), size(rng, 2, 3), size(rng, 2, 3), size(rng, 2, 3))),
-        hidden("non_square_grid", *images(size(rng, 1, 2), 2, 2, size(rng, 3, 4), 2)),
-        hidden("one_channel", *images(size(rng, 1, 3), 1, 3, 2, size(rng, 2, 4))),
-        hidden("one_patch", *images(size(rng, 1, 2), 2, 1, 1, 3)),
-    ]
-
-
-PATCHIFY = code_exercise(
-    "patchify",
-    title="ViT patches",
-    section=10,
-    docstring="""Cut images into non-overlapping P x P patches and flatten each, as a ViT does.
-
-images (N, C, H, W), H and W divisible by P = patch_size.
-Returns (N, (H/P) * (W/P), C * P * P): patches in row-major order (left to right, then
-top to bottom); each patch flattened in (C, P, P) order (channel first, then rows, then columns).""",
-    public=[
-        case("one_channel", torch.arange(16, dtype=torch.float64).reshape(1, 1, 4, 4), 2),
-        case("two_channels", torch.arange(48, dtype=torch.float64).reshape(1, 2, 4, 6), 2),
-    ],
-    hidden=_patchify_hidden,
-    misconceptions=[
-        CodeMisconception(
-            "channels_last_flatten",
-            "Flatten each patch in (C, P, P) order: all of channel 0's pixels first.",
-            _patchify_channels_last,
-        ),
-        CodeMisconception(
-            "column_major_patches",
-            "Patches go in row-major order: left to right along the top row of patches first.",
-            _patchify_column_major,
-        ),
-        CodeMisconception(
-            "reshape_without_permute",
-            "A plain reshape does not gather a patch's pixels: split H and W into (H/P, P) and (W/P, P) and permute.",
-            _patchify_plain_reshape,
-        ),
-    ],
-)
-
-EXERCISES = [
-    SCALED_DOT_PRODUCT_ATTENTION,
-    MULTI_HEAD_ATTENTION,
-    SINUSOIDAL_POSITIONAL_ENCODING,
-    LAYER_NORM,
-    PATCHIFY,
-]
+EXERCISES = [SCALED_DOT_PRODUCT_ATTENTION, MULTI_HEAD_ATTENTION, SINUSOIDAL_POSITIONAL_ENCODING, LAYER_NORM]

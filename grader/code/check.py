@@ -23,7 +23,7 @@ from grader.kit.report import CodeReport
 from grader.notebooks import code_file_source
 from grader.student_file import read_within as read_student_file
 
-# Imported lazily, because they import torch: grader.code.judge, exercises.code and the
+# Imported lazily, because they import torch: grader.code.judge, the bank and the
 # sandbox's codec.  Reading, parsing and compiling the file need none of them.
 
 
@@ -149,9 +149,9 @@ def quiz_exercises(path: Path, quiz_dir: str | Path | None) -> tuple[list[Any], 
     """The code exercises to check: those of the student's quiz (`quiz.json` beside the file
     or in `quiz_dir`, or `quiz_dir/quiz.toml`), else all of them; plus notes on quiz files
     that could not be read."""
-    from exercises.code import all_code_exercises
+    from grader.bank import default_bank
 
-    everything = all_code_exercises()
+    everything = default_bank().select(kind="code")
     notes: list[str] = []
     wanted: list[str] | None = None
     candidates = [path.parent / "quiz.json"]

@@ -1,4 +1,4 @@
-"""Fixtures of the code-exercise tests: the 28 declarations and one sandbox pool shared by
+"""Fixtures of the code-exercise tests: the bank's code exercises and one sandbox pool shared by
 every test of this folder (starting workers is the slow part).  Helpers that assemble
 submissions live in `codegrading_support`."""
 
@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from exercises.code import all_code_exercises
+from grader.bank import default_bank
 from grader.code.exercise import CodeExercise
 from grader.sandbox import ExecutorPool
 
@@ -17,7 +17,7 @@ from .codegrading_support import SOLUTION_PATH
 
 @pytest.fixture(scope="session")
 def exercises() -> list[CodeExercise]:
-    return all_code_exercises()
+    return default_bank().select(kind="code")
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,14 @@
-"""The 28 code exercise declarations, checked in the trusted process (no sandbox): contract
-names and signatures, not-allowed names, deterministic float64 hidden tests, and buggy
-implementations that each fail some hidden test and are recognised as themselves."""
+"""The code exercise declarations, checked in the trusted process (no sandbox) against the
+contract documented in docs/design.md (names, order, sections, parameters, not-allowed
+names), plus deterministic float64 hidden tests, and buggy implementations that each fail
+some hidden test and are recognised as themselves."""
 
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,79 +16,77 @@ import torch
 
 from grader.code.exercise import CodeExercise, resolve_qualified_name
 from grader.code.judge import hidden_test_count, hidden_tests_for, run_trusted, _matching_misconception
-from grader.code.signature import check_signature
+from grader.code.signature import check_signature, contract_parameters
 from grader.code.stubs import solution_file, stub_file
 from grader.exercise import TOPICS
-from reference.contract import CONTRACT, SIGNATURES
+from tests.documented_contract import NO_DEFAULT, documented_contract, qualified_names
 
 SEEDS = range(6)
-
-# docs/design.md: section of each function, and the "not allowed" column (the names that must
-# be in the declaration's forbidden list).
-SECTIONS = {
-    "regularized_loss": 1, "softmax_cross_entropy": 2, "relu_backward": 2, "linear_backward": 2, "adam_step": 2,
-    "batchnorm_forward": 3, "dropout": 3, "conv2d": 4, "max_pool2d": 4, "global_avg_pool": 4, "fgsm": 5,
-    "project_linf": 5, "lstm_cell": 6, "skipgram_pairs": 7, "negative_sampling_loss": 7, "analogy": 7,
-    "attention_context": 8, "scaled_dot_product_attention": 9, "multi_head_attention": 9,
-    "sinusoidal_positional_encoding": 9, "layer_norm": 9, "patchify": 10, "lora_linear": 11, "lora_merge": 11,
-    "gan_discriminator_loss": 12, "gan_generator_loss": 12, "diffusion_q_sample": 12, "diffusion_loss": 12,
-}
-AUTOGRAD = {"torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward"}
-NOT_ALLOWED = {
-    "softmax_cross_entropy": {"torch.nn.functional.cross_entropy", "torch.nn.functional.log_softmax"} | AUTOGRAD,
-    "relu_backward": AUTOGRAD,
-    "linear_backward": AUTOGRAD,
-    "adam_step": {"torch.optim.Adam"},
-    "batchnorm_forward": {"torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d"},
-    "dropout": {"torch.nn.functional.dropout", "torch.nn.Dropout"},
-    "conv2d": {"torch.nn.functional.conv2d", "torch.nn.Conv2d", "torch.conv2d"},
-    "max_pool2d": {"torch.nn.functional.max_pool2d", "torch.nn.MaxPool2d"},
-    "global_avg_pool": {"torch.nn.functional.adaptive_avg_pool2d"},
-    "lstm_cell": {"torch.nn.LSTM", "torch.nn.LSTMCell", "torch.lstm_cell"},
-    "scaled_dot_product_attention": {"torch.nn.functional.scaled_dot_product_attention", "torch.nn.MultiheadAttention"},
-    "multi_head_attention": {
-        "torch.nn.MultiheadAttention",
-        "torch.nn.functional.multi_head_attention_forward",
-        "torch.nn.functional.scaled_dot_product_attention",
-    },
-    "layer_norm": {"torch.nn.functional.layer_norm", "torch.nn.LayerNorm"},
-}
+DOCUMENTED = {row.name: row for row in documented_contract()}
+FUNCTIONS = list(DOCUMENTED)
 # functions without a batch dimension to test at size 1
 NO_BATCH = {"regularized_loss", "skipgram_pairs", "negative_sampling_loss", "analogy", "sinusoidal_positional_encoding"}
 
 
-def test_one_declaration_per_contract_function(exercises: list[CodeExercise]) -> None:
-    assert [e.function for e in exercises] == list(CONTRACT)
+def test_one_declaration_per_documented_function_in_the_documented_order(exercises: list[CodeExercise]) -> None:
+    assert [e.function for e in exercises] == FUNCTIONS
     for exercise in exercises:
+        row = DOCUMENTED[exercise.function]
         assert exercise.id == f"code_{exercise.function}"
         assert exercise.kind == "code"
-        assert exercise.section == SECTIONS[exercise.function]
+        assert exercise.section == row.section
         assert exercise.topic == TOPICS[exercise.section]
-        assert exercise.signature == SIGNATURES[exercise.function]
-        assert exercise.reference is CONTRACT[exercise.function]
         assert exercise.deterministic == (exercise.function != "dropout")
 
 
-def test_the_bank_loads_the_code_exercises(exercises: list[CodeExercise]) -> None:
-    from grader.bank import load_bank
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_the_def_line_has_the_documented_parameters_and_defaults(by_function: dict[str, CodeExercise], function: str) -> None:
+    params = contract_parameters(by_function[function].signature)
+    documented = DOCUMENTED[function].parameters
+    assert [p.name for p in params] == [name for name, _ in documented]
+    for param, (name, default) in zip(params, documented):
+        assert param.positional, name
+        if default is NO_DEFAULT:
+            assert not param.has_default, name
+        else:
+            assert param.default == default and type(param.default) is type(default), name
 
-    bank = load_bank()
-    assert [e.id for e in bank.select(kind="code")] == [e.id for e in exercises]
+
+def test_each_reference_is_the_function_of_its_name_in_reference(exercises: list[CodeExercise]) -> None:
+    for exercise in exercises:
+        module = exercise.reference.__module__
+        assert module.startswith("reference.") and exercise.reference.__name__ == exercise.function, exercise.id
 
 
-@pytest.mark.parametrize("function", list(CONTRACT))
+def test_one_code_module_per_section_named_as_the_answer_module() -> None:
+    import exercises.answer
+    import exercises.code
+
+    def stems(package: Any) -> set[str]:
+        return {p.stem for p in Path(package.__file__).parent.glob("s[0-9][0-9]_*.py")}
+
+    code = stems(exercises.code)
+    assert code and code <= stems(exercises.answer)
+    for stem in code:
+        module = importlib.import_module(f"exercises.code.{stem}")
+        assert {e.section for e in module.EXERCISES} == {int(stem[1:3])}, stem
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
 def test_declaration_shape(by_function: dict[str, CodeExercise], function: str) -> None:
     exercise = by_function[function]
     assert 2 <= len(exercise.public_tests) <= 3
     assert len(exercise.misconceptions) >= 2
-    assert NOT_ALLOWED.get(function, set()) <= set(exercise.forbidden)
+    for entry in DOCUMENTED[function].not_allowed:  # each name, or a module or class holding it
+        for name in qualified_names(entry):
+            assert _forbids(exercise.forbidden, name), (function, name)
     for name in exercise.forbidden:
         assert resolve_qualified_name(name) is not None
     for test in exercise.public_tests:  # the reference accepts every public input
         run_trusted(exercise.reference, test)
 
 
-@pytest.mark.parametrize("function", list(CONTRACT))
+@pytest.mark.parametrize("function", FUNCTIONS)
 def test_hidden_tests_are_deterministic_float64_and_finite(by_function: dict[str, CodeExercise], function: str) -> None:
     exercise = by_function[function]
     counts = set()
@@ -110,7 +112,7 @@ def test_hidden_tests_are_deterministic_float64_and_finite(by_function: dict[str
 
 
 @pytest.mark.filterwarnings("ignore:var\\(\\)")  # unbiased variance of one sample
-@pytest.mark.parametrize("function", list(CONTRACT))
+@pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_misconception_fails_a_hidden_test_and_is_recognised(
     by_function: dict[str, CodeExercise], function: str
 ) -> None:
@@ -175,7 +177,15 @@ def test_solution_file_holds_the_requested_functions_and_their_helpers(by_functi
 def test_solution_file_of_every_exercise_defines_all_functions(exercises: list[CodeExercise]) -> None:
     tree = ast.parse(solution_file(exercises))
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    assert set(CONTRACT) <= names
+    assert set(FUNCTIONS) <= names
+
+
+def _forbids(forbidden: tuple[str, ...], name: str) -> bool:
+    """Is `name` forbidden: listed, inside a listed module or class, or (a module named by
+    the table, like torch.optim) forbidden member by member."""
+    if any(name == f or name.startswith(f + ".") for f in forbidden):
+        return True
+    return inspect.ismodule(resolve_qualified_name(name)) and any(f.startswith(name + ".") for f in forbidden)
 
 
 def _leaves(value: Any) -> list[Any]:

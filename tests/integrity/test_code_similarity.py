@@ -85,9 +85,9 @@ def test_a_different_api_call_changes_fingerprints() -> None:
 
 
 def test_the_handed_out_stub_gives_no_evidence() -> None:
-    from exercises.code import all_code_exercises
+    from grader.bank import default_bank
 
-    stub_text = stub_file(all_code_exercises())
+    stub_text = stub_file(default_bank().select(kind="code"))
     stub = fingerprint_file(stub_text)
     # Two students who handed in the untouched stub share nothing once it is removed.
     assert fingerprint_file(stub_text, stub).size == 0

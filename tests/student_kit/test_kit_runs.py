@@ -63,11 +63,11 @@ def student_file(quiz: Path, tmp_path: Path, name: str, text: str) -> Path:
 
 
 def public_tests() -> int:
-    from exercises.code import all_code_exercises
+    from grader.bank import default_bank
 
     from .conftest import CODE
 
-    return sum(len(e.public_tests) for e in all_code_exercises() if e.id in CODE)
+    return sum(len(e.public_tests) for e in default_bank().select(kind="code") if e.id in CODE)
 
 
 def test_the_instructors_solution_passes_and_the_stubs_do_not(exam_quiz, run_kit, tmp_path) -> None:

@@ -1,5 +1,5 @@
-"""Code exercises of sections 6-8: an LSTM cell, skip-gram pairs, the negative-sampling loss,
-word analogies and dot-product attention over encoder states.
+"""Code exercises of section 7: skip-gram pairs, the negative-sampling loss and word analogies
+(skipgram_pairs, negative_sampling_loss, analogy).
 
 Each misconception is a self-contained buggy implementation (math, torch and F only).
 """
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from exercises.code._common import case, code_exercise, fixed, hidden, randn, rounded, size, tensor
 from grader.code.compare import type_name
 from grader.code.exercise import CodeMisconception, TestCase, Tolerance, Verdict
-from reference.word2vec import analogy as reference_analogy
+from reference import word2vec
 
 WORDS = (
     "king queen man woman prince princess boy girl paris france rome italy berlin germany "
@@ -24,94 +24,6 @@ WORDS = (
     "swim swam car road"
 ).split()
 
-# ---------------------------------------------------------------------------- lstm_cell
-
-
-def _lstm_gate_order_ifog(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh):
-    gates = x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh
-    i, f, o, g = gates.chunk(4, dim=1)
-    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _lstm_gate_order_figo(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh):
-    gates = x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh
-    f, i, g, o = gates.chunk(4, dim=1)
-    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _lstm_no_tanh_on_cell(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh):
-    gates = x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh
-    i, f, g, o = gates.chunk(4, dim=1)
-    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * c, c
-
-
-def _lstm_one_bias(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh):
-    gates = x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T
-    i, f, g, o = gates.chunk(4, dim=1)
-    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _lstm_inputs(rng: np.random.Generator, n: int, i: int, h: int) -> tuple[torch.Tensor, ...]:
-    return (
-        randn(rng, n, i),
-        randn(rng, n, h, scale=0.5),
-        randn(rng, n, h),
-        randn(rng, 4 * h, i, scale=0.6),
-        randn(rng, 4 * h, h, scale=0.6),
-        randn(rng, 4 * h, scale=0.5),
-        randn(rng, 4 * h, scale=0.5),
-    )
-
-
-def _lstm_hidden(rng: np.random.Generator) -> list[TestCase]:
-    return [
-        hidden("batch", *_lstm_inputs(rng, size(rng, 2, 5), size(rng, 2, 5), size(rng, 2, 4))),
-        hidden("batch_of_one", *_lstm_inputs(rng, 1, size(rng, 2, 5), size(rng, 2, 4))),
-        hidden("hidden_size_one", *_lstm_inputs(rng, size(rng, 2, 4), size(rng, 1, 3), 1)),
-        hidden("input_size_one", *_lstm_inputs(rng, size(rng, 1, 3), 1, size(rng, 2, 5))),
-        hidden("wide", *_lstm_inputs(rng, size(rng, 2, 3), size(rng, 6, 8), size(rng, 5, 7))),
-    ]
-
-
-LSTM_CELL = code_exercise(
-    "lstm_cell",
-    title="One LSTM cell step",
-    section=6,
-    docstring="""One LSTM step, as nn.LSTMCell.
-
-x (N, I), h_prev and c_prev (N, H), weight_ih (4H, I), weight_hh (4H, H),
-bias_ih and bias_hh (4H,). The pre-activations x W_ih^T + b_ih + h_prev W_hh^T + b_hh
-are four H-wide blocks in the order i, f, g, o (as in PyTorch):
-i, f, o = sigmoid(...), g = tanh(...); c = f * c_prev + i * g; h = o * tanh(c).
-Returns (h, c), each (N, H). Not allowed: nn.LSTM, nn.LSTMCell, torch.lstm_cell.""",
-    public=[
-        case("one_sample", *(rounded(t) for t in _lstm_inputs(fixed(109), 1, 2, 2))),
-        case("two_samples", *(rounded(t) for t in _lstm_inputs(fixed(110), 2, 3, 2))),
-    ],
-    hidden=_lstm_hidden,
-    forbidden=("torch.nn.LSTM", "torch.nn.LSTMCell", "torch.lstm_cell", "torch.lstm", "torch.quantized_lstm_cell"),
-    # On CPU lstm_cell decomposes into mm, sigmoid and tanh: only the fused kernels are visible.
-    forbidden_ops=("aten::_thnn_fused_lstm_cell", "aten::quantized_lstm_cell"),
-    outputs=("h", "c"),
-    misconceptions=[
-        CodeMisconception(
-            "gate_order_ifog",
-            "PyTorch stacks the gates in the order i, f, g, o (the cell candidate g is third, not last).",
-            _lstm_gate_order_ifog,
-        ),
-        CodeMisconception(
-            "gate_order_figo",
-            "PyTorch stacks the gates in the order i, f, g, o: the input gate comes first.",
-            _lstm_gate_order_figo,
-        ),
-        CodeMisconception("h_without_tanh", "The hidden state is h = o * tanh(c), not o * c.", _lstm_no_tanh_on_cell),
-        CodeMisconception("forgot_hidden_bias", "Add both biases, b_ih and b_hh, to the pre-activations.", _lstm_one_bias),
-    ],
-)
 
 # ----------------------------------------------------------------------- skipgram_pairs
 
@@ -173,7 +85,8 @@ def _skipgram_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 
 SKIPGRAM_PAIRS = code_exercise(
-    "skipgram_pairs",
+    "def skipgram_pairs(tokens: list[str], window: int) -> list[tuple[str, str]]:",
+    reference=word2vec.skipgram_pairs,
     title="Skip-gram training pairs",
     section=7,
     docstring="""Skip-gram training pairs (center, context).
@@ -239,7 +152,8 @@ def _ns_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 
 NEGATIVE_SAMPLING_LOSS = code_exercise(
-    "negative_sampling_loss",
+    "def negative_sampling_loss(v_c: torch.Tensor, u_o: torch.Tensor, u_neg: torch.Tensor) -> torch.Tensor:",
+    reference=word2vec.negative_sampling_loss,
     title="Negative-sampling loss",
     section=7,
     docstring="""Skip-gram negative-sampling loss for one (center, context) pair.
@@ -317,7 +231,7 @@ def _analogy_case(rng: np.random.Generator, differs_from: Callable[..., str] | N
         a, b, c = (vocab[int(k)] for k in rng.choice(count, size=3, replace=False))
         if _cosine_margin(embeddings, vocab, a, b, c) < 1e-3:
             continue
-        answer = reference_analogy(embeddings, vocab, a, b, c)
+        answer = word2vec.analogy(embeddings, vocab, a, b, c)
         if differs_from is None or differs_from(embeddings.clone(), vocab, a, b, c) != answer:
             return embeddings, vocab, a, b, c
     raise RuntimeError("could not draw a discriminating analogy test")
@@ -335,7 +249,8 @@ def _analogy_hidden(rng: np.random.Generator) -> list[TestCase]:
 _ANALOGY_VOCAB = ["man", "woman", "king", "queen", "apple"]
 _ANALOGY_EMBEDDINGS = tensor([[1.0, 0.0, 0.2], [1.0, 1.0, 0.1], [3.0, 0.1, 2.0], [3.0, 1.0, 2.1], [-1.0, 0.5, -2.0]])
 ANALOGY = code_exercise(
-    "analogy",
+    "def analogy(embeddings: torch.Tensor, vocab: list[str], a: str, b: str, c: str) -> str:",
+    reference=word2vec.analogy,
     title="Word analogies by cosine similarity",
     section=7,
     docstring="""Solve "a is to b as c is to ?" with word vectors.
@@ -368,77 +283,5 @@ Returns the word w, not one of a, b, c, maximising cosine(v_w, v_b - v_a + v_c)
     ],
 )
 
-# -------------------------------------------------------------------- attention_context
 
-
-def _context_scaled(query, encoder_states):
-    scores = encoder_states @ query / math.sqrt(query.shape[0])
-    alpha = torch.softmax(scores, dim=0)
-    return alpha, alpha @ encoder_states
-
-
-def _context_no_softmax(query, encoder_states):
-    alpha = encoder_states @ query
-    return alpha, alpha @ encoder_states
-
-
-def _context_unstable(query, encoder_states):
-    exp = torch.exp(encoder_states @ query)
-    alpha = exp / exp.sum()
-    return alpha, alpha @ encoder_states
-
-
-def _context_hidden(rng: np.random.Generator) -> list[TestCase]:
-    def pair(d: int, t: int, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-        return randn(rng, d, scale=scale), randn(rng, t, d, scale=scale)
-
-    return [
-        hidden("several_states", *pair(size(rng, 2, 6), size(rng, 3, 7))),
-        hidden("one_state", *pair(size(rng, 2, 5), 1)),
-        hidden("long_vectors", *pair(size(rng, 8, 12), size(rng, 2, 4), 0.5)),
-        hidden("large_scores", *_large_scores(rng, size(rng, 2, 4), size(rng, 3, 5))),
-    ]
-
-
-def _large_scores(rng: np.random.Generator, d: int, t: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A query whose best score is 1500, far past where exp overflows (about 709)."""
-    states = randn(rng, t, d)
-    best = int(rng.integers(t))
-    return 1500.0 * states[best] / states[best].dot(states[best]), states
-
-
-ATTENTION_CONTEXT = code_exercise(
-    "attention_context",
-    title="Attention context vector",
-    section=8,
-    docstring="""Dot-product attention of one decoder query over the encoder states.
-
-query q (d,), encoder_states H (T, d). Scores H q (T,), weights alpha = softmax(H q)
-(no scaling), context = alpha @ H (d,). Returns (alpha, context).
-Must stay finite for large scores (subtract the max before exp).""",
-    public=[
-        case("three_states", tensor([1.0, 0.5]), tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])),
-        case("random", rounded(randn(fixed(112), 3)), rounded(randn(fixed(113), 4, 3))),
-    ],
-    hidden=_context_hidden,
-    outputs=("alpha", "context"),
-    misconceptions=[
-        CodeMisconception(
-            "scaled_scores",
-            "This attention uses the raw dot products H q; the 1/sqrt(d) scaling belongs to the Transformer.",
-            _context_scaled,
-        ),
-        CodeMisconception(
-            "no_softmax",
-            "The attention weights are softmax(H q): they are positive and sum to 1.",
-            _context_no_softmax,
-        ),
-        CodeMisconception(
-            "unstable_softmax",
-            "exp overflows for large scores: subtract the max score before exponentiating.",
-            _context_unstable,
-        ),
-    ],
-)
-
-EXERCISES = [LSTM_CELL, SKIPGRAM_PAIRS, NEGATIVE_SAMPLING_LOSS, ANALOGY, ATTENTION_CONTEXT]
+EXERCISES = [SKIPGRAM_PAIRS, NEGATIVE_SAMPLING_LOSS, ANALOGY]

@@ -1,12 +1,10 @@
-"""Code exercises of sections 1-3: regularized loss, softmax cross-entropy and the
-backward passes of ReLU and a linear layer, an Adam step, batch norm and dropout.
+"""Code exercises of section 2: softmax cross-entropy, the backward passes of ReLU and a linear layer,
+an Adam step (softmax_cross_entropy, relu_backward, linear_backward, adam_step).
 
 Each misconception is a self-contained buggy implementation (math, torch and F only).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import torch
@@ -14,95 +12,20 @@ import torch
 from exercises.code._common import (
     AUTOGRAD,
     AUTOGRAD_OPS,
-    DROPOUT_OPS,
-    DROPOUTS,
-    NORMALIZATION_OPS,
-    NORMALIZATIONS,
     case,
     code_exercise,
     fixed,
     hidden,
     integers,
-    nonzero,
     randn,
     rounded,
     size,
     tensor,
     uniform,
 )
-from grader.kit.compare import compare_dropout, dropout_arguments, dropout_pattern
-from grader.code.exercise import CodeMisconception, TestCase, Tolerance, Verdict
+from grader.code.exercise import CodeMisconception, TestCase
+from reference import optimization
 
-# --------------------------------------------------------------------- regularized_loss
-
-
-def _reg_l2_not_squared(data_loss, weights, lam, kind="l2"):
-    if kind == "l1":
-        return data_loss + lam * sum(w.abs().sum() for w in weights)
-    return data_loss + lam * sum(torch.sqrt((w * w).sum()) for w in weights)
-
-
-def _reg_half_l2(data_loss, weights, lam, kind="l2"):
-    if kind == "l1":
-        return data_loss + lam * sum(w.abs().sum() for w in weights)
-    return data_loss + 0.5 * lam * sum((w * w).sum() for w in weights)
-
-
-def _reg_kind_ignored(data_loss, weights, lam, kind="l2"):
-    return data_loss + lam * sum((w * w).sum() for w in weights)
-
-
-def _regularized_hidden(rng: np.random.Generator) -> list[TestCase]:
-    def weights(count: int) -> list[torch.Tensor]:
-        shapes = [(size(rng, 1, 4), size(rng, 1, 4)), (size(rng, 1, 5),), (size(rng, 1, 3), 2, size(rng, 1, 3))]
-        return [randn(rng, *shapes[int(rng.integers(len(shapes)))]) for _ in range(count)]
-
-    def loss() -> torch.Tensor:
-        return torch.tensor(float(rng.uniform(0.1, 3.0)), dtype=torch.float64)
-
-    return [
-        hidden("l2_several_weights", loss(), weights(size(rng, 2, 4)), float(rng.uniform(0.05, 1.0)), "l2"),
-        hidden("l1_several_weights", loss(), weights(size(rng, 2, 4)), float(rng.uniform(0.05, 1.0)), "l1"),
-        hidden("l2_by_default", loss(), weights(size(rng, 1, 3)), float(rng.uniform(0.05, 1.0))),
-        hidden("l1_one_weight", loss(), weights(1), float(rng.uniform(0.05, 1.0)), kind="l1"),
-        hidden("l2_one_weight", loss(), weights(1), float(rng.uniform(0.05, 1.0)), kind="l2"),
-    ]
-
-
-_P = fixed(101)
-REGULARIZED_LOSS = code_exercise(
-    "regularized_loss",
-    title="Regularized loss (L2 / L1)",
-    section=1,
-    docstring="""Data loss plus a weight penalty.
-
-kind="l2": data_loss + lam * sum over W in weights of ||W||_F^2 (the sum of squared entries).
-kind="l1": data_loss + lam * sum over W in weights of sum |W_ij|.
-data_loss is a 0-d tensor, weights a list of tensors of any shapes, lam a float.
-Returns a 0-d tensor.""",
-    public=[
-        case("l2_two_weights", tensor(0.5), [rounded(randn(_P, 2, 3)), rounded(randn(_P, 3))], 0.1, "l2"),
-        case("l1_two_weights", tensor(1.25), [rounded(randn(_P, 2, 2)), rounded(randn(_P, 4))], 0.5, "l1"),
-    ],
-    hidden=_regularized_hidden,
-    misconceptions=[
-        CodeMisconception(
-            "l2_not_squared",
-            "The L2 penalty uses the squared Frobenius norm, sum of w**2, not the norm itself.",
-            _reg_l2_not_squared,
-        ),
-        CodeMisconception(
-            "half_l2",
-            "This contract's L2 penalty is lam * sum ||W||^2, without the factor 1/2.",
-            _reg_half_l2,
-        ),
-        CodeMisconception(
-            "kind_ignored",
-            'kind="l1" asks for the sum of absolute values, not of squares.',
-            _reg_kind_ignored,
-        ),
-    ],
-)
 
 # ---------------------------------------------------------------- softmax_cross_entropy
 
@@ -166,7 +89,8 @@ def _ce_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 _P = fixed(102)
 SOFTMAX_CROSS_ENTROPY = code_exercise(
-    "softmax_cross_entropy",
+    "def softmax_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:",
+    reference=optimization.softmax_cross_entropy,
     title="Softmax cross-entropy and its gradient",
     section=2,
     docstring="""Mean softmax cross-entropy over the batch and its gradient with respect to the logits.
@@ -259,7 +183,8 @@ def _relu_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 
 RELU_BACKWARD = code_exercise(
-    "relu_backward",
+    "def relu_backward(dout: torch.Tensor, x: torch.Tensor) -> torch.Tensor:",
+    reference=optimization.relu_backward,
     title="Backward pass of ReLU",
     section=2,
     docstring="""Gradient of relu(x) given the upstream gradient dout (same shape as x).
@@ -323,7 +248,11 @@ def _linear_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 
 LINEAR_BACKWARD = code_exercise(
-    "linear_backward",
+    (
+        "def linear_backward(x: torch.Tensor, W: torch.Tensor, dout: torch.Tensor) -> tuple[torch.Tensor, "
+        "torch.Tensor, torch.Tensor]:"
+    ),
+    reference=optimization.linear_backward,
     title="Backward pass of a linear layer",
     section=2,
     docstring="""Gradients of h = x @ W + b, with W of shape (D_in, D_out).
@@ -415,7 +344,12 @@ def _adam_hidden(rng: np.random.Generator) -> list[TestCase]:
 
 _P = fixed(105)
 ADAM_STEP = code_exercise(
-    "adam_step",
+    (
+        "def adam_step(param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor, t: int, "
+        "lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, "
+        "eps: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:"
+    ),
+    reference=optimization.adam_step,
     title="One Adam step",
     section=2,
     docstring="""One Adam update at step t (1-based), as torch.optim.Adam (no weight decay).
@@ -462,188 +396,5 @@ Returns the new (param, m, v), each of param's shape. Not allowed: torch.optim."
     ],
 )
 
-# -------------------------------------------------------------------- batchnorm_forward
 
-
-def _bn_unbiased(x, gamma, beta, eps=1e-5):
-    mean = x.mean(dim=0)
-    var = x.var(dim=0, unbiased=True)
-    return gamma * (x - mean) / torch.sqrt(var + eps) + beta
-
-
-def _bn_wrong_axis(x, gamma, beta, eps=1e-5):
-    mean = x.mean(dim=1, keepdim=True)
-    var = ((x - mean) ** 2).mean(dim=1, keepdim=True)
-    return gamma * (x - mean) / torch.sqrt(var + eps) + beta
-
-
-def _bn_eps_outside_sqrt(x, gamma, beta, eps=1e-5):
-    mean = x.mean(dim=0)
-    var = ((x - mean) ** 2).mean(dim=0)
-    return gamma * (x - mean) / (torch.sqrt(var) + eps) + beta
-
-
-def _bn_hidden(rng: np.random.Generator) -> list[TestCase]:
-    def with_affine(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        d = x.shape[1]
-        return x, uniform(rng, 0.5, 2.0, d), randn(rng, d)
-
-    small_var = randn(rng, size(rng, 4, 8), size(rng, 2, 5))
-    small_var[:, 0] = small_var[:, 0] * 1e-3 + 3.0
-    return [
-        hidden("batch", *with_affine(randn(rng, size(rng, 5, 16), size(rng, 2, 5), scale=2.0) + 1.0)),
-        hidden("batch_of_two", *with_affine(randn(rng, 2, size(rng, 2, 5)))),
-        hidden("batch_of_one", *with_affine(randn(rng, 1, size(rng, 2, 5)))),
-        hidden("small_variance_feature", *with_affine(small_var)),
-        hidden("custom_eps", *with_affine(randn(rng, size(rng, 3, 8), size(rng, 1, 4))), eps=float(rng.uniform(0.05, 0.5))),
-        hidden("large_offset", *with_affine(randn(rng, size(rng, 4, 10), 3, scale=3.0) + 100.0)),
-    ]
-
-
-_P = fixed(106)
-BATCHNORM_FORWARD = code_exercise(
-    "batchnorm_forward",
-    title="Batch normalization (training mode)",
-    section=3,
-    docstring="""Batch normalization in training mode for x of shape (N, D).
-
-For each feature (column): mean and *biased* variance over the batch (dim 0),
-x_hat = (x - mean) / sqrt(var + eps), y = gamma * x_hat + beta; gamma, beta (D,).
-Returns y (N, D), as F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps).
-Not allowed: F.batch_norm, nn.BatchNorm1d/2d/3d.""",
-    public=[
-        case("four_samples", tensor([[1.0, 2.0, 3.0], [2.0, 0.0, 3.0], [3.0, 1.0, 0.0], [4.0, 1.0, 2.0]]),
-             torch.ones(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)),
-        case("affine", rounded(randn(_P, 3, 2)), tensor([2.0, 0.5]), tensor([0.1, -1.0])),
-    ],
-    hidden=_bn_hidden,
-    forbidden=NORMALIZATIONS,
-    forbidden_ops=NORMALIZATION_OPS,
-    misconceptions=[
-        CodeMisconception(
-            "unbiased_variance",
-            "Batch norm normalizes with the biased batch variance (divide by N, not N - 1).",
-            _bn_unbiased,
-        ),
-        CodeMisconception(
-            "normalized_over_features",
-            "Batch norm averages over the batch (dim 0) for each feature, not over the features of each sample.",
-            _bn_wrong_axis,
-        ),
-        CodeMisconception(
-            "eps_outside_sqrt",
-            "eps goes inside the square root: (x - mean) / sqrt(var + eps).",
-            _bn_eps_outside_sqrt,
-        ),
-    ],
-)
-
-# ------------------------------------------------------------------------------ dropout
-
-
-def _dropout_non_inverted(x, p, training):
-    if not training:
-        return x
-    keep = (torch.rand(x.shape) >= p).to(x.dtype)
-    return x * keep
-
-
-def _dropout_keep_probability(x, p, training):
-    if not training:
-        return x
-    keep = (torch.rand(x.shape) < p).to(x.dtype)
-    return x * keep / p
-
-
-def _dropout_in_eval(x, p, training):
-    keep = (torch.rand(x.shape) >= p).to(x.dtype)
-    return x * keep / (1 - p)
-
-
-def _dropout_args(test: TestCase) -> tuple[torch.Tensor, float, bool]:
-    return dropout_arguments(test)
-
-
-def _dropout_pattern(x: torch.Tensor, got: Any, drop: float, scale: float, tol: Tolerance) -> Verdict:
-    """Is `got` x with each element zeroed with probability `drop` and the others times `scale`?"""
-    return dropout_pattern(x, got, drop, scale, tol)
-
-
-def _matches_non_inverted(test: TestCase, got: Any, tol: Tolerance) -> bool:
-    x, p, training = _dropout_args(test)
-    return training and 0.0 < p < 1.0 and _dropout_pattern(x, got, p, 1.0, tol).ok
-
-
-def _matches_keep_probability(test: TestCase, got: Any, tol: Tolerance) -> bool:
-    x, p, training = _dropout_args(test)
-    if not (training and 0.0 < p < 1.0 and p != 0.5):
-        return False
-    return _dropout_pattern(x, got, 1.0 - p, 1.0 / p, tol).ok or _dropout_pattern(x, got, 1.0 - p, 1.0 / (1.0 - p), tol).ok
-
-
-def _matches_in_eval(test: TestCase, got: Any, tol: Tolerance) -> bool:
-    x, p, training = _dropout_args(test)
-    return not training and 0.0 < p < 1.0 and _dropout_pattern(x, got, p, 1.0 / (1.0 - p), tol).ok
-
-
-def _dropout_hidden(rng: np.random.Generator) -> list[TestCase]:
-    return [
-        hidden("not_training", nonzero(rng, size(rng, 1, 4), size(rng, 5, 50)), float(rng.uniform(0.2, 0.8)), False),
-        hidden("p_zero", nonzero(rng, size(rng, 2, 5), 10), 0.0, True),
-        hidden("training_p_low", nonzero(rng, size(rng, 20, 40), 100), float(rng.uniform(0.1, 0.3)), True),
-        hidden("training_p_high", nonzero(rng, 1, 4000), float(rng.uniform(0.65, 0.9)), True),
-        hidden("training_three_dims", nonzero(rng, 2, 30, 50), float(rng.choice([0.3, 0.4, 0.6])), True),
-    ]
-
-
-DROPOUT = code_exercise(
-    "dropout",
-    title="Inverted dropout",
-    section=3,
-    docstring="""Inverted dropout.
-
-When training is False, return x unchanged. Otherwise zero each element independently
-with probability p and scale the survivors by 1 / (1 - p), so the expectation is x.
-Same shape as x. The output is random: tests check that survivors equal x / (1 - p)
-and that about a fraction p of the elements is zeroed.
-Not allowed: F.dropout, nn.Dropout.""",
-    public=[
-        case("not_training", tensor([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]]), 0.5, False),
-        case("training", torch.arange(1, 2001, dtype=torch.float64).reshape(40, 50) / 100, 0.25, True),
-    ],
-    hidden=_dropout_hidden,
-    forbidden=DROPOUTS,
-    forbidden_ops=DROPOUT_OPS,
-    compare=compare_dropout,
-    deterministic=False,
-    misconceptions=[
-        CodeMisconception(
-            "non_inverted",
-            "Inverted dropout scales the surviving activations by 1 / (1 - p) at training time.",
-            _dropout_non_inverted,
-            matches=_matches_non_inverted,
-        ),
-        CodeMisconception(
-            "keep_probability_confused",
-            "p is the probability of dropping an element, not of keeping it.",
-            _dropout_keep_probability,
-            matches=_matches_keep_probability,
-        ),
-        CodeMisconception(
-            "dropout_at_eval",
-            "At test time (training=False) dropout does nothing: return x unchanged.",
-            _dropout_in_eval,
-            matches=_matches_in_eval,
-        ),
-    ],
-)
-
-EXERCISES = [
-    REGULARIZED_LOSS,
-    SOFTMAX_CROSS_ENTROPY,
-    RELU_BACKWARD,
-    LINEAR_BACKWARD,
-    ADAM_STEP,
-    BATCHNORM_FORWARD,
-    DROPOUT,
-]
+EXERCISES = [SOFTMAX_CROSS_ENTROPY, RELU_BACKWARD, LINEAR_BACKWARD, ADAM_STEP]
