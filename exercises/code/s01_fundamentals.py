@@ -53,7 +53,7 @@ _P = fixed(101)
 REGULARIZED_LOSS = code_exercise(
     (
         "def regularized_loss(data_loss: torch.Tensor, weights: list[torch.Tensor], lam: float, "
-        "kind: str = \"l2\") -> torch.Tensor:"
+        'kind: str = "l2") -> torch.Tensor:'
     ),
     reference=fundamentals.regularized_loss,
     title="Regularized loss (L2 / L1)",
