@@ -233,12 +233,12 @@ def run_demo(out: Path | None = None, console: Console | None = None, confined: 
     anything is written.  `DemoResult.summary.complete` is False when a submission could
     not be graded."""
     from grader.gradebook.confinement import pool_isolation, sandbox_mode
-    from grader.gradebook.progress import reporter_for
+    from grader.cli.progress import reporter_for
     from grader.gradebook.runner import grade_batch
-    from grader.gradebook.summary import print_summary
+    from grader.cli.summary import print_summary
 
     if console is None:
-        from grader.console import console
+        from grader.cli.console import console
     mode = sandbox_mode(confined)
     if out is not None:
         root = Path(out)

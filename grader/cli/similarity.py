@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from grader.console import console, error_console
+from grader.cli.console import console, error_console
 
 EXIT_USAGE = 2
 

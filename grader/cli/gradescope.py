@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from grader.console import console
+from grader.cli.console import console
 
 
 @click.command("gradescope")

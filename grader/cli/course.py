@@ -11,7 +11,7 @@ from typing import Any, Callable
 import click
 from rich.text import Text
 
-from grader.console import console
+from grader.cli.console import console
 
 quiz_option = click.option("--quiz", "quiz_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
                            help="The quiz folder.")

@@ -15,7 +15,7 @@ import click
 from rich.text import Text
 
 from grader import __version__
-from grader.console import console, error_console
+from grader.cli.console import console, error_console
 
 USAGE_ERROR = 2
 
@@ -59,7 +59,7 @@ def main() -> None:
 def list_command(topic: str | None, as_json: bool, bank_dirs: tuple[Path, ...]) -> None:
     """The exercise bank."""
     from grader.api import list_exercises
-    from grader.cli_render import exercise_lines, exercise_table
+    from grader.cli.render import exercise_lines, exercise_table
 
     rows = run_api(lambda: list_exercises(topic=topic, bank_dirs=bank_dirs))
     if as_json:
@@ -77,7 +77,7 @@ def list_command(topic: str | None, as_json: bool, bank_dirs: tuple[Path, ...]) 
 def preview(exercise_id: str, seed: int, bank_dirs: tuple[Path, ...]) -> None:
     """One variant of an exercise, with its key and its misconceptions."""
     from grader.api import preview_exercise
-    from grader.cli_render import print_preview
+    from grader.cli.render import print_preview
 
     preview_data = run_api(lambda: preview_exercise(exercise_id, seed=seed, bank_dirs=bank_dirs))
     print_preview(console, preview_data)
@@ -109,7 +109,7 @@ def new_quiz_command(
 
     if bool(students) == bool(roster):
         fail("give exactly one of --students or --roster")
-    from grader.cli_render import student_progress
+    from grader.cli.render import student_progress
 
     with student_progress(console) as progress:
         summary = run_api(
@@ -159,10 +159,10 @@ def check(file: Path, quiz_dir: Path | None) -> None:
 
 
 def _register_grading_commands() -> None:
-    from grader.cli_grade import demo, grade
+    from grader.cli.grade import demo, grade
 
-    from grader.cli_doctor import doctor
-    from grader.cli_similarity import similarity
+    from grader.cli.doctor import doctor
+    from grader.cli.similarity import similarity
 
     for command in (grade, demo, doctor, similarity):
         main.add_command(command)
@@ -174,8 +174,8 @@ def export_group() -> None:
 
 
 def _register_export_commands() -> None:
-    from grader.cli_course import EXPORT_COMMANDS
-    from grader.cli_gradescope import gradescope_command
+    from grader.cli.course import EXPORT_COMMANDS
+    from grader.cli.gradescope import gradescope_command
 
     for command in (*EXPORT_COMMANDS, gradescope_command):
         export_group.add_command(command)
@@ -186,13 +186,10 @@ _register_export_commands()
 
 
 def _register_course_commands() -> None:
-    from grader.cli_course import COMMANDS
+    from grader.cli.course import COMMANDS
 
     for command in COMMANDS:
         main.add_command(command)
 
 
 _register_course_commands()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

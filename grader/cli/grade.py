@@ -1,9 +1,6 @@
 """`grader grade` and `grader demo`: thin click commands over
 `grader.gradebook.runner.grade_batch` and `grader.demo.run_demo`.
 
-Register them on the main group with `main.add_command(grade)` and
-`main.add_command(demo)`; `python -m grader.cli_grade grade ...` also works.
-
 Exit codes of `grade`: 0 when every submission was graded (whatever the students' files
 held); 1 when some submissions could not be graded because of a grader or sandbox failure
 (they are retried by the next run); 2 for usage errors, unusable quiz folders and a missing
@@ -21,7 +18,7 @@ from typing import Callable, NoReturn
 import click
 from rich.text import Text
 
-from grader.console import console, error_console
+from grader.cli.console import console, error_console
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -72,9 +69,9 @@ def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None,
     130 when interrupted.
     """
     from grader.gradebook.confinement import SandboxUnavailable
-    from grader.gradebook.progress import reporter_for
+    from grader.cli.progress import reporter_for
     from grader.gradebook.runner import BatchError, grade_batch
-    from grader.gradebook.summary import print_summary
+    from grader.cli.summary import print_summary
 
     def run(backend_factory: object = None) -> object:
         return grade_batch(
@@ -150,14 +147,3 @@ def _banner_if_unconfined(no_sandbox: bool) -> None:
     if found is not None:
         error_console.print(Text(UNCONFINED_BANNER.format(problem=found[0]), style="bold white on red"), soft_wrap=True)
 
-
-@click.group()
-def _standalone() -> None:
-    """grade and demo, for `python -m grader.cli_grade`."""
-
-
-_standalone.add_command(grade)
-_standalone.add_command(demo)
-
-if __name__ == "__main__":  # pragma: no cover
-    _standalone()
