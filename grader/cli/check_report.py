@@ -14,7 +14,7 @@ from grader.kit.table import render_answers, render_code
 PRACTICE_NOTE = "Practice mode: add --quiz DIR (the quiz folder) to see which answers are right."
 
 
-def print_lines(console: Console, lines: list[str]) -> None:
+def _print_lines(console: Console, lines: list[str]) -> None:
     for line in lines:
         console.print(Text(line), soft_wrap=True)
 
@@ -23,6 +23,6 @@ def print_check_report(console: Console, report: CodeReport | AnswerReport) -> N
     """An exercise.py / exercise.ipynb report or an answers.toml report, at the console's
     width."""
     if isinstance(report, CodeReport):
-        print_lines(console, render_code(report, width=console.width))
+        _print_lines(console, render_code(report, width=console.width))
     else:
-        print_lines(console, render_answers(report, width=console.width, practice_note=PRACTICE_NOTE))
+        _print_lines(console, render_answers(report, width=console.width, practice_note=PRACTICE_NOTE))
