@@ -7,28 +7,41 @@
     grade_answer(exercise, variant, raw)    -> ItemResult          (grader.grading)
     create_quiz(out, ...)                   -> QuizSummary
     check_answers(path, quiz_dir=None)      -> AnswerCheckReport   (grader.quiz.check)
+    check_file(path, quiz_dir=None)         -> CodeReport | AnswerReport (`grader check`)
+    grade_submissions(submissions, quiz, ...) -> BatchSummary      (`grader grade`)
+    run_demo(out=None, ...)                 -> DemoResult          (`grader demo`, grader.demo)
+
+Every function returns data and never prints; errors in what the caller gave are
+`grader.errors.GraderError`s.  The command line (`grader.cli`) is a thin layer over it.
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from grader.bank import Bank, default_bank, load_bank, resolve_topic
 from grader.exercise import AnswerExercise, Exercise
 from grader.grading import grade_answer
 from grader.prompts import render_prompt
-from grader.quiz.check import check_answers
+from grader.quiz.check import CheckUsageError, check_answers
 from grader.quiz.create import QuizSummary, new_quiz
 from grader.quiz.roster import read_roster, students_from_ids
 from grader.quiz.spec import QuizSpec
 from grader.variant import Variant, make_variant
 
+if TYPE_CHECKING:
+    from grader.demo import DemoNarrator, DemoResult
+    from grader.gradebook.reporting import Reporter
+    from grader.gradebook.runner import BatchSummary
+    from grader.kit.answer_report import AnswerReport
+    from grader.kit.report import CodeReport
+
 __all__ = [
     "Preview", "list_exercises", "preview_exercise", "make_variant", "render_prompt",
-    "grade_answer", "create_quiz", "check_answers", "bank_for",
+    "grade_answer", "create_quiz", "check_answers", "bank_for", "check_file", "grade_submissions",
+    "run_demo",
 ]
 
 
@@ -77,59 +90,18 @@ def _answer_preview(exercise: AnswerExercise, seed: int) -> Preview:
 
 
 def _code_preview(exercise: Exercise, seed: int) -> Preview:
-    try:
-        from grader.code.preview import code_preview_details
-    except ImportError:
-        details = _basic_code_details(exercise)
-    else:
-        details = code_preview_details(exercise, seed)
+    from grader.code.preview import code_preview_details
+
+    details = code_preview_details(exercise, seed)  # type: ignore[arg-type]
     return Preview(
         exercise=exercise,
         seed=seed,
         prompt=details["prompt"],
         answer_format=f"function `{getattr(exercise, 'function', '?')}` in exercise.py",
-        key=str(details.get("solution", details.get("key", ""))),
-        misconceptions=[_misconception_row(m) for m in details.get("misconceptions", [])],
+        key=str(details["solution"]),
+        misconceptions=[tuple(row) for row in details["misconceptions"]],
         extra=details,
     )
-
-
-def _without_docstring(source: str) -> str:
-    """A module's source without its docstring (the preview shows the code)."""
-    tree = ast.parse(source)
-    first = tree.body[0] if tree.body else None
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-        source = "".join(source.splitlines(keepends=True)[first.end_lineno or 0:])
-    return source.strip() + "\n"
-
-
-def _misconception_row(entry: Any) -> tuple[str, str, str]:
-    """(tag, answer or behaviour, feedback) from a tuple or a dict."""
-    if isinstance(entry, dict):
-        behaviour = entry.get("answer", entry.get("behaviour", entry.get("output", "")))
-        return str(entry.get("tag", "")), str(behaviour), str(entry.get("feedback", ""))
-    tag, behaviour, feedback = (list(entry) + ["", "", ""])[:3]
-    return str(tag), str(behaviour), str(feedback)
-
-
-def _basic_code_details(exercise: Exercise) -> dict[str, Any]:
-    """What the declaration alone says about a code exercise (used when the code package
-    has no preview of its own): its stub, public tests and misconceptions."""
-    signature = getattr(exercise, "signature", "")
-    docstring = getattr(exercise, "docstring", "")
-    tests = [t.name for t in getattr(exercise, "public_tests", ())]
-    try:
-        from grader.code.stubs import solution_file
-
-        solution = _without_docstring(solution_file([exercise]))  # type: ignore[list-item]
-    except (ImportError, OSError, ValueError, SyntaxError):
-        solution = ""
-    return {
-        "prompt": f"```python\n{signature}\n```\n\n{docstring.strip()}",
-        "solution": solution,
-        "misconceptions": [(m.tag, "", m.feedback) for m in getattr(exercise, "misconceptions", ())],
-        "tests": f"Public tests: {', '.join(tests)}" if tests else "",
-    }
 
 
 def preview_exercise(exercise_id: str, seed: int = 0, bank_dirs: Sequence[str | Path] = ()) -> Preview:
@@ -176,3 +148,60 @@ def create_quiz(
         bank_dirs=tuple(str(Path(d).resolve()) for d in bank_dirs),
     )
     return new_quiz(Path(out), spec, secret_file=secret_file, bank=bank, progress=progress, workers=workers)
+
+
+def check_file(path: Path, quiz_dir: Path | None = None) -> CodeReport | AnswerReport:
+    """`grader check`: an exercise.py or exercise.ipynb (`grader.code.check`: public tests
+    in the sandbox) or an answers.toml (`grader.quiz.check`); `report.exit_code` is 1 when
+    it found problems.  CheckUsageError for any other kind of file."""
+    path = Path(path)
+    if path.suffix in (".py", ".ipynb"):
+        from grader.code.check import check_exercise_file
+
+        return check_exercise_file(path, quiz_dir=quiz_dir)
+    if path.suffix != ".toml":
+        raise CheckUsageError(f"{path}: expected answers.toml, exercise.py or exercise.ipynb")
+    return check_answers(path, quiz_dir)
+
+
+def grade_submissions(
+    submissions: Path,
+    quiz_dir: Path,
+    *,
+    out: Path | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    only: Sequence[str] | None = None,
+    id_map: Path | None = None,
+    progress: Reporter | None = None,
+    confined: bool = True,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+) -> BatchSummary:
+    """`grader grade`: `grader.gradebook.runner.grade_batch`, with the code graded on a Dask
+    cluster when `scheduler` (an address) or `cluster` ("local:N") is given (then `jobs`
+    must be None: the workers' threads decide).  `progress` is told how the run goes."""
+    from grader.gradebook.runner import grade_batch
+
+    def run(backend_factory: Any = None) -> BatchSummary:
+        return grade_batch(
+            Path(submissions), Path(quiz_dir), out=out, jobs=jobs, force=force, only=only, id_map=id_map,
+            progress=progress, confined=confined, backend_factory=backend_factory,
+        )
+
+    if scheduler is None and cluster is None:
+        return run()
+    from grader.cluster import ClusterError, open_cluster
+
+    if jobs is not None:
+        raise ClusterError("--jobs applies to the local sandbox pool; on a cluster the workers' threads decide")
+    with open_cluster(scheduler, cluster, confined=confined) as backend_factory:
+        return run(backend_factory)
+
+
+def run_demo(out: Path | None = None, *, confined: bool = True, narrator: DemoNarrator | None = None,
+             progress: Reporter | None = None) -> DemoResult:
+    """`grader demo`: see `grader.demo.run_demo`."""
+    from grader import demo
+
+    return demo.run_demo(out, confined=confined, narrator=narrator, progress=progress)

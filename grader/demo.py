@@ -9,6 +9,10 @@
 3. `grade_batch` on them, with short sandbox time limits so the infinite loop costs
    seconds, not minutes;
 4. the summary, and where the reports are.
+
+This module returns data and never prints: `run_demo` tells a `DemoNarrator` what it did
+(the command line's narrator, `grader.cli.demo`, prints it) and a `Reporter` how grading
+goes.
 """
 
 from __future__ import annotations
@@ -18,16 +22,13 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import Any, Protocol, Sequence
 
 from grader.errors import GraderError
 from grader.bank import Bank, default_bank
 from grader.exercise import AnswerExercise, Exercise
-from grader.quiz.create import new_quiz
+from grader.gradebook.reporting import Reporter
+from grader.quiz.create import QuizSummary, new_quiz
 from grader.quiz.roster import Student
 from grader.quiz.spec import QuizSpec
 from grader.tomlfmt import toml_value
@@ -81,6 +82,32 @@ PREFERRED_CODE = ("batchnorm_forward", "scaled_dot_product_attention", "layer_no
 
 class DemoError(GraderError, RuntimeError):
     """The demo cannot run (an --out folder that is not empty, an empty bank)."""
+
+
+class DemoNarrator(Protocol):
+    """Told what the demo does, as it does it (before grading starts)."""
+
+    def making_quiz(self, quiz: Path, students: int) -> None:
+        """A quiz for `students` students is about to be written to `quiz`."""
+
+    def quiz_made(self, summary: QuizSummary) -> None:
+        """The quiz folder is written."""
+
+    def fabricated(self, students: Sequence[Student], story: dict[str, str]) -> None:
+        """The submissions are written: {student id: what they did}."""
+
+
+class SilentNarrator:
+    """Tells nothing."""
+
+    def making_quiz(self, quiz: Path, students: int) -> None:
+        pass
+
+    def quiz_made(self, summary: QuizSummary) -> None:
+        pass
+
+    def fabricated(self, students: Sequence[Student], story: dict[str, str]) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -225,7 +252,8 @@ def _demo_pool(jobs: int, isolation: str = "bwrap") -> Any:
         return ExecutorPool(workers=jobs, limits=limits, isolation=isolation)
 
 
-def run_demo(out: Path | None = None, console: Console | None = None, confined: bool = True) -> DemoResult:
+def run_demo(out: Path | None = None, confined: bool = True, narrator: DemoNarrator | None = None,
+             progress: Reporter | None = None) -> DemoResult:
     """Run the demo into `out` (created; must be new or empty) or a temporary folder.
 
     confined: False allows grading without a working sandbox (see
@@ -233,12 +261,9 @@ def run_demo(out: Path | None = None, console: Console | None = None, confined: 
     anything is written.  `DemoResult.summary.complete` is False when a submission could
     not be graded."""
     from grader.gradebook.confinement import pool_isolation, sandbox_mode
-    from grader.gradebook.progress import reporter_for
     from grader.gradebook.runner import grade_batch
-    from grader.gradebook.summary import print_summary
 
-    if console is None:
-        from grader.console import console
+    narrator = narrator or SilentNarrator()
     mode = sandbox_mode(confined)
     if out is not None:
         root = Path(out)
@@ -256,25 +281,15 @@ def run_demo(out: Path | None = None, console: Console | None = None, confined: 
         title="grader demo quiz", students=STUDENTS, quiz_id="demo",
         exercises=tuple(e.id for e in answer_exercises + code_exercises),
     )
-    console.print(Text(f"Making a quiz for {len(STUDENTS)} students in {quiz} ...", style="bold"))
-    made = new_quiz(quiz, spec, bank=bank)
-    console.print(Text(f"  {made.questions} answer questions, {made.code_functions} code functions"))
+    narrator.making_quiz(quiz, len(STUDENTS))
+    narrator.quiz_made(new_quiz(quiz, spec, bank=bank))
     submissions = root / "submissions"
     functions = [getattr(e, "function", e.id) for e in code_exercises]
     story = fabricate(quiz, submissions, functions)
-    table = Table(title="Fabricated submissions", box=None)
-    table.add_column("student")
-    table.add_column("what they did")
-    for student in STUDENTS:
-        table.add_row(Text(f"{student.id} {student.name}"), Text(story[student.id]))
-    console.print(table)
+    narrator.fabricated(STUDENTS, story)
     grading = root / "grading"
     summary = grade_batch(
-        submissions, quiz, out=grading, jobs=None, progress=reporter_for(console),
+        submissions, quiz, out=grading, jobs=None, progress=progress,
         pool_factory=functools.partial(_demo_pool, isolation=pool_isolation(mode)), confined=confined,
     )
-    print_summary(summary, console)
-    console.print(Text(f"Open the class report: {grading / 'report.html'}", style="bold"), soft_wrap=True)
-    console.print(Text(f"Feedback pages: {grading / 'feedback'}/<id>.html; everything is in {root}"), soft_wrap=True)
     return DemoResult(root, quiz, submissions, grading, summary, story)
-

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from grader.cli_doctor import doctor
+from grader.cli.doctor import doctor
 from grader.doctor import diagnose
 from grader.sandbox.isolation import bwrap_problem
 

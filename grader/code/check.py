@@ -184,16 +184,3 @@ def _functions_in(path: Path, everything: Sequence[Any]) -> list[str]:
         listed = list(document.get("selected", ())) or list(document.get("exercises", ()))
     return [name for name in listed if isinstance(name, str) and name in known]
 
-
-# ------------------------------------------------------------------------- printing
-
-
-def print_check_report(console: Any, report: CodeReport) -> None:
-    """Print the kit's report (`grader.kit.table.render_code`) as plain text lines: what
-    comes from the student's file is never parsed as markup."""
-    from rich.text import Text
-
-    from grader.kit.table import render_code
-
-    for line in render_code(report, width=console.width):
-        console.print(Text(line), soft_wrap=True)

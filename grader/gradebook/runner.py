@@ -48,7 +48,7 @@ from grader.gradebook.late import submission_time
 from grader.rounding import score_text
 from grader.gradebook.confinement import CONFINED, UNCONFINED, SandboxUnavailable, pool_isolation, sandbox_mode
 from grader.gradebook.grade_one import Graded, grade_answers
-from grader.gradebook.progress import Reporter, SilentReporter
+from grader.gradebook.reporting import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
 from grader.gradebook.submissions import (
     DEFAULT_MAX_FILE_BYTES,

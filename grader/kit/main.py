@@ -18,9 +18,15 @@ from ..notebooks import code_file_source
 from . import EXIT_PROBLEMS, EXIT_USAGE
 from .answer_report import check_sheet
 from .report import CodeReport, failure_line, forbidden_line, static_findings, summarize
-from .table import print_lines, render_answers, render_code
+from .table import render_answers, render_code
 
 DATA_FILE = "data.json"
+
+
+def print_lines(lines: list[str]) -> None:
+    """The report on stdout: the kit runs standalone (check.pyz), so it prints itself."""
+    for line in lines:
+        sys.stdout.write(line + "\n")
 
 
 def kit_data() -> dict[str, Any]:

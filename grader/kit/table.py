@@ -9,7 +9,7 @@ text: what comes from the student's file is never interpreted as markup.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from .report import CodeReport, FunctionReport
 
@@ -152,10 +152,3 @@ def render_code(report: CodeReport, width: int = DEFAULT_WIDTH) -> list[str]:
         lines += wrap(summary, width)
     return lines
 
-
-def print_lines(lines: Sequence[str], stream: Any = None) -> None:
-    import sys
-
-    out = stream or sys.stdout
-    for line in lines:
-        out.write(line + "\n")

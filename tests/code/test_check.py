@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader.code.check import CodeCheckReport, check_exercise_file, print_check_report
+from grader.cli.check_report import print_check_report
+from grader.code.check import CodeCheckReport, check_exercise_file
 from grader.code.judge import hidden_test_count
 from grader.code.stubs import stub_file
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.cli_grade import grade
+from grader.cli.grade import grade
 
 from .conftest import key_answers, make_quiz, write_answers
 

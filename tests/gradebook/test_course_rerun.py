@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.gradebook.course import audit_trail, override, record_key_fixes
-from grader.gradebook.progress import SilentReporter
+from grader.gradebook.reporting import SilentReporter
 from grader.gradebook.runner import BatchError, grade_batch
 from grader.gradebook.store import Gradebook, GradebookError
 

@@ -192,7 +192,7 @@ def test_a_killed_client_leaves_no_process_behind_and_a_rerun_grades_nothing_twi
 ) -> None:
     quiz, subs = slow_class(tmp_path, mini_bank)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "grader.cli_grade", "grade", str(subs), "--quiz", str(quiz), "--out", str(out)]
+    command = [sys.executable, "-m", "grader.cli", "grade", str(subs), "--quiz", str(quiz), "--out", str(out)]
     process = subprocess.Popen([*command, "--cluster", "local:2"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     seen: set[int] = set()  # its LocalCluster's worker processes and their sandboxes
@@ -247,7 +247,7 @@ def test_the_bank_is_shipped_by_content(tmp_path: Path, mini_bank: Path) -> None
 def test_cluster_usage_errors_exit_2(tmp_path: Path, shared_quiz: Path, options: list[str], message: str) -> None:
     (tmp_path / "subs").mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "grader.cli_grade", "grade", str(tmp_path / "subs"), "--quiz", str(shared_quiz),
+        [sys.executable, "-m", "grader.cli", "grade", str(tmp_path / "subs"), "--quiz", str(shared_quiz),
          "--out", str(tmp_path / "out"), *options],
         capture_output=True, text=True, timeout=120,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.cli_grade import demo, grade
+from grader.cli.grade import demo, grade
 from grader.sandbox import SandboxWarning, isolation
 
 from .conftest import key_answers, key_submission_with_code, make_quiz, write_answers

@@ -14,7 +14,7 @@ from rich.console import Console
 from grader.gradebook.runner import BatchError, grade_batch
 from grader.gradebook.store import Gradebook
 from grader.gradebook.submissions import discover, export_format, submitted_name
-from grader.gradebook.summary import print_summary
+from grader.cli.summary import print_summary
 from grader.quiz.roster import RosterError, Student, read_roster
 
 from .conftest import key_answers, make_quiz, misconception_answers, write_answers

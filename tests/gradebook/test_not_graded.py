@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from grader.cli_grade import demo, grade
+from grader.cli.grade import demo, grade
 from grader.gradebook import runner
 from grader.gradebook.runner import grade_batch
 

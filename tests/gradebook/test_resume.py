@@ -45,7 +45,7 @@ def slow_class(tmp_path: Path, bank: Path) -> tuple[Path, list[str]]:
         key = (quiz / "key" / student.id / "exercise.py").read_text(encoding="utf-8")
         (subs / student.id / "exercise.py").write_text(key + SLOW, encoding="utf-8")
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "grader.cli_grade", "grade", str(subs), "--quiz", str(quiz),
+    command = [sys.executable, "-m", "grader.cli", "grade", str(subs), "--quiz", str(quiz),
                "--out", str(out), "--jobs", "1"]
     return out, command
 

@@ -43,7 +43,7 @@ def test_list_table_at_80_columns_keeps_ids_and_title_words_whole() -> None:
     from rich.console import Console
 
     from grader.api import list_exercises
-    from grader.cli_render import exercise_table
+    from grader.cli.render import exercise_table
 
     rows = list_exercises()
     console = Console(width=80, force_terminal=True, color_system=None, markup=False, record=True)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from grader.quiz.documents import json_text
 from grader.quiz.mathml import css_fences, latex_to_mathml, markdown_to_html, split_equations
-from grader.quiz.terminal_math import latex_to_text, markdown_for_terminal
+from grader.cli.terminal_math import latex_to_text, markdown_for_terminal
 
 MATHML = "{http://www.w3.org/1998/Math/MathML}"
 

@@ -1,13 +1,12 @@
-"""How a batch run reports as it goes: a rich progress bar with counts and ETA on a
-terminal, one plain line per submission otherwise (logs, CI, pipes).
+"""How a batch run reports on the terminal (`grader.gradebook.reporting.Reporter`): a rich
+progress bar with counts and ETA on a terminal, one plain line per submission otherwise
+(logs, CI, pipes).
 
 Everything a student controls (ids come from the roster, but file names come from the
 submissions folder) is printed as `rich.text.Text`, never as markup.
 """
 
 from __future__ import annotations
-
-from typing import Protocol
 
 from rich.console import Console
 from rich.progress import (
@@ -21,37 +20,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-
-class Reporter(Protocol):
-    """Receives the events of a batch run (all calls come from the run's main thread)."""
-
-    def start(self, total: int) -> None:
-        """`total` submissions are about to be graded."""
-
-    def graded(self, student: str, detail: str) -> None:
-        """One submission was graded and committed (detail: "7.5/10 in 1.2 s")."""
-
-    def warn(self, message: str) -> None:
-        """Something the instructor should know (an unmatched file, a failed submission)."""
-
-    def finish(self) -> None:
-        """The run is over (also after an interruption)."""
-
-
-class SilentReporter:
-    """Reports nothing."""
-
-    def start(self, total: int) -> None:
-        pass
-
-    def graded(self, student: str, detail: str) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
+from grader.gradebook.reporting import Reporter
 
 
 class PlainReporter:

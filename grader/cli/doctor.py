@@ -7,7 +7,7 @@ import sys
 import click
 from rich.text import Text
 
-from grader.console import console
+from grader.cli.console import console
 
 
 @click.command("doctor")

@@ -2,6 +2,10 @@
 
 Errors in what the user gave (an unknown topic, a bad roster, a malformed file) print one
 line on stderr and exit with status 2; `grader check` exits 1 when it found problems.
+
+The package is the command line's wing: click commands (one module per group of
+commands), the one console (`console`) and the printers of what the API returns.  Nothing
+outside it prints or imports click or rich (`tests/test_layers.py`).
 """
 
 from __future__ import annotations
@@ -9,31 +13,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, NoReturn
 
 import click
 from rich.text import Text
 
 from grader import __version__
-from grader.console import console, error_console
+from grader.cli.console import USAGE_ERROR, console, fail, run_api
 
-USAGE_ERROR = 2
-
-
-def fail(message: str) -> NoReturn:
-    """One line on stderr (never wrapped), exit status 2."""
-    error_console.print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
-    sys.exit(USAGE_ERROR)
-
-
-def run_api(call: Callable[[], Any]) -> Any:
-    """Run an API call; turn the project's input errors (`GraderError`) into one line and exit 2."""
-    from grader.errors import GraderError
-
-    try:
-        return call()
-    except GraderError as error:
-        fail(str(error))
+__all__ = ["main", "fail", "run_api", "USAGE_ERROR"]
 
 
 def _split(values: str | None) -> tuple[str, ...]:
@@ -59,7 +46,7 @@ def main() -> None:
 def list_command(topic: str | None, as_json: bool, bank_dirs: tuple[Path, ...]) -> None:
     """The exercise bank."""
     from grader.api import list_exercises
-    from grader.cli_render import exercise_lines, exercise_table
+    from grader.cli.render import exercise_lines, exercise_table
 
     rows = run_api(lambda: list_exercises(topic=topic, bank_dirs=bank_dirs))
     if as_json:
@@ -77,7 +64,7 @@ def list_command(topic: str | None, as_json: bool, bank_dirs: tuple[Path, ...]) 
 def preview(exercise_id: str, seed: int, bank_dirs: tuple[Path, ...]) -> None:
     """One variant of an exercise, with its key and its misconceptions."""
     from grader.api import preview_exercise
-    from grader.cli_render import print_preview
+    from grader.cli.render import print_preview
 
     preview_data = run_api(lambda: preview_exercise(exercise_id, seed=seed, bank_dirs=bank_dirs))
     print_preview(console, preview_data)
@@ -109,7 +96,7 @@ def new_quiz_command(
 
     if bool(students) == bool(roster):
         fail("give exactly one of --students or --roster")
-    from grader.cli_render import student_progress
+    from grader.cli.render import student_progress
 
     with student_progress(console) as progress:
         summary = run_api(
@@ -140,29 +127,19 @@ def new_quiz_command(
 @click.option("--quiz", "quiz_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The quiz folder (practice mode: shows correctness).")
 def check(file: Path, quiz_dir: Path | None) -> None:
     """Check answers.toml, exercise.py or exercise.ipynb before handing it in."""
-    if file.suffix in (".py", ".ipynb"):
-        from grader.code.check import check_exercise_file, print_check_report
+    from grader.api import check_file
+    from grader.cli.check_report import print_check_report
 
-        report = run_api(lambda: check_exercise_file(file, quiz_dir=quiz_dir))
-        print_check_report(console, report)
-        sys.exit(report.exit_code)
-    if file.suffix != ".toml":
-        fail(f"{file}: expected answers.toml, exercise.py or exercise.ipynb")
-    from grader.kit.table import render_answers
-    from grader.quiz.check import check_answers
-
-    report = run_api(lambda: check_answers(file, quiz_dir))
-    note = "Practice mode: add --quiz DIR (the quiz folder) to see which answers are right."
-    for line in render_answers(report, width=console.width, practice_note=note):
-        console.print(Text(line), soft_wrap=True)
+    report = run_api(lambda: check_file(file, quiz_dir))
+    print_check_report(console, report)
     sys.exit(report.exit_code)
 
 
 def _register_grading_commands() -> None:
-    from grader.cli_grade import demo, grade
+    from grader.cli.grade import demo, grade
 
-    from grader.cli_doctor import doctor
-    from grader.cli_similarity import similarity
+    from grader.cli.doctor import doctor
+    from grader.cli.similarity import similarity
 
     for command in (grade, demo, doctor, similarity):
         main.add_command(command)
@@ -174,8 +151,8 @@ def export_group() -> None:
 
 
 def _register_export_commands() -> None:
-    from grader.cli_course import EXPORT_COMMANDS
-    from grader.cli_gradescope import gradescope_command
+    from grader.cli.course import EXPORT_COMMANDS
+    from grader.cli.gradescope import gradescope_command
 
     for command in (*EXPORT_COMMANDS, gradescope_command):
         export_group.add_command(command)
@@ -186,13 +163,10 @@ _register_export_commands()
 
 
 def _register_course_commands() -> None:
-    from grader.cli_course import COMMANDS
+    from grader.cli.course import COMMANDS
 
     for command in COMMANDS:
         main.add_command(command)
 
 
 _register_course_commands()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,9 +1,6 @@
 """`grader grade` and `grader demo`: thin click commands over
 `grader.gradebook.runner.grade_batch` and `grader.demo.run_demo`.
 
-Register them on the main group with `main.add_command(grade)` and
-`main.add_command(demo)`; `python -m grader.cli_grade grade ...` also works.
-
 Exit codes of `grade`: 0 when every submission was graded (whatever the students' files
 held); 1 when some submissions could not be graded because of a grader or sandbox failure
 (they are retried by the next run); 2 for usage errors, unusable quiz folders and a missing
@@ -16,15 +13,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, NoReturn
 
 import click
 from rich.text import Text
 
-from grader.console import console, error_console
+from grader.cli.console import console, print_stderr, run_api
 
 EXIT_FAILED = 1
-EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 NO_SANDBOX = click.option(
@@ -71,47 +66,22 @@ def grade(submissions: Path, quiz_dir: Path, out: Path | None, jobs: int | None,
     (a grader or sandbox failure: run again); 2 for usage errors and a missing sandbox;
     130 when interrupted.
     """
-    from grader.gradebook.confinement import SandboxUnavailable
-    from grader.gradebook.progress import reporter_for
-    from grader.gradebook.runner import BatchError, grade_batch
-    from grader.gradebook.summary import print_summary
+    from grader.api import grade_submissions
+    from grader.cli.progress import reporter_for
+    from grader.cli.summary import print_summary
 
-    def run(backend_factory: object = None) -> object:
-        return grade_batch(
-            submissions, quiz_dir, out=out, jobs=jobs, force=force,
-            only=only.split(",") if only is not None else None,
-            id_map=id_map, progress=reporter_for(console), confined=not no_sandbox,
-            backend_factory=backend_factory,
-        )
-
-    try:
-        if scheduler is None and cluster is None:
-            _banner_if_unconfined(no_sandbox)
-            summary = run()
-        else:
-            summary = _on_cluster(run, scheduler, cluster, jobs, confined=not no_sandbox)
-    except (BatchError, SandboxUnavailable) as error:
-        _fail(str(error))
+    if scheduler is None and cluster is None:
+        _banner_if_unconfined(no_sandbox)
+    summary = run_api(lambda: grade_submissions(
+        submissions, quiz_dir, out=out, jobs=jobs, force=force,
+        only=only.split(",") if only is not None else None, id_map=id_map,
+        progress=reporter_for(console), confined=not no_sandbox, scheduler=scheduler, cluster=cluster,
+    ))
     print_summary(summary, console)
     if summary.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     if summary.failed or summary.not_graded:
         sys.exit(EXIT_FAILED)
-
-
-def _on_cluster(run: Callable[[object], object], scheduler: str | None, cluster: str | None,
-                jobs: int | None, confined: bool) -> object:
-    """`run` with code graded on a Dask cluster; usage errors (and workers without a
-    working sandbox, when `confined`) exit 2."""
-    from grader.cluster import ClusterError, open_cluster
-
-    if jobs is not None:
-        _fail("--jobs applies to the local sandbox pool; on a cluster the workers' threads decide")
-    try:
-        with open_cluster(scheduler, cluster, confined=confined) as backend_factory:
-            return run(backend_factory)
-    except ClusterError as error:
-        _fail(str(error))
 
 
 @click.command("demo")
@@ -123,21 +93,16 @@ def demo(out: Path | None, no_sandbox: bool) -> None:
 
     Exit status: 0 when every submission was graded, 1 when some could not be, 2 without a
     working sandbox (unless --no-sandbox) or for an --out folder that is not empty."""
-    from grader.demo import DemoError, run_demo
-    from grader.gradebook.confinement import SandboxUnavailable
+    from grader.api import run_demo
+    from grader.cli.demo import ConsoleNarrator, print_demo_result
+    from grader.cli.progress import reporter_for
 
     _banner_if_unconfined(no_sandbox)
-    try:
-        result = run_demo(out, console=console, confined=not no_sandbox)
-    except (DemoError, SandboxUnavailable) as error:
-        _fail(str(error))
+    result = run_api(lambda: run_demo(out, confined=not no_sandbox, narrator=ConsoleNarrator(console),
+                                      progress=reporter_for(console)))
+    print_demo_result(console, result)
     if not result.summary.complete:
         sys.exit(EXIT_FAILED)
-
-
-def _fail(message: str) -> NoReturn:
-    error_console.print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
-    sys.exit(EXIT_USAGE)
 
 
 def _banner_if_unconfined(no_sandbox: bool) -> None:
@@ -148,16 +113,5 @@ def _banner_if_unconfined(no_sandbox: bool) -> None:
 
     found = sandbox_problem()
     if found is not None:
-        error_console.print(Text(UNCONFINED_BANNER.format(problem=found[0]), style="bold white on red"), soft_wrap=True)
+        print_stderr(Text(UNCONFINED_BANNER.format(problem=found[0]), style="bold white on red"))
 
-
-@click.group()
-def _standalone() -> None:
-    """grade and demo, for `python -m grader.cli_grade`."""
-
-
-_standalone.add_command(grade)
-_standalone.add_command(demo)
-
-if __name__ == "__main__":  # pragma: no cover
-    _standalone()

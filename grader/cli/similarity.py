@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from rich.text import Text
 
-from grader.console import console, error_console
-
-EXIT_USAGE = 2
+from grader.cli.console import console, run_api, warn
 
 
 @click.command("similarity")
@@ -29,13 +26,9 @@ def similarity(quiz_dir: Path, out: Path | None, against: tuple[Path, ...], subm
     Writes OUT/similarity.csv, OUT/similarity/<pair>.html for each flagged pair and the
     Similarity section of OUT/report.html. Evidence for a person, never a penalty.
     """
-    from grader.integrity.api import SimilarityError, run_similarity
+    from grader.integrity.api import run_similarity
 
-    try:
-        result = run_similarity(quiz_dir, out, submissions, against)
-    except SimilarityError as error:
-        error_console.print(Text(f"error: {error}", style="bold red"), soft_wrap=True)
-        sys.exit(EXIT_USAGE)
+    result = run_api(lambda: run_similarity(quiz_dir, out, submissions, against))
     flagged = result.flagged
     console.print(Text(
         f"{len(flagged)} flagged pair{'s' if len(flagged) != 1 else ''} "
@@ -45,7 +38,6 @@ def similarity(quiz_dir: Path, out: Path | None, against: tuple[Path, ...], subm
     ), soft_wrap=True)
     if result.unread:
         shown = ", ".join(result.unread[:10]) + (" ..." if len(result.unread) > 10 else "")
-        error_console.print(Text(f"warning: exercise.py no longer readable, left out: {shown}", style="yellow"),
-                            soft_wrap=True)
+        warn(f"exercise.py no longer readable, left out: {shown}")
     for row in flagged[:10]:
         console.print(Text(f"  {row.a} <-> {row.b}  {row.kind}  {row.score:.2f}  {row.evidence[:120]}"), soft_wrap=True)

@@ -15,7 +15,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from grader.quiz.terminal_math import markdown_for_terminal
+from grader.cli.terminal_math import markdown_for_terminal
 
 def exercise_table(rows: list[dict[str, Any]]) -> Table:
     """`grader list` in a terminal: one row per exercise under a row per section; ids are

@@ -6,29 +6,18 @@ stderr and exit 2. The author of a change is $GRADER_AUTHOR, else the login name
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 from rich.text import Text
 
-from grader.console import console
+from grader.cli.console import console, run_api
 
 quiz_option = click.option("--quiz", "quiz_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
                            help="The quiz folder.")
 out_option = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
                           help="The grading folder given to `grader grade --out` (default: QUIZ/grading).")
 note_option = click.option("--note", default="", help="Why (kept in the audit trail and shown to the student).")
-
-
-def _run(call: Callable[[], Any]) -> Any:
-    from grader.cli import fail
-    from grader.gradebook.course import CourseError
-    from grader.gradebook.lms import LmsExportError
-
-    try:
-        return call()
-    except (CourseError, LmsExportError) as error:
-        fail(str(error))
 
 
 def _report(change: Any) -> None:
@@ -50,7 +39,7 @@ def override(quiz_dir: Path, student: str, item: str, score: float, note: str, o
     """Set one student's score on one item; it survives regrades."""
     from grader.gradebook.course import override as run
 
-    _report(_run(lambda: run(quiz_dir, student, item, score, note, out)))
+    _report(run_api(lambda: run(quiz_dir, student, item, score, note, out)))
 
 
 @click.command("accept")
@@ -63,7 +52,7 @@ def accept(quiz_dir: Path, item: str, answer: str, note: str, out: Path | None) 
     """Accept an alternative answer for everyone; regrades the students it affects."""
     from grader.gradebook.course import accept as run
 
-    _report(_run(lambda: run(quiz_dir, item, answer, note, out)))
+    _report(run_api(lambda: run(quiz_dir, item, answer, note, out)))
 
 
 @click.command("drop")
@@ -76,7 +65,7 @@ def drop(quiz_dir: Path, item: str, undo: bool, note: str, out: Path | None) -> 
     """Make an item count for no one (0 of 0 points)."""
     from grader.gradebook.course import drop as run
 
-    _report(_run(lambda: run(quiz_dir, item, note, out, undo)))
+    _report(run_api(lambda: run(quiz_dir, item, note, out, undo)))
 
 
 @click.command("fix-keys")
@@ -89,7 +78,7 @@ def fix_keys(quiz_dir: Path, dry_run: bool, note: str, out: Path | None) -> None
     then `grader grade` regrades only the students concerned."""
     from grader.gradebook.course import record_key_fixes
 
-    change = _run(lambda: record_key_fixes(quiz_dir, note, out, dry_run))
+    change = run_api(lambda: record_key_fixes(quiz_dir, note, out, dry_run))
     for fix in change.fixes:
         console.print(Text(f"{fix.student} {fix.item}: {fix.describe()}"), soft_wrap=True)
     console.print(Text(change.message + ("" if dry_run or not change.fixes else
@@ -103,7 +92,7 @@ def history(quiz_dir: Path, out: Path | None) -> None:
     """The audit trail: every override, accepted answer, dropped item and key fix."""
     from grader.gradebook.course import audit_trail
 
-    for a in _run(lambda: audit_trail(quiz_dir, out)):
+    for a in run_api(lambda: audit_trail(quiz_dir, out)):
         change = a.detail or (f"score {a.score:g}" if a.score is not None else (f"answer {a.answer}" if a.answer else ""))
         when = a.created_at.replace("T", " ").replace("+00:00", " UTC")
         target = f"{a.student} {a.item}" if a.student else f"{a.item} (everyone)"
@@ -130,7 +119,7 @@ def _lms_export(fmt: str) -> click.Command:
                assignment: str | None, out: Path | None) -> None:
         from grader.gradebook.course import export_lms
 
-        path = _run(lambda: export_lms(quiz_dir, fmt, target, out=out, roster=roster, id_map=id_map,
+        path = run_api(lambda: export_lms(quiz_dir, fmt, target, out=out, roster=roster, id_map=id_map,
                                        assignment=assignment))
         console.print(Text(f"Wrote {path} ({fmt} gradebook import)."), soft_wrap=True)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from grader.console import console
+from grader.cli.console import console, run_api
 
 
 @click.command("gradescope")
@@ -22,12 +22,8 @@ from grader.console import console
 def gradescope_command(quiz_dir: Path, out: Path, id_map: Path | None, allow_unconfined: bool) -> None:
     """An autograder bundle for Gradescope: setup.sh, run_autograder, the quiz's keys and this
     grader. It holds every student's keys and hidden tests: never hand it to students."""
-    from grader.cli import fail
-    from grader.gradescope.bundle import BundleError, build_bundle
+    from grader.gradescope.bundle import build_bundle
 
-    try:
-        info = build_bundle(quiz_dir, out, id_map=id_map, allow_unconfined=allow_unconfined)
-    except BundleError as error:
-        fail(str(error))
+    info = run_api(lambda: build_bundle(quiz_dir, out, id_map=id_map, allow_unconfined=allow_unconfined))
     console.print(Text(f"Wrote {info.path} ({info.size / 1e6:.1f} MB, {info.students} students): upload it as the "
                        "autograder of the Gradescope assignment (base image with Python >= 3.11)."), soft_wrap=True)
