@@ -207,9 +207,11 @@ def test_run_with_budget_leaves_someone_elses_timer_alone() -> None:
 
 
 def test_repr_and_validation() -> None:
-    assert repr(Expression()) == "Expression(variables=('s',))"
-    assert repr(Expression(("h", "x"), {"h": (-1, 1)})) == (
-        "Expression(variables=('h', 'x'), domains={'h': (-1.0, 1.0), 'x': (0.1, 2.0)})"
+    assert repr(Expression()) == (
+        "Expression(variables=('s',), domains={'s': (0.1, 2.0)}, rtol=1e-06, atol=1e-09, symbolic_budget=0.25)"
+    )
+    assert repr(Expression(("h", "x"), {"h": (-1, 1)})).startswith(
+        "Expression(variables=('h', 'x'), domains={'h': (-1.0, 1.0), 'x': (0.1, 2.0)}, "
     )
     for bad in [dict(variables="s"), dict(variables=("e",)), dict(variables=("s", "s")),
                 dict(variables=("__x",)), dict(variables=("s",), domains={"t": (0, 1)}),

@@ -26,7 +26,7 @@ def test_word_grading_options_and_rejections() -> None:
     with pytest.raises(AnswerParseError, match="not one of the allowed words"):
         limited.parse("duke")
     assert limited.describe("queen") == "one word out of: queen, king, prince"
-    assert repr(limited) == "Word(options=['queen', 'king', 'prince'])" and repr(spec) == "Word()"
+    assert repr(limited) == "Word(options=('queen', 'king', 'prince'))" and repr(spec) == "Word(options=None)"
 
 
 PAIRS = (("the", "cat"), ("cat", "the"), ("cat", "sat"))
