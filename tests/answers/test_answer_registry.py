@@ -6,7 +6,7 @@ validators' messages are exact."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import pytest
@@ -25,7 +25,7 @@ from grader.answers import (
     WordSequence,
     registry,
 )
-from grader.answers.fields import Validated, setting
+from grader.answers.fields import Validated, is_public, setting
 from grader.bank import default_bank
 from grader.exercise import AnswerExercise
 from grader.kit.answer_report import check_sheet
@@ -204,3 +204,12 @@ def test_checks_are_frozen_values() -> None:
     assert Real(rtol=0.01, atol=0) == Real(rtol=0.01, atol=0.0) and hash(Real(rtol=0.01)) == hash(check)
     assert Expression(("s",)) == Expression(("s",), {"s": (0.1, 2.0)})  # the default domain, spelled out
     assert len({Integer(), Integer(), Shape()}) == 2
+
+
+@pytest.mark.parametrize("kind", registry.kinds())
+def test_every_public_setting_is_validated(kind: str) -> None:
+    """A description is data from outside the grader: each setting it can carry is checked."""
+    cls = registry.check_class(kind)
+    for item in fields(cls):
+        if is_public(item):
+            assert item.metadata.get("validators"), f"{cls.__name__}.{item.name} has no validator"
