@@ -68,9 +68,9 @@ def _parse_and_grade(spec: AnswerCheck, key: Any, raw: Any) -> None:
     except AnswerParseError as exc:
         assert str(exc), "a parse error must say what was expected"
         return
-    check = spec.grade(parsed, key)
-    assert isinstance(check, Marking)
-    assert 0.0 <= check.fraction <= 1.0 and isinstance(check.message, str)
+    marking = spec.grade(parsed, key)
+    assert isinstance(marking, Marking)
+    assert 0.0 <= marking.fraction <= 1.0 and isinstance(marking.message, str)
 
 
 @pytest.mark.parametrize("spec, key", SPECS_AND_KEYS, ids=IDS)

@@ -52,8 +52,8 @@ def test_sequence_partial_credit(raw: object, fraction: float) -> None:
 def test_sequence_messages() -> None:
     spec = WordSequence()
     assert spec.grade(spec.parse([["the", "cat"]]), PAIRS).message == "2 expected items are missing"
-    check = spec.grade(spec.parse([list(p) for p in PAIRS] + [["sat", "cat"]]), PAIRS)
-    assert check.message == "1 item is not expected ((sat, cat))"
+    marking = spec.grade(spec.parse([list(p) for p in PAIRS] + [["sat", "cat"]]), PAIRS)
+    assert marking.message == "1 item is not expected ((sat, cat))"
     assert spec.grade(spec.parse([list(p) for p in reversed(PAIRS)]), PAIRS).message == (
         "all the right items, but in the wrong order"
     )
