@@ -37,6 +37,10 @@ def _word(raw: Any, where: str) -> str:
     return word
 
 
+def _tuple_or_none(options: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if options is None else tuple(options)
+
+
 @register
 @dataclass(frozen=True)
 class Word(Validated):
@@ -46,7 +50,7 @@ class Word(Validated):
     """
 
     kind: ClassVar[str] = "word"
-    options: tuple[str, ...] | None = setting(None, optional(texts), convert=lambda o: None if o is None else tuple(o))
+    options: tuple[str, ...] | None = setting(None, optional(texts), convert=_tuple_or_none)
 
     @cached_property
     def _allowed(self) -> set[str] | None:
