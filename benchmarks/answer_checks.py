@@ -9,10 +9,10 @@ import time
 from typing import Any, Callable, Sequence
 
 from grader.answers import Expression, Matrix, Real
-from grader.answers.base import AnswerSpec
+from grader.answers.base import AnswerCheck
 
 
-def rate(spec_factory: Callable[[], AnswerSpec], answers: Sequence[Any], key: Any, fresh: bool) -> float:
+def rate(spec_factory: Callable[[], AnswerCheck], answers: Sequence[Any], key: Any, fresh: bool) -> float:
     """Gradings per second; `fresh` builds a new spec for every answer (no verdict cache)."""
     spec = spec_factory()
     spec.grade(spec.parse(answers[0]), key)  # warm-up: imports, key cache
@@ -26,7 +26,7 @@ def rate(spec_factory: Callable[[], AnswerSpec], answers: Sequence[Any], key: An
 
 def main() -> None:
     n = 400
-    cases: list[tuple[str, Callable[[], AnswerSpec], list[Any], Any, bool]] = [
+    cases: list[tuple[str, Callable[[], AnswerCheck], list[Any], Any, bool]] = [
         ("Real, TOML floats", Real, [0.25 + i * 1e-6 for i in range(n)], 0.25, False),
         ("Real, numeric strings", Real, [f"{0.25 + i * 1e-6:.7f}" for i in range(n)], 0.25, False),
         ("Real, expressions", Real, [f"1/4 + {i}/10^7" if i % 2 else "sqrt(2)/2" for i in range(n)], 0.25, False),

@@ -15,7 +15,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 
 from grader.errors import GraderError
-from grader.answers.base import AnswerSpec
+from grader.answers.base import AnswerCheck
 
 Params = dict[str, Any]
 Generator = Callable[[np.random.Generator], Params]
@@ -125,7 +125,7 @@ class AnswerExercise(Exercise):
     generate: Generator
     prompt: str
     solve: Solver
-    check: AnswerSpec | Callable[[Params], AnswerSpec]
+    check: AnswerCheck | Callable[[Params], AnswerCheck]
     misconceptions: tuple[Misconception, ...] = field(default_factory=tuple)
     partial_credit: str = "proportional"
 
@@ -142,7 +142,7 @@ class AnswerExercise(Exercise):
         if len(set(tags)) != len(tags):
             raise DeclarationError(f"{self.id}: misconception tags must be unique")
 
-    def check_for(self, params: Params) -> AnswerSpec:
+    def check_for(self, params: Params) -> AnswerCheck:
         """The answer check of one variant."""
         check = self.check
         # A check object has `parse`; anything else is a function of the parameters.

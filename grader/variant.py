@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from grader.errors import GraderError
-from grader.answers.base import AnswerParseError, AnswerSpec, answer_matches
+from grader.answers.base import AnswerCheck, AnswerParseError, answer_matches
 from grader.exercise import AnswerExercise, Params
 
 MAX_ATTEMPTS = 200
@@ -40,7 +40,7 @@ class Variant:
     key: Any
     misconceptions: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self, check: AnswerSpec) -> dict[str, Any]:
+    def to_json(self, check: AnswerCheck) -> dict[str, Any]:
         """Plain JSON data: the parameters, the key as written in answers.toml, and the
         misconceptions' answers in the same form."""
         return {
@@ -73,7 +73,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def same_answer(check: AnswerSpec, answer: Any, other: Any) -> bool:
+def same_answer(check: AnswerCheck, answer: Any, other: Any) -> bool:
     """Would a student who wrote `answer` be graded correct against the key `other`?"""
     try:
         return answer_matches(check, check.parse(check.to_toml(answer)), other)
@@ -94,7 +94,7 @@ def applicable_misconceptions(exercise: AnswerExercise, params: Params) -> dict[
     return answers
 
 
-def discriminates(check: AnswerSpec, key: Any, misconceptions: dict[str, Any]) -> bool:
+def discriminates(check: AnswerCheck, key: Any, misconceptions: dict[str, Any]) -> bool:
     """True when no misconception's answer passes for the key and all of them differ."""
     answers = list(misconceptions.values())
     if any(same_answer(check, answer, key) for answer in answers):
@@ -129,6 +129,6 @@ def make_variant(exercise: AnswerExercise, seed: int) -> Variant:
     )
 
 
-def variant_fingerprint(variant: Variant, check: AnswerSpec) -> str:
+def variant_fingerprint(variant: Variant, check: AnswerCheck) -> str:
     """Canonical JSON text of a variant, for byte-identity checks."""
     return json.dumps(variant.to_json(check), sort_keys=True)

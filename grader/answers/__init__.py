@@ -1,10 +1,12 @@
 """Answer kinds for `answers.toml`: parse first (or raise AnswerParseError), grade second.
 
-Every kind follows the `AnswerSpec` protocol of `grader.answers.base`.
+Every kind follows the `AnswerCheck` protocol of `grader.answers.base`, is a frozen
+dataclass (settings declared with `grader.answers.fields`) and is registered by its `kind`
+in `grader.answers.registry`; grading returns a `Marking`.
 """
 
 from .arrays import Matrix
-from .base import AnswerParseError, AnswerSpec, Check
+from .base import AnswerCheck, AnswerParseError, Marking
 from .choice import (
     MultipleChoice,
     SingleChoice,
@@ -25,12 +27,12 @@ from .shapes import Shape
 from .words import Word, WordSequence
 
 __all__ = [
+    "AnswerCheck",
     "AnswerParseError",
-    "AnswerSpec",
-    "Check",
     "EvaluationError",
     "Expression",
     "Integer",
+    "Marking",
     "Matrix",
     "MultipleChoice",
     "Real",

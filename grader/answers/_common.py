@@ -1,4 +1,4 @@
-"""Helpers shared by the answer kinds: describing raw values, reading numbers, reprs."""
+"""Helpers shared by the answer kinds: describing raw values, reading numbers."""
 
 from __future__ import annotations
 
@@ -40,12 +40,6 @@ def show(raw: Any) -> str:
     if raw is None:
         return "nothing"
     return f"a value of type {type(raw).__name__}"
-
-
-def spec_repr(obj: object, **fields: Any) -> str:
-    """``Name(field=value, ...)`` in the style of attrs."""
-    inner = ", ".join(f"{name}={value!r}" for name, value in fields.items())
-    return f"{type(obj).__name__}({inner})"
 
 
 def check_text(raw: str, what: str) -> str:
@@ -125,16 +119,3 @@ def read_integer(raw: Any) -> int:
             raise AnswerParseError(f"expected a whole number, got {show(raw)} = {value:.10g}")
         return int(nearest)
     raise AnswerParseError(f"expected an integer, got {show(raw)}")
-
-
-class Stateless:
-    """A check without parameters: every instance equals every other of its class."""
-
-    def __repr__(self) -> str:
-        return spec_repr(self)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))

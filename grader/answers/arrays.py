@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
 
 from ..indices import index_text
 from ..wording import with_article
-from ._common import check_text, read_float, show, spec_repr
-from .base import AnswerParseError, Check
+from ._common import check_text, read_float, show
+from .base import AnswerParseError, Marking
+from .fields import Validated, at_least, number, setting
+from .registry import register
 
 MAX_ENTRIES = 10_000
 MAX_TEXT = 20_000
@@ -18,7 +21,9 @@ Vector = tuple[float, ...]
 MatrixValue = tuple[tuple[float, ...], ...]
 
 
-class Matrix:
+@register
+@dataclass(frozen=True)
+class Matrix(Validated):
     """A vector (1-D) or matrix (2-D) of real numbers.  Key: a nested list of floats.
 
     Accepts a TOML array (entries: numbers, numeric strings or constant expressions such as
@@ -28,22 +33,9 @@ class Matrix:
     its negative, or a constant multiple of it is diagnosed in the message.
     """
 
-    kind = "matrix"
-
-    def __init__(self, rtol: float = 1e-3, atol: float = 1e-6) -> None:
-        if not (rtol >= 0 and atol >= 0 and math.isfinite(rtol) and math.isfinite(atol)):
-            raise ValueError(f"rtol and atol must be finite and >= 0, got {rtol!r}, {atol!r}")
-        self.rtol = float(rtol)
-        self.atol = float(atol)
-
-    def __repr__(self) -> str:
-        return spec_repr(self, rtol=self.rtol, atol=self.atol)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and repr(other) == repr(self)
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
+    kind: ClassVar[str] = "matrix"
+    rtol: float = setting(1e-3, number, at_least(0), convert=float)
+    atol: float = setting(1e-6, number, at_least(0), convert=float)
 
     def describe(self, key: Any) -> str:
         array = _key_array(key)
@@ -95,18 +87,18 @@ class Matrix:
             raise AnswerParseError(f"too many entries (at most {MAX_ENTRIES})")
         return tuple(_number(x, f"entry {index_text((i,))}") for i, x in enumerate(raw))
 
-    def grade(self, parsed: Vector | MatrixValue, key: Any) -> Check:
+    def grade(self, parsed: Vector | MatrixValue, key: Any) -> Marking:
         want = _key_array(key)
         got = _Array.of(parsed)
         if got.shape != want.shape:
             if len(got.shape) == 2 and len(want.shape) == 2 and got.shape == want.shape[::-1] and self._all_close(got.T, want):
-                return Check(0.0, "your matrix is the transpose of the expected one")
-            return Check(0.0, f"expected {_shape_text(want.shape)}, got {_shape_text(got.shape)}")
+                return Marking(0.0, "your matrix is the transpose of the expected one")
+            return Marking(0.0, f"expected {_shape_text(want.shape)}, got {_shape_text(got.shape)}")
         ok = self._close(got, want)
         fraction = sum(ok) / len(ok) if ok else 1.0
         if fraction == 1.0:
-            return Check(1.0)
-        return Check(fraction, self._diagnose(got, want) or _count_message(ok, want.shape))
+            return Marking(1.0)
+        return Marking(fraction, self._diagnose(got, want) or _count_message(ok, want.shape))
 
     def matches(self, parsed: Vector | MatrixValue, key: Any) -> bool:
         """Full marks?  The same verdict as `grade(...).correct`, without a diagnosis."""

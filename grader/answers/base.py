@@ -1,10 +1,11 @@
 """The contract every answer check follows: parse first, grade second.
 
-An answer check (an `AnswerSpec`) turns what a student wrote in `answers.toml` (a TOML value:
+An answer check (an `AnswerCheck`: a frozen dataclass registered by kind, see
+`grader.answers.registry`) turns what a student wrote in `answers.toml` (a TOML value:
 str, int, float, bool or a list of them) into a canonical value, or rejects it with an
 `AnswerParseError` whose message says what was expected.  Grading compares a parsed answer
-with a key (the canonical value the reference computed) and returns a `Check`: the fraction
-of the points earned and a message for the student.
+with a key (the canonical value the reference computed) and returns a `Marking`: the
+fraction of the points earned and a message for the student.
 
 The same check reads the key and the misconceptions' answers: `to_toml(key)` is what a
 perfect student writes, and `parse(to_toml(key))` graded against `key` scores 1.
@@ -21,7 +22,7 @@ class AnswerParseError(ValueError):
 
 
 @dataclass(frozen=True)
-class Check:
+class Marking:
     """The outcome of grading one parsed answer against one key.
 
     fraction: share of the points earned, in [0, 1] (1 is fully correct).
@@ -38,7 +39,7 @@ class Check:
 
 
 @runtime_checkable
-class AnswerSpec(Protocol):
+class AnswerCheck(Protocol):
     """How one kind of answer is written, parsed, compared and shown.
 
     kind: short name of the answer kind ("integer", "real", "expression", "matrix", ...).
@@ -55,7 +56,7 @@ class AnswerSpec(Protocol):
         """Turn a TOML value into the canonical answer, or raise AnswerParseError."""
         ...
 
-    def grade(self, parsed: Any, key: Any) -> Check:
+    def grade(self, parsed: Any, key: Any) -> Marking:
         """Compare a parsed answer with the key; never raises for a parsed answer."""
         ...
 
@@ -72,7 +73,7 @@ class AnswerSpec(Protocol):
         ...
 
 
-def answer_matches(check: AnswerSpec, parsed: Any, key: Any) -> bool:
+def answer_matches(check: AnswerCheck, parsed: Any, key: Any) -> bool:
     """Would `parsed` score full marks against `key`?  Uses the check's `matches` when it
     has one (no diagnosis message is built), else `grade`."""
     matches = getattr(check, "matches", None)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 import re
 import string
-from typing import TYPE_CHECKING, Any, Sequence
+from dataclasses import MISSING, dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
-from ._common import Stateless, show, spec_repr
-from .base import AnswerParseError, Check
+from ._common import show
+from .base import AnswerParseError, Marking
+from .fields import Validated, count, distinct, setting, texts
+from .registry import register
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -63,23 +67,21 @@ class _Options:
         return found
 
 
-class _OptionsCheck:
-    """What single and multiple choice share: the options, shown and compared by value."""
+@dataclass(frozen=True)
+class _OptionsCheck(Validated):
+    """What single and multiple choice share: the option texts, in display order."""
 
-    def __init__(self, options: Sequence[str]) -> None:
-        self._opts = _Options(options)
-        self.options = self._opts.options
+    options: tuple[str, ...] = setting(
+        MISSING, texts, count(2, len(LETTERS)), distinct(_normal), convert=tuple
+    )
 
-    def __repr__(self) -> str:
-        return spec_repr(self, options=list(self.options))
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.options == self.options  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.options))
+    @cached_property
+    def _opts(self) -> _Options:
+        return _Options(self.options)
 
 
+@register
+@dataclass(frozen=True)
 class SingleChoice(_OptionsCheck):
     """One option out of `options` (texts in display order).  Key: a letter ``"A"``...
 
@@ -87,7 +89,7 @@ class SingleChoice(_OptionsCheck):
     option (case and spacing ignored); a letter wins over an option whose text is a letter.
     """
 
-    kind = "single_choice"
+    kind: ClassVar[str] = "single_choice"
 
     def describe(self, key: Any) -> str:
         return f"one of {self._opts.listing()}"
@@ -95,10 +97,10 @@ class SingleChoice(_OptionsCheck):
     def parse(self, raw: Any) -> str:
         return self._opts.letter(raw)
 
-    def grade(self, parsed: str, key: str) -> Check:
+    def grade(self, parsed: str, key: str) -> Marking:
         if parsed == key:
-            return Check(1.0)
-        return Check(0.0, f"{parsed} is not the right choice")
+            return Marking(1.0)
+        return Marking(0.0, f"{parsed} is not the right choice")
 
     def to_toml(self, key: str) -> str:
         return self._key(key)
@@ -113,6 +115,8 @@ class SingleChoice(_OptionsCheck):
         return key
 
 
+@register
+@dataclass(frozen=True)
 class MultipleChoice(_OptionsCheck):
     """Any subset of `options`.  Key: a sorted tuple of letters, e.g. ``("A", "C")``.
 
@@ -122,7 +126,7 @@ class MultipleChoice(_OptionsCheck):
     an empty answer and 0 otherwise.
     """
 
-    kind = "multiple_choice"
+    kind: ClassVar[str] = "multiple_choice"
 
     def describe(self, key: Any) -> str:
         return f'letters among {self._opts.listing()}, as ["A", "C"]'
@@ -150,19 +154,19 @@ class MultipleChoice(_OptionsCheck):
             raise AnswerParseError(f'expected letters among {self._opts.listing()}, as ["A", "C"], got {show(raw)}')
         return tuple(sorted({self._opts.letter(item) for item in items}))
 
-    def grade(self, parsed: tuple[str, ...], key: Sequence[str]) -> Check:
+    def grade(self, parsed: tuple[str, ...], key: Sequence[str]) -> Marking:
         want, got = set(key), set(parsed)
         right, wrong = len(got & want), len(got - want)
         if not want:
-            return Check(1.0) if not got else Check(0.0, "none of the options should be chosen")
+            return Marking(1.0) if not got else Marking(0.0, "none of the options should be chosen")
         if got == want:
-            return Check(1.0)
+            return Marking(1.0)
         others = len(self.options) - len(want)
         fraction = max(0.0, right / len(want) - (wrong / others if others else 0.0))
         message = f"{right} of {len(want)} right options chosen"
         if wrong:
             message += f", and {wrong} wrong option{'s' if wrong != 1 else ''}"
-        return Check(fraction, message)
+        return Marking(fraction, message)
 
     def to_toml(self, key: Sequence[str]) -> list[str]:
         letters = sorted(set(key))
@@ -174,10 +178,12 @@ class MultipleChoice(_OptionsCheck):
         return ", ".join(self.to_toml(key)) or "none"
 
 
-class TrueFalse(Stateless):
+@register
+@dataclass(frozen=True)
+class TrueFalse(Validated):
     """True or false.  Key: bool.  Accepts a TOML bool or true/false/yes/no/t/f/y/n."""
 
-    kind = "true_false"
+    kind: ClassVar[str] = "true_false"
 
     def describe(self, key: Any) -> str:
         return "true or false"
@@ -193,8 +199,8 @@ class TrueFalse(Stateless):
                 return False
         raise AnswerParseError(f"expected true or false, got {show(raw)}")
 
-    def grade(self, parsed: bool, key: bool) -> Check:
-        return Check(1.0) if parsed == bool(key) else Check(0.0, "that is not right")
+    def grade(self, parsed: bool, key: bool) -> Marking:
+        return Marking(1.0) if parsed == bool(key) else Marking(0.0, "that is not right")
 
     def to_toml(self, key: bool) -> bool:
         return bool(key)

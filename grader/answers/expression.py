@@ -27,11 +27,14 @@ import math
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
-from ._common import check_text, show, spec_repr
+from ._common import check_text, show
 from ._timelimit import run_with_budget
-from .base import AnswerParseError, Check
+from .base import AnswerParseError, Marking
+from .fields import Validated, at_least, fail, number, setting
+from .registry import register
 from .safe_expr import (
     RESERVED,
     EvaluationError,
@@ -65,60 +68,92 @@ class _Key:
     sympy_expr: Any = field(default=None)
 
 
-class Expression:
+def _variable_names(check: Any, name: str, value: Any) -> None:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        raise fail(check, name, "a non-empty list of names, e.g. ('s',)", value)
+    if len(set(value)) != len(value):
+        raise fail(check, name, "distinct", value)
+    for item in value:
+        if not _is_name(item):
+            raise fail(check, name, "names (a letter, then letters, digits or _; not a function or constant)", value)
+
+
+def _is_name(item: Any) -> bool:
+    return (
+        isinstance(item, str) and item not in RESERVED and item.isascii() and item[:1].isalpha()
+        and item.replace("_", "a").isalnum() and "__" not in item
+    )
+
+
+def _domains(check: Any, name: str, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise fail(check, name, "a table of variable -> (low, high)", value)
+    unknown = sorted(str(v) for v in set(value) - set(check.variables))
+    if unknown:
+        raise fail(check, name, f"given for the variables only ({_join(check.variables)})", value)
+    for variable, domain in value.items():
+        if not _is_domain(domain):
+            raise fail(check, f"the domain of {variable}", "a finite pair (low, high) with low < high", domain)
+
+
+def _is_domain(domain: Any) -> bool:
+    if isinstance(domain, (str, bytes)) or not isinstance(domain, (list, tuple)) or len(domain) != 2:
+        return False
+    if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in domain):
+        return False
+    lo, hi = domain
+    return math.isfinite(lo) and math.isfinite(hi) and lo < hi
+
+
+@register
+@dataclass(frozen=True)
+class Expression(Validated):
     """An expression in `variables`.  Key: an expression string in the same grammar
     (``"s*(1-s)"``), written by the exercise author.
 
     `domains` maps a variable to the open interval ``(low, high)`` its test points come
-    from (default `DEFAULT_DOMAIN`).  Symbols are positive when their domain is, else real.
+    from (default `DEFAULT_DOMAIN`; every variable has one after construction).  Symbols
+    are positive when their domain is, else real.
     """
 
-    kind = "expression"
+    kind: ClassVar[str] = "expression"
+    variables: tuple[str, ...] = setting(("s",), _variable_names, convert=tuple)
+    domains: dict[str, tuple[float, float]] = setting(None, _domains, hash=False)
+    rtol: float = setting(1e-6, number, at_least(0), convert=float, kw_only=True)
+    atol: float = setting(1e-9, number, at_least(0), convert=float, kw_only=True)
+    symbolic_budget: float = setting(0.25, number, at_least(0), convert=float, kw_only=True)
 
-    def __init__(
-        self,
-        variables: Sequence[str] = ("s",),
-        domains: Mapping[str, tuple[float, float]] | None = None,
-        *,
-        rtol: float = 1e-6,
-        atol: float = 1e-9,
-        symbolic_budget: float = 0.25,
-    ) -> None:
-        if isinstance(variables, str):
-            raise ValueError("variables must be a sequence of names, e.g. ('s',), not a string")
-        self.variables = tuple(variables)
-        if not self.variables or len(set(self.variables)) != len(self.variables):
-            raise ValueError(f"variables must be distinct and not empty, got {self.variables!r}")
-        for name in self.variables:
-            if name in RESERVED or not (name.isascii() and name[:1].isalpha() and name.replace("_", "a").isalnum()) or "__" in name:
-                raise ValueError(f"{name!r} cannot be a variable name")
-        unknown = set(domains or {}) - set(self.variables)
-        if unknown:
-            raise ValueError(f"domains given for unknown variables {sorted(unknown)}")
-        self.domains = {v: _check_domain(v, (domains or {}).get(v, DEFAULT_DOMAIN)) for v in self.variables}
-        self.rtol = float(rtol)
-        self.atol = float(atol)
-        self.symbolic_budget = float(symbolic_budget)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        given = self.domains or {}
+        filled = {v: tuple(float(x) for x in given.get(v, DEFAULT_DOMAIN)) for v in self.variables}
+        object.__setattr__(self, "domains", filled)
+
+    @cached_property
+    def _points(self) -> list[dict[str, float]]:
+        return self._draws()[0]
+
+    @cached_property
+    def _extra_points(self) -> list[dict[str, float]]:
+        return self._draws()[1]
+
+    def _draws(self) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
         rng = random.Random(f"grader.answers.Expression:{self.domains!r}")
-        self._points = [self._draw(rng) for _ in range(N_POINTS)]
-        self._extra_points = [self._draw(rng) for _ in range(N_EXTRA_POINTS)]
-        self._symbols: dict[str, Any] | None = None
-        self._keys: dict[str, _Key] = {}
-        self._verdicts: dict[tuple[Node, str], Check] = {}
+        points = [self._draw(rng) for _ in range(N_POINTS)]
+        return points, [self._draw(rng) for _ in range(N_EXTRA_POINTS)]
+
+    @cached_property
+    def _keys(self) -> dict[str, _Key]:
+        return {}
+
+    @cached_property
+    def _verdicts(self) -> dict[tuple[Node, str], Marking]:
+        return {}
 
     def _draw(self, rng: random.Random) -> dict[str, float]:
         return {v: rng.uniform(lo, hi) for v, (lo, hi) in self.domains.items()}
-
-    def __repr__(self) -> str:
-        if all(d == DEFAULT_DOMAIN for d in self.domains.values()):
-            return spec_repr(self, variables=self.variables)
-        return spec_repr(self, variables=self.variables, domains=self.domains)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and repr(other) == repr(self)
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
 
     # ------------------------------------------------------------------ protocol
 
@@ -138,7 +173,7 @@ class Expression:
         except AnswerParseError as exc:
             raise AnswerParseError(f"expected an expression in {_join(self.variables)}: {exc}") from None
 
-    def grade(self, parsed: Node, key: str) -> Check:
+    def grade(self, parsed: Node, key: str) -> Marking:
         cache_key = (parsed, key)
         verdict = self._verdicts.get(cache_key)
         if verdict is None:
@@ -169,20 +204,20 @@ class Expression:
             self._keys[key] = cached
         return cached
 
-    def _grade(self, answer: Node, key: _Key) -> Check:
+    def _grade(self, answer: Node, key: _Key) -> Marking:
         usable, differing = self._compare(answer, key.values, self._points)
         if differing is not None:
             return _differs(differing)
         if self._symbolically_zero(answer, key):
-            return Check(1.0)
+            return Marking(1.0)
         if key.extra_values is None:
             key.extra_values = self._values(key.node, self._extra_points)
         more, differing = self._compare(answer, key.extra_values, self._extra_points)
         if differing is not None:
             return _differs(differing)
         if usable + more == 0:
-            return Check(0.0, "could not check the expression: the expected one is undefined on the test domain")
-        return Check(1.0)
+            return Marking(0.0, "could not check the expression: the expected one is undefined on the test domain")
+        return Marking(1.0)
 
     @staticmethod
     def _values(node: Node, points: list[dict[str, float]]) -> tuple[float | None, ...]:
@@ -222,7 +257,7 @@ class Expression:
     def _sympy_zero(self, answer: Node, key: _Key) -> bool:
         import sympy
 
-        symbols = self._sympy_symbols()
+        symbols = self._symbols
         if key.sympy_expr is None:
             key.sympy_expr = to_sympy(key.node, symbols)
         diff = to_sympy(answer, symbols) - key.sympy_expr
@@ -236,25 +271,14 @@ class Expression:
             return True
         return bool(sympy.simplify(diff) == 0)
 
-    def _sympy_symbols(self) -> dict[str, Any]:
-        if self._symbols is None:
-            import sympy
+    @cached_property
+    def _symbols(self) -> dict[str, Any]:
+        import sympy
 
-            self._symbols = {
-                v: sympy.Symbol(v, positive=True) if lo >= 0 else sympy.Symbol(v, real=True)
-                for v, (lo, _) in self.domains.items()
-            }
-        return self._symbols
-
-
-def _check_domain(name: str, domain: tuple[float, float]) -> tuple[float, float]:
-    try:
-        lo, hi = (float(x) for x in domain)
-    except (TypeError, ValueError):
-        raise ValueError(f"the domain of {name!r} must be a pair (low, high), got {domain!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"the domain of {name!r} must be finite with low < high, got {domain!r}")
-    return lo, hi
+        return {
+            v: sympy.Symbol(v, positive=True) if lo >= 0 else sympy.Symbol(v, real=True)
+            for v, (lo, _) in self.domains.items()
+        }
 
 
 def _number_node(raw: int | float) -> Node:
@@ -271,9 +295,9 @@ def _number_node(raw: int | float) -> Node:
     return Number(value, text)
 
 
-def _differs(point: dict[str, float]) -> Check:
+def _differs(point: dict[str, float]) -> Marking:
     where = ", ".join(f"{v} = {x:.3g}" for v, x in point.items())
-    return Check(0.0, f"not equivalent to the expected expression (the values differ at {where})")
+    return Marking(0.0, f"not equivalent to the expected expression (the values differ at {where})")
 
 
 def _join(names: Sequence[str]) -> str:

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from ._common import NUMBER_EXAMPLES, Stateless, read_float, read_integer, spec_repr
-from .base import Check
+from ._common import NUMBER_EXAMPLES, read_float, read_integer
+from .base import Marking
+from .fields import Validated, at_least, between, integer, number, optional, setting
+from .registry import register
 
 
-class Integer(Stateless):
+@register
+@dataclass(frozen=True)
+class Integer(Validated):
     """An exact integer answer.  Key: int.
 
     Accepts a TOML int, a whole float (``14.0``), or a text whose value is whole (``"14"``,
     ``"14.0"``, ``"2^4"``); rejects ``14.5`` with a message.
     """
 
-    kind = "integer"
+    kind: ClassVar[str] = "integer"
 
     def describe(self, key: Any) -> str:
         return "integer"
@@ -25,12 +30,12 @@ class Integer(Stateless):
     def parse(self, raw: Any) -> int:
         return read_integer(raw)
 
-    def grade(self, parsed: int, key: int) -> Check:
+    def grade(self, parsed: int, key: int) -> Marking:
         if parsed == key:
-            return Check(1.0)
+            return Marking(1.0)
         if parsed == -key:
-            return Check(0.0, "the sign is wrong")
-        return Check(0.0, f"{parsed} is not the expected value")
+            return Marking(0.0, "the sign is wrong")
+        return Marking(0.0, f"{parsed} is not the expected value")
 
     def to_toml(self, key: int) -> int:
         return int(key)
@@ -39,7 +44,9 @@ class Integer(Stateless):
         return str(int(key))
 
 
-class Real:
+@register
+@dataclass(frozen=True)
+class Real(Validated):
     """A real-number answer.  Key: a finite float.
 
     Correct when ``|answer - key| <= atol + rtol * |key|``; or, when `sig_figs` is set, when
@@ -48,27 +55,10 @@ class Real:
     ``"2^-3"``, ``"sqrt(2)/2"``, ``"e^-1"``, ``"ln(4)"``).
     """
 
-    kind = "real"
-
-    def __init__(self, rtol: float = 1e-3, atol: float = 1e-9, sig_figs: int | None = None) -> None:
-        if not (rtol >= 0 and atol >= 0 and math.isfinite(rtol) and math.isfinite(atol)):
-            raise ValueError(f"rtol and atol must be finite and >= 0, got {rtol!r}, {atol!r}")
-        if sig_figs is not None and (isinstance(sig_figs, bool) or not isinstance(sig_figs, int) or not 1 <= sig_figs <= 15):
-            raise ValueError(f"sig_figs must be an int from 1 to 15 or None, got {sig_figs!r}")
-        self.rtol = float(rtol)
-        self.atol = float(atol)
-        self.sig_figs = sig_figs
-
-    def __repr__(self) -> str:
-        if self.sig_figs is None:
-            return spec_repr(self, rtol=self.rtol, atol=self.atol)
-        return spec_repr(self, rtol=self.rtol, atol=self.atol, sig_figs=self.sig_figs)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and repr(other) == repr(self)
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
+    kind: ClassVar[str] = "real"
+    rtol: float = setting(1e-3, number, at_least(0), convert=float)
+    atol: float = setting(1e-9, number, at_least(0), convert=float)
+    sig_figs: int | None = setting(None, optional(integer, between(1, 15)))
 
     def describe(self, key: Any) -> str:
         if self.sig_figs is not None:
@@ -84,16 +74,16 @@ class Real:
             return round_sig(answer, self.sig_figs) == round_sig(key, self.sig_figs)
         return abs(answer - key) <= self.atol + self.rtol * abs(key)
 
-    def grade(self, parsed: float, key: float) -> Check:
+    def grade(self, parsed: float, key: float) -> Marking:
         if self.close(parsed, key):
-            return Check(1.0)
+            return Marking(1.0)
         if key != 0 and self.close(-parsed, key):
-            return Check(0.0, "the sign is wrong")
+            return Marking(0.0, "the sign is wrong")
         if self.sig_figs is not None:
-            return Check(0.0, f"not equal to the expected value at {self.sig_figs} significant figures")
+            return Marking(0.0, f"not equal to the expected value at {self.sig_figs} significant figures")
         if abs(parsed - key) <= 10 * (self.atol + self.rtol * abs(key)):
-            return Check(0.0, f"close, but not within the tolerance (relative {self.rtol:g})")
-        return Check(0.0, "not the expected value")
+            return Marking(0.0, f"close, but not within the tolerance (relative {self.rtol:g})")
+        return Marking(0.0, "not the expected value")
 
     def to_toml(self, key: float) -> float:
         value = float(key)

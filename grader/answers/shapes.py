@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
 
-from ._common import Stateless, check_text, show
-from .base import AnswerParseError, Check
+from ._common import check_text, show
+from .base import AnswerParseError, Marking
+from .fields import Validated
+from .registry import register
 
 MAX_DIMS = 16
 MAX_SIZE = 10**12
@@ -18,7 +21,9 @@ _FORMAT = 'shape as a list of sizes or names, e.g. [2, 5] or "(N, 2, 5)"'
 Dim = int | str
 
 
-class Shape(Stateless):
+@register
+@dataclass(frozen=True)
+class Shape(Validated):
     """A tensor shape.  Key: a tuple of non-negative ints and dimension names, e.g.
     ``("N", 64, 16, 16)``.
 
@@ -28,7 +33,7 @@ class Shape(Stateless):
     diagnosis of a wrong number of dimensions and of a permutation of the key.
     """
 
-    kind = "shape"
+    kind: ClassVar[str] = "shape"
 
     def describe(self, key: Any) -> str:
         return _FORMAT
@@ -44,18 +49,18 @@ class Shape(Stateless):
             return _parse_text(check_text(raw, "shape"))
         raise AnswerParseError(f"expected a {_FORMAT}, got {show(raw)}")
 
-    def grade(self, parsed: tuple[Dim, ...], key: Sequence[Dim]) -> Check:
+    def grade(self, parsed: tuple[Dim, ...], key: Sequence[Dim]) -> Marking:
         want = tuple(_norm(d) for d in key)
         got = tuple(_norm(d) for d in parsed)
         if got == want:
-            return Check(1.0)
+            return Marking(1.0)
         if len(got) != len(want):
-            return Check(0.0, f"expected {_dims(len(want))}, got {len(got)}")
+            return Marking(0.0, f"expected {_dims(len(want))}, got {len(got)}")
         if sorted(map(repr, got)) == sorted(map(repr, want)):
-            return Check(0.0, "the right sizes in the wrong order (check where the channel dimension goes)")
+            return Marking(0.0, "the right sizes in the wrong order (check where the channel dimension goes)")
         wrong = [str(i + 1) for i, (a, b) in enumerate(zip(got, want)) if a != b]
         label = "dimension" if len(wrong) == 1 else "dimensions"
-        return Check(0.0, f"{label} {', '.join(wrong)} (counting from 1) {'is' if len(wrong) == 1 else 'are'} wrong")
+        return Marking(0.0, f"{label} {', '.join(wrong)} (counting from 1) {'is' if len(wrong) == 1 else 'are'} wrong")
 
     def to_toml(self, key: Sequence[Dim]) -> list[int] | str:
         if all(isinstance(d, int) for d in key):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar, Sequence
 
-from ._common import show, spec_repr
-from .base import AnswerParseError, Check
+from ._common import show
+from .base import AnswerParseError, Marking
+from .fields import Validated, boolean, optional, setting, texts
+from .registry import register
 
 MAX_ITEMS = 5000
 MAX_WORD = 100
@@ -33,30 +37,24 @@ def _word(raw: Any, where: str) -> str:
     return word
 
 
-class Word:
+def _tuple_or_none(options: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if options is None else tuple(options)
+
+
+@register
+@dataclass(frozen=True)
+class Word(Validated):
     """One word or label, compared case-insensitively after stripping.  Key: str.
 
     With `options`, the answer must be one of them (else it is invalid, not wrong).
     """
 
-    kind = "word"
+    kind: ClassVar[str] = "word"
+    options: tuple[str, ...] | None = setting(None, optional(texts), convert=_tuple_or_none)
 
-    def __init__(self, options: Sequence[str] | None = None) -> None:
-        if isinstance(options, str):
-            raise ValueError("options must be a sequence of words, not a string")
-        self.options = None if options is None else tuple(options)
-        self._allowed = None if options is None else {normal_word(o) for o in options}
-
-    def __repr__(self) -> str:
-        if self.options is None:
-            return spec_repr(self)
-        return spec_repr(self, options=list(self.options))
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.options == self.options  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.options))
+    @cached_property
+    def _allowed(self) -> set[str] | None:
+        return None if self.options is None else {normal_word(o) for o in self.options}
 
     def describe(self, key: Any) -> str:
         if self.options is None:
@@ -70,10 +68,10 @@ class Word:
             raise AnswerParseError(f"{show(raw)} is not one of the allowed words ({self.describe(None)})")
         return word
 
-    def grade(self, parsed: str, key: str) -> Check:
+    def grade(self, parsed: str, key: str) -> Marking:
         if parsed == normal_word(key):
-            return Check(1.0)
-        return Check(0.0, f"{parsed!r} is not the expected word")
+            return Marking(1.0)
+        return Marking(0.0, f"{parsed!r} is not the expected word")
 
     def to_toml(self, key: str) -> str:
         return key
@@ -82,7 +80,9 @@ class Word:
         return key
 
 
-class WordSequence:
+@register
+@dataclass(frozen=True)
+class WordSequence(Validated):
     """An ordered list of words or of word tuples (e.g. skip-gram pairs).  Key: a tuple of
     tuples, e.g. ``(("the", "cat"), ("cat", "the"))`` (plain strings count as 1-tuples).
 
@@ -92,19 +92,8 @@ class WordSequence:
     repeated items; when `ordered`, the right items in a wrong order score 0.5.
     """
 
-    kind = "word_sequence"
-
-    def __init__(self, ordered: bool = True) -> None:
-        self.ordered = bool(ordered)
-
-    def __repr__(self) -> str:
-        return spec_repr(self, ordered=self.ordered)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.ordered == self.ordered  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.ordered))
+    kind: ClassVar[str] = "word_sequence"
+    ordered: bool = setting(True, boolean)
 
     def describe(self, key: Any) -> str:
         width = _width(key)
@@ -138,17 +127,17 @@ class WordSequence:
             return tuple(_word(w, where) for w in raw)
         return (_word(raw, where),)
 
-    def grade(self, parsed: tuple[Item, ...], key: Sequence[Any]) -> Check:
+    def grade(self, parsed: tuple[Item, ...], key: Sequence[Any]) -> Marking:
         want = _key_items(key)
         got = tuple(parsed)
         if got == want or (not self.ordered and Counter(got) == Counter(want)):
-            return Check(1.0)
+            return Marking(1.0)
         if not want:
-            return Check(0.0, f"expected no items, got {len(got)}")
+            return Marking(0.0, f"expected no items, got {len(got)}")
         matched = sum((Counter(got) & Counter(want)).values())
         extra, missing = len(got) - matched, len(want) - matched
         if not extra and not missing:
-            return Check(0.5, "all the right items, but in the wrong order")
+            return Marking(0.5, "all the right items, but in the wrong order")
         fraction = max(0.0, (matched - extra) / len(want))
         parts = []
         if missing:
@@ -157,7 +146,7 @@ class WordSequence:
             extras = list((Counter(got) - Counter(want)).elements())
             shown = ", ".join(_item_text(x) for x in extras[:3]) + (", ..." if len(extras) > 3 else "")
             parts.append(f"{extra} item{'s are' if extra != 1 else ' is'} not expected ({shown})")
-        return Check(fraction, "; ".join(parts))
+        return Marking(fraction, "; ".join(parts))
 
     def to_toml(self, key: Sequence[Any]) -> list[Any]:
         return [item if isinstance(item, str) else list(item) for item in key]

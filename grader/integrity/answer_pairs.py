@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable, Sequence
 
-from grader.answers.base import AnswerSpec, answer_matches
+from grader.answers.base import AnswerCheck, answer_matches
 
 ALPHA = 0.01
 MAX_GROUP = 10
@@ -53,7 +53,7 @@ class AnswerRecord:
     student: str
     item: str
     exercise: str
-    check: AnswerSpec
+    check: AnswerCheck
     parsed: Any
     text: str
     key: Any

@@ -2,10 +2,10 @@
 given as values): the one implementation behind `grader check answers.toml` and the kit.
 
 `data` is the student's quiz as plain data (what `students/<id>/quiz.json` holds): `mode`,
-and per question `question`, `points`, `format` and `check` (the check's type and
-constructor arguments, see `describe`).  In practice mode a question may also carry `key`
-(the check's canonical answer, as JSON) and `misconceptions` (`[{tag, feedback, answer}]`,
-each answer in the same form): values only, never code.
+and per question `question`, `points`, `format` and `check` (the check's kind and public
+settings, see `describe` and `grader.answers.registry`).  In practice mode a question may
+also carry `key` (the check's canonical answer, as JSON) and `misconceptions`
+(`[{tag, feedback, answer}]`, each answer in the same form): values only, never code.
 Exam-mode output never depends on whether an answer is right.
 """
 
@@ -14,25 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import answers
+from ..answers import registry
 from ..answers._timelimit import within_budget
-from ..answers.base import AnswerParseError, AnswerSpec, answer_matches
+from ..answers.base import AnswerCheck, AnswerParseError, answer_matches
 from ..answers.credit import CreditRuleError, parse_rule
 from .sheet import read_sheet_bytes
-
-CHECK_FIELDS: dict[str, tuple[str, ...]] = {
-    "Integer": (),
-    "Real": ("rtol", "atol", "sig_figs"),
-    "Matrix": ("rtol", "atol"),
-    "Expression": ("variables", "domains"),
-    "Shape": (),
-    "SingleChoice": ("options",),
-    "MultipleChoice": ("options",),
-    "TrueFalse": (),
-    "Word": ("options",),
-    "WordSequence": ("ordered",),
-}
-"""The answer checks a description can name, with the constructor arguments it gives."""
 
 
 @dataclass(frozen=True)
@@ -82,37 +68,18 @@ def is_blank(raw: Any) -> bool:
     return False
 
 
-def describe(check: AnswerSpec, key: Any = None) -> dict[str, Any]:
-    """A check as plain data; with the key, also the shape a matrix answer must have."""
-    name = type(check).__name__
-    if name not in CHECK_FIELDS:
-        return {"type": "unknown"}
-    args = {}
-    for name_of_field in CHECK_FIELDS[name]:
-        value = getattr(check, name_of_field, None)
-        if isinstance(value, tuple):
-            value = list(value)
-        if isinstance(value, dict):
-            value = {k: list(v) for k, v in value.items()}
-        args[name_of_field] = value
-    description: dict[str, Any] = {"type": name, "args": args}
-    if name == "Matrix" and key is not None:
+def describe(check: AnswerCheck, key: Any = None) -> dict[str, Any]:
+    """A check as plain data (`grader.answers.registry.describe`); with the key, also the
+    shape a matrix answer must have (its format comment states it already)."""
+    description = registry.describe(check)
+    if description["kind"] == "matrix" and key is not None:
         description["shape"] = list(_shape(check.to_toml(key)))
     return description
 
 
-def rebuild_check(description: Any) -> AnswerSpec | None:
+def rebuild_check(description: Any) -> AnswerCheck | None:
     """The check again, or None for a description this version cannot rebuild."""
-    if not isinstance(description, dict):
-        return None
-    name = description.get("type")
-    args = description.get("args", {})
-    if name not in CHECK_FIELDS or not isinstance(args, dict) or set(args) - set(CHECK_FIELDS[name]):
-        return None
-    try:
-        return getattr(answers, name)(**args)
-    except (TypeError, ValueError):
-        return None
+    return registry.rebuild(description)
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -143,18 +110,18 @@ def format_problem(description: dict[str, Any], parsed: Any) -> str | None:
     return f"the question asks for {_shape_words(tuple(expected))}, this is {_shape_words(got)}"
 
 
-def read_as(check: AnswerSpec, parsed: Any) -> str:
+def read_as(check: AnswerCheck, parsed: Any) -> str:
     """How a parsed answer was understood, in a few words (`read as ["A", "C"]`)."""
-    kind = type(check).__name__
+    kind = check.kind
     try:
-        if kind == "MultipleChoice":
+        if kind == "multiple_choice":
             return "read as [" + ", ".join(f'"{letter}"' for letter in parsed) + "]"
-        if kind in ("SingleChoice", "Word"):
+        if kind in ("single_choice", "word"):
             return f'read as "{parsed}"'
-        if kind == "Shape":
+        if kind == "shape":
             sizes = len(parsed)
             return f"read as {check.to_text(parsed)}: a shape of {sizes} size{'s' if sizes != 1 else ''}"
-        if kind == "Matrix":
+        if kind == "matrix":
             return f"read as {_shape_words(_shape(parsed))} {check.to_text(parsed)}"
         text = check.to_text(parsed)
     except Exception:  # a check that cannot show a parsed value: no echo
@@ -213,7 +180,7 @@ def _check_one(question: dict[str, Any], raw: Any, graded: bool) -> AnswerLine:
     return AnswerLine(qid, "ok", "", echo)
 
 
-def _graded(question: dict[str, Any], check: AnswerSpec, parsed: Any, echo: str, points: float) -> AnswerLine:
+def _graded(question: dict[str, Any], check: AnswerCheck, parsed: Any, echo: str, points: float) -> AnswerLine:
     """Practice mode: the answer against the key, and the misconception it matches."""
     qid = question["question"]
     key = question["key"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from grader.answers.base import AnswerSpec
+from grader.answers.base import AnswerCheck
 from grader.exercise import AnswerExercise, Exercise
 from grader.quiz.roster import Student
 from grader.variant import Variant
@@ -22,7 +22,7 @@ class Question:
     variant: Variant
 
     @cached_property
-    def check(self) -> AnswerSpec:
+    def check(self) -> AnswerCheck:
         """The variant's answer check (built once: choice checks are built from the
         shuffled options)."""
         return self.exercise.check_for(self.variant.params)

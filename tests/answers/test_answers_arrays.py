@@ -74,12 +74,12 @@ def test_diagnoses() -> None:
 
 def test_partial_credit_counts_correct_entries() -> None:
     spec = Matrix()
-    check = spec.grade(spec.parse([[1, 2, 3], [4, 5, 7]]), KEY)
-    assert check.fraction == pytest.approx(5 / 6)
-    assert check.message == "5 of 6 entries are correct; wrong: [1, 2]"
-    check = spec.grade(spec.parse([[0, 2, 0], [4, 0, 6]]), KEY)
-    assert check.fraction == pytest.approx(3 / 6)
-    assert check.message == "3 of 6 entries are correct; wrong: [0, 0], [0, 2], [1, 1]"
+    marking = spec.grade(spec.parse([[1, 2, 3], [4, 5, 7]]), KEY)
+    assert marking.fraction == pytest.approx(5 / 6)
+    assert marking.message == "5 of 6 entries are correct; wrong: [1, 2]"
+    marking = spec.grade(spec.parse([[0, 2, 0], [4, 0, 6]]), KEY)
+    assert marking.fraction == pytest.approx(3 / 6)
+    assert marking.message == "3 of 6 entries are correct; wrong: [0, 0], [0, 2], [1, 1]"
 
 
 @pytest.mark.parametrize(
@@ -147,11 +147,11 @@ def test_a_scaled_answer_is_diagnosed(key: np.ndarray, factor: float) -> None:
     spec = Matrix()
     if not np.any(np.abs(key) > 1e-3):
         return  # a (near) zero key has no meaningful factor
-    check = spec.grade(spec.parse((factor * key).tolist()), key)
-    assert check.fraction < 1.0
+    marking = spec.grade(spec.parse((factor * key).tolist()), key)
+    assert marking.fraction < 1.0
     if abs(factor + 1) <= spec.rtol:  # -key within the tolerance: a sign flip
-        assert "negative" in check.message
+        assert "negative" in marking.message
     elif not (key.ndim == 2 and key.shape[0] == key.shape[1] and np.allclose(key.T, factor * key)):
-        match = re.fullmatch(r"your answer is (\S+) times the expected one", check.message)
-        assert match is not None, check.message
+        match = re.fullmatch(r"your answer is (\S+) times the expected one", marking.message)
+        assert match is not None, marking.message
         assert float(match.group(1)) == pytest.approx(factor, rel=1e-3)

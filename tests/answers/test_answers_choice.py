@@ -48,7 +48,7 @@ def test_single_choice_grading_and_output() -> None:
     assert spec.grade("C", "B") .message == "C is not the right choice"
     assert spec.describe("B") == "one of A, B, C, D"
     assert spec.to_toml("B") == "B" and spec.to_text("B") == "B) sigmoid"
-    assert repr(spec) == "SingleChoice(options=['ReLU', 'sigmoid', 'tanh', 'softmax over the batch'])"
+    assert repr(spec) == "SingleChoice(options=('ReLU', 'sigmoid', 'tanh', 'softmax over the batch'))"
     assert SingleChoice(["1", "2", "3"]).parse(2) == "B"  # a TOML int naming an option text
     assert SingleChoice(["1", "2", "3"]).parse(2.0) == "B"
     assert SingleChoice(["0.5", "0.25"]).parse(0.25) == "B"

@@ -35,8 +35,8 @@ EQUIVALENT = [
 @pytest.mark.parametrize("key, answer", EQUIVALENT)
 def test_equivalent_forms_score_one(key: str, answer: str) -> None:
     spec = Expression()
-    check = spec.grade(spec.parse(answer), key)
-    assert check.fraction == 1.0, check.message
+    marking = spec.grade(spec.parse(answer), key)
+    assert marking.fraction == 1.0, marking.message
 
 
 NOT_EQUIVALENT = [
@@ -53,9 +53,9 @@ NOT_EQUIVALENT = [
 @pytest.mark.parametrize("key, answer", NOT_EQUIVALENT)
 def test_non_equivalent_forms_score_zero(key: str, answer: str) -> None:
     spec = Expression()
-    check = spec.grade(spec.parse(answer), key)
-    assert check.fraction == 0.0
-    assert "not equivalent to the expected expression (the values differ at s = " in check.message
+    marking = spec.grade(spec.parse(answer), key)
+    assert marking.fraction == 0.0
+    assert "not equivalent to the expected expression (the values differ at s = " in marking.message
 
 
 def test_several_variables() -> None:
@@ -86,8 +86,8 @@ def test_points_where_the_key_is_undefined_are_skipped() -> None:
 
 def test_a_key_undefined_on_the_whole_domain_relies_on_sympy_alone() -> None:
     spec = Expression()
-    check = spec.grade(spec.parse("log(-s) + 1"), "log(-s)")
-    assert check.fraction == 0.0 and "could not check" in check.message
+    marking = spec.grade(spec.parse("log(-s) + 1"), "log(-s)")
+    assert marking.fraction == 0.0 and "could not check" in marking.message
     assert spec.grade(spec.parse("ln(-s)"), "log(-s)").fraction == 1.0  # sympy proves it
 
 
@@ -149,9 +149,9 @@ def test_hostile_expressions_are_rejected_quickly(raw: str) -> None:
 def test_expensive_answers_are_graded_quickly(answer: str) -> None:
     spec = Expression()
     start = time.perf_counter()
-    check = spec.grade(spec.parse(answer), "s*(1-s)")
+    marking = spec.grade(spec.parse(answer), "s*(1-s)")
     assert time.perf_counter() - start < 1.0
-    assert check.fraction == (1.0 if answer.endswith("s*(1-s)") else 0.0)
+    assert marking.fraction == (1.0 if answer.endswith("s*(1-s)") else 0.0)
 
 
 def test_verdicts_are_deterministic_across_instances() -> None:
@@ -207,9 +207,11 @@ def test_run_with_budget_leaves_someone_elses_timer_alone() -> None:
 
 
 def test_repr_and_validation() -> None:
-    assert repr(Expression()) == "Expression(variables=('s',))"
-    assert repr(Expression(("h", "x"), {"h": (-1, 1)})) == (
-        "Expression(variables=('h', 'x'), domains={'h': (-1.0, 1.0), 'x': (0.1, 2.0)})"
+    assert repr(Expression()) == (
+        "Expression(variables=('s',), domains={'s': (0.1, 2.0)}, rtol=1e-06, atol=1e-09, symbolic_budget=0.25)"
+    )
+    assert repr(Expression(("h", "x"), {"h": (-1, 1)})).startswith(
+        "Expression(variables=('h', 'x'), domains={'h': (-1.0, 1.0), 'x': (0.1, 2.0)}, "
     )
     for bad in [dict(variables="s"), dict(variables=("e",)), dict(variables=("s", "s")),
                 dict(variables=("__x",)), dict(variables=("s",), domains={"t": (0, 1)}),

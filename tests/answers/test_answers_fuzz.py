@@ -1,5 +1,5 @@
 """Every answer kind, fed anything: parse raises AnswerParseError or returns a value that
-grade turns into a Check in [0, 1]; nothing else ever escapes."""
+grade turns into a Marking in [0, 1]; nothing else ever escapes."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.answers import (
+    AnswerCheck,
     AnswerParseError,
-    AnswerSpec,
-    Check,
     Expression,
     Integer,
+    Marking,
     Matrix,
     MultipleChoice,
     Real,
@@ -26,7 +26,7 @@ from grader.answers import (
     WordSequence,
 )
 
-SPECS_AND_KEYS: list[tuple[AnswerSpec, Any]] = [
+SPECS_AND_KEYS: list[tuple[AnswerCheck, Any]] = [
     (Integer(), 14),
     (Real(), 0.25),
     (Real(sig_figs=3), 0.12345),
@@ -62,41 +62,41 @@ toml_like = st.recursive(
 )
 
 
-def _parse_and_grade(spec: AnswerSpec, key: Any, raw: Any) -> None:
+def _parse_and_grade(spec: AnswerCheck, key: Any, raw: Any) -> None:
     try:
         parsed = spec.parse(raw)
     except AnswerParseError as exc:
         assert str(exc), "a parse error must say what was expected"
         return
-    check = spec.grade(parsed, key)
-    assert isinstance(check, Check)
-    assert 0.0 <= check.fraction <= 1.0 and isinstance(check.message, str)
+    marking = spec.grade(parsed, key)
+    assert isinstance(marking, Marking)
+    assert 0.0 <= marking.fraction <= 1.0 and isinstance(marking.message, str)
 
 
 @pytest.mark.parametrize("spec, key", SPECS_AND_KEYS, ids=IDS)
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=toml_like)
-def test_arbitrary_toml_values(spec: AnswerSpec, key: Any, raw: Any) -> None:
+def test_arbitrary_toml_values(spec: AnswerCheck, key: Any, raw: Any) -> None:
     _parse_and_grade(spec, key, raw)
 
 
 @pytest.mark.parametrize("spec, key", SPECS_AND_KEYS, ids=IDS)
 @settings(max_examples=100, deadline=None, database=None)
 @given(raw=st.text(max_size=200))
-def test_arbitrary_text(spec: AnswerSpec, key: Any, raw: str) -> None:
+def test_arbitrary_text(spec: AnswerCheck, key: Any, raw: str) -> None:
     _parse_and_grade(spec, key, raw)
 
 
 @pytest.mark.parametrize("spec, key", SPECS_AND_KEYS, ids=IDS)
-def test_the_key_as_written_scores_one(spec: AnswerSpec, key: Any) -> None:
-    assert spec.grade(spec.parse(spec.to_toml(key)), key) == Check(1.0)
+def test_the_key_as_written_scores_one(spec: AnswerCheck, key: Any) -> None:
+    assert spec.grade(spec.parse(spec.to_toml(key)), key) == Marking(1.0)
     assert isinstance(spec.describe(key), str) and spec.describe(key)
     assert isinstance(spec.to_text(key), str) and spec.to_text(key)
 
 
 @pytest.mark.parametrize("spec, key", SPECS_AND_KEYS, ids=IDS)
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, [math.nan], [[math.inf]]])
-def test_non_finite_answers_are_invalid(spec: AnswerSpec, key: Any, bad: Any) -> None:
+def test_non_finite_answers_are_invalid(spec: AnswerCheck, key: Any, bad: Any) -> None:
     with pytest.raises(AnswerParseError):
         spec.parse(bad)
 
@@ -106,13 +106,13 @@ NUMERIC = [(spec, key) for spec, key in SPECS_AND_KEYS if isinstance(spec, (Inte
 
 @pytest.mark.parametrize("spec, key", NUMERIC, ids=[f"{s!r}"[:40] for s, _ in NUMERIC])
 @pytest.mark.parametrize("bad", ["nan", "inf", "-inf", "Infinity", ["nan"], [["inf"]]])
-def test_non_finite_numbers_written_as_text_are_invalid(spec: AnswerSpec, key: Any, bad: Any) -> None:
+def test_non_finite_numbers_written_as_text_are_invalid(spec: AnswerCheck, key: Any, bad: Any) -> None:
     with pytest.raises(AnswerParseError):
         spec.parse(bad)
 
 
 @pytest.mark.parametrize("spec, key", SPECS_AND_KEYS, ids=IDS)
-def test_repr_names_the_class_and_its_settings(spec: AnswerSpec, key: Any) -> None:
+def test_repr_names_the_class_and_its_settings(spec: AnswerCheck, key: Any) -> None:
     text = repr(spec)
     assert text.startswith(type(spec).__name__ + "(") and text.endswith(")")
-    assert isinstance(spec, AnswerSpec)
+    assert isinstance(spec, AnswerCheck)

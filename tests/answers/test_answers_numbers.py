@@ -177,8 +177,8 @@ def test_real_significant_figures() -> None:
 
 def test_real_describe_and_repr() -> None:
     assert Real().describe(0.5) == "number (e.g. 0.25, 1/3 or sqrt(2)/2)"
-    assert repr(Real()) == "Real(rtol=0.001, atol=1e-09)"
-    assert repr(Real(rtol=0.01, atol=0.0)) == "Real(rtol=0.01, atol=0.0)"
+    assert repr(Real()) == "Real(rtol=0.001, atol=1e-09, sig_figs=None)"
+    assert repr(Real(rtol=0.01, atol=0)) == "Real(rtol=0.01, atol=0.0, sig_figs=None)"
     assert Real().to_text(1 / 3) == "0.333333"
     with pytest.raises(ValueError):
         Real(rtol=-1)

@@ -26,7 +26,7 @@ def test_word_grading_options_and_rejections() -> None:
     with pytest.raises(AnswerParseError, match="not one of the allowed words"):
         limited.parse("duke")
     assert limited.describe("queen") == "one word out of: queen, king, prince"
-    assert repr(limited) == "Word(options=['queen', 'king', 'prince'])" and repr(spec) == "Word()"
+    assert repr(limited) == "Word(options=('queen', 'king', 'prince'))" and repr(spec) == "Word(options=None)"
 
 
 PAIRS = (("the", "cat"), ("cat", "the"), ("cat", "sat"))
@@ -52,8 +52,8 @@ def test_sequence_partial_credit(raw: object, fraction: float) -> None:
 def test_sequence_messages() -> None:
     spec = WordSequence()
     assert spec.grade(spec.parse([["the", "cat"]]), PAIRS).message == "2 expected items are missing"
-    check = spec.grade(spec.parse([list(p) for p in PAIRS] + [["sat", "cat"]]), PAIRS)
-    assert check.message == "1 item is not expected ((sat, cat))"
+    marking = spec.grade(spec.parse([list(p) for p in PAIRS] + [["sat", "cat"]]), PAIRS)
+    assert marking.message == "1 item is not expected ((sat, cat))"
     assert spec.grade(spec.parse([list(p) for p in reversed(PAIRS)]), PAIRS).message == (
         "all the right items, but in the wrong order"
     )
