@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from grader.bank import default_bank  # noqa: E402
 from grader.code.judge import grade_code_submission, hidden_test_count  # noqa: E402
 from grader.sandbox import ExecutorPool  # noqa: E402
+from grader.heap import freeze_long_lived  # noqa: E402
 from grader.seeding import variant_seed  # noqa: E402
 
 SOLUTION = ROOT / "solutions" / "exercise.py"
@@ -188,6 +189,7 @@ def main() -> None:
     tests = sum(len(e.public_tests) + hidden_test_count(e) for e in exercises)
     print(f"{args.submissions} submissions of {len(exercises)} functions ({tests} tests each), {args.workers} workers")
 
+    freeze_long_lived()  # as grade_batch does before its first submission
     pool_seconds, floor_seconds, peak = bench(source, exercises, seeds, args.workers, args.rounds)
     n = args.submissions
     print(f"sandbox ({args.workers} workers): {pool_seconds:.2f} s, {n / pool_seconds:.1f} submissions/s, "

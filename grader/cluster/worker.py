@@ -23,6 +23,7 @@ from distributed import WorkerPlugin, get_worker
 from grader import __version__
 from grader.cluster.bank_context import BankContext, bank_for
 from grader.gradebook.grade_one import Graded, grade_code
+from grader.heap import freeze_long_lived
 from grader.gradebook.submissions import CODE_FILE, LoadedFile, LoadedSubmission
 from grader.quiz.model import CodeItem, StudentQuiz
 from grader.quiz.roster import Student
@@ -85,6 +86,7 @@ def _warm_up() -> None:
     import grader.code.judge  # noqa: F401
 
     bank_for(BankContext())
+    freeze_long_lived()
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from grader.errors import GraderError
 from grader import __version__
 from grader.bank import BankError
 from grader.gradebook import exports
+from grader.heap import freeze_long_lived
 from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
 from grader.gradebook.backend import BackendFactory, LocalBackend, PoolFactory
 from grader.gradebook.late import submission_time
@@ -471,6 +472,7 @@ class _Batch:
             backend = self.backend_factory(self.jobs, self.loaded)
         else:
             backend = LocalBackend(self.jobs, lambda jobs: self._open_pool(summary))
+        freeze_long_lived()
         inflight: dict[Future[Graded], _InFlight] = {}
         pending: Iterator[_Job] = iter(queue)
         try:

@@ -18,9 +18,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
+import jinja2
 from markupsafe import Markup, escape
 
 from grader.gradebook.exports import write_atomic
@@ -90,16 +92,23 @@ def _highlight(text: str, span: tuple[int, int], marked: frozenset[int]) -> Mark
     first, last = span
     html = []
     for number in range(first, min(last, len(lines)) + 1):
-        line = escape(lines[number - 1]) or Markup("&nbsp;")
+        line = escape(lines[number - 1]) or "&nbsp;"
         cls = ' class="hit"' if number in marked else ""
-        html.append(Markup('<span{}><i>{}</i>{}</span>').format(Markup(cls), number, line))
-    return Markup("").join(html)
+        html.append(f"<span{cls}><i>{number}</i>{line}</span>")
+    return Markup("".join(html))
+
+
+@lru_cache(maxsize=1)
+def _page() -> tuple[jinja2.Template, Markup]:
+    """The page template, compiled once, and the report's style sheet."""
+    from grader.gradebook.report import css, environment  # report.py imports this module
+
+    return environment().from_string(_PAGE), css()
 
 
 def _render(**context: Any) -> str:
-    from grader.gradebook.report import css, environment  # report.py imports this module
-
-    return environment().from_string(_PAGE).render(css=css(), **context)
+    template, style = _page()
+    return template.render(css=style, **context)
 
 
 def code_page(title: str, pair: CodePair, kind: str, a: FilePrint, b: FilePrint) -> str:

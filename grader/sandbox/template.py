@@ -12,6 +12,9 @@ one answer at a time:
         and result write ends, job read end) as SCM_RIGHTS  ->  {"pid"} or {"error"}
     {"op": "reap", "pid"} (the worker killed it)  ->  {"status", "cpu"}: its wait status,
         and the CPU seconds it and the children it waited for used
+    {"op": "watch", "ops"} (ATen op names the trusted side watches, from the exercises'
+        declarations, never job data)  ->  {}: the template registers their recording
+        kernels (`harness.prepare_op_watch`), so that later children inherit them
 
 The child is the template's; the processes it leaves behind become the worker's (the
 nearest child subreaper).  The job reaches the child later, over its own pipe, from the
@@ -31,6 +34,7 @@ from . import child
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+WATCH_CHUNK = 40  # op names per request: well under the 4096-byte message
 
 
 class TemplateGone(Exception):
@@ -81,6 +85,11 @@ class Template:
             raise OSError(f"the template could not fork: {reply.get('error')}")
         return int(reply["pid"])
 
+    def watch(self, ops: list[str]) -> None:
+        """Have the template register the recording kernels of these ATen ops."""
+        for start in range(0, len(ops), WATCH_CHUNK):
+            self._ask({"op": "watch", "ops": ops[start : start + WATCH_CHUNK]})
+
     def reap(self, pid: int) -> tuple[int, float]:
         """Wait for a child the template forked (kill it first): (wait status, CPU seconds)."""
         reply = self._ask({"op": "reap", "pid": pid})
@@ -106,7 +115,15 @@ def _serve(config: dict[str, Any], sock: socket.socket, worker_pid: int) -> None
             return
         try:
             request = json.loads(message)
-            if request["op"] == "reap":
+            if request["op"] == "watch":
+                names = request["ops"]
+                if type(names) is list and all(type(name) is str and len(name) < 200 for name in names):
+                    try:
+                        child.harness.prepare_op_watch(names)
+                    except Exception:
+                        pass  # each child then registers what it watches itself
+                reply = {}
+            elif request["op"] == "reap":
                 _, status, usage = os.wait4(int(request["pid"]), 0)
                 reply = {"status": status, "cpu": usage.ru_utime + usage.ru_stime}
             elif len(fds) != 4:

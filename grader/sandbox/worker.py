@@ -70,6 +70,7 @@ class Worker:
         uids = config.get("child_uids")
         self.uids = (int(uids[0]), int(uids[1])) if uids else None
         self.submissions = 0
+        self.watched_ops: set[str] = set()  # the ATen ops the template has kernels for
 
     # ---------------------------------------------------------------- processes
 
@@ -214,6 +215,16 @@ class Worker:
         self.prepare_cwd(uid)
         return self.spawn(uid, warm=True)
 
+    def learn_ops(self, calls: list[dict[str, Any]]) -> None:
+        """Tell the template the ATen ops this job's calls watch that it does not know yet."""
+        new = {name for call in calls for name in call.get("forbidden", ()) if "::" in name} - self.watched_ops
+        if new:
+            self.watched_ops |= new
+            try:
+                self.template.watch(sorted(new))
+            except TemplateGone as error:
+                self.template_died(str(error))
+
     def wait_for_job(self) -> None:
         """Block until the trusted side sends something; exit if the template dies first."""
         while True:
@@ -242,6 +253,7 @@ class Worker:
             self.flush()
             with memory_headroom(MEMORY_HEADROOM):
                 Submission(self, header, raw, spare).run()
+                self.learn_ops(header["calls"])
                 del header, raw
                 self.kill_everything()
             self.wipe_files()

@@ -165,6 +165,19 @@ def test_model_spec_round_trips_and_builds_float64_with_grad():
     assert model[0].weight.grad is not None
 
 
+def test_model_spec_builds_plain_torch_layers_without_drawing_random_numbers():
+    conv_weight = torch.randn(2, 1, 3, 3, dtype=torch.float64)
+    spec = ModelSpec(layers=(("conv2d", conv_weight, None, 2, 1), ("flatten",), ("linear", torch.randn(3, 8, dtype=torch.float64), None)))
+    state = torch.random.get_rng_state()
+    model = spec.build()
+    assert torch.equal(torch.random.get_rng_state(), state)  # a student's seeded draws are not shifted
+    assert [type(layer) for layer in model] == [torch.nn.Conv2d, torch.nn.Flatten, torch.nn.Linear]
+    assert model[0].stride == (2, 2) and model[0].padding == (1, 1) and model[2].bias is None
+    x = torch.randn(1, 1, 4, 4, dtype=torch.float64)
+    expected = torch.nn.functional.conv2d(x, conv_weight, stride=2, padding=1).flatten(1) @ spec.layers[2][1].T
+    assert torch.allclose(model(x), expected)
+
+
 def test_model_spec_conv_layer_and_validation():
     spec = ModelSpec(layers=(("conv2d", torch.randn(2, 1, 3, 3, dtype=torch.float64), None, 1, 1), ("flatten",)))
     assert spec.build()(torch.randn(1, 1, 4, 4, dtype=torch.float64)).shape == (1, 32)
