@@ -129,7 +129,7 @@ class CodeExercise(Exercise):
     misconceptions: typical mistakes, as buggy implementations.
     tolerance: how close values must be.
     compare: custom comparison for outputs that are not plain values (dropout); None uses
-        `grader.code.compare.compare_outputs`.
+        `grader.code.compare.compare_outputs` (`grader.code.judge.comparison_for` picks).
     outputs: names of the elements of a tuple output, used in messages (`("dx", "dW", "db")`).
     deterministic: False when the output is random (dropout): the reference's output is
         then one possible answer, never shown as "the expected output".
@@ -190,19 +190,6 @@ class CodeExercise(Exercise):
         """The stub students start from: signature, docstring, `raise NotImplementedError`."""
         body = "\n".join(f"    {line}".rstrip() for line in self.docstring.strip().splitlines())
         return f'{self.signature}\n    """{body.lstrip()}\n    """\n    raise NotImplementedError\n'
-
-    def compare_with(self) -> Compare:
-        """The comparison to use: the custom one, or the default value comparison."""
-        if self.compare is not None:
-            return self.compare
-        from grader.code.compare import compare_outputs
-
-        names = self.outputs
-
-        def default(test: TestCase, expected: Any, got: Any, tol: Tolerance, reveal: bool) -> Verdict:
-            return compare_outputs(expected, got, tol, reveal=reveal, names=names)
-
-        return default
 
 
 def _unique(owner: str, what: str, values: list[str]) -> None:

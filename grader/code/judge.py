@@ -24,8 +24,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from grader.code.compare import describe, first_difference
-from grader.code.exercise import CodeExercise, TestCase, Verdict
+from grader.code.compare import compare_outputs, describe, first_difference
+from grader.code.exercise import CodeExercise, Compare, TestCase, Tolerance, Verdict
 from grader.code.dynamic import DynamicScan
 from grader.code.scan import ForbiddenIndex, ForbiddenUse, ModuleScan
 from grader.code.source import check_source
@@ -60,6 +60,19 @@ def hidden_tests_for(exercise: CodeExercise, seed: int) -> list[TestCase]:
 def hidden_test_count(exercise: CodeExercise) -> int:
     """How many hidden tests every variant of `exercise` has."""
     return len(exercise.hidden_tests(np.random.default_rng(0)))
+
+
+def comparison_for(exercise: CodeExercise) -> Compare:
+    """The comparison of `exercise`'s outputs: its custom one, or the default value
+    comparison (`grader.code.compare.compare_outputs`, its outputs' names in messages)."""
+    if exercise.compare is not None:
+        return exercise.compare
+    names = exercise.outputs
+
+    def default(test: TestCase, expected: Any, got: Any, tol: Tolerance, reveal: bool) -> Verdict:
+        return compare_outputs(expected, got, tol, reveal=reveal, names=names)
+
+    return default
 
 
 def materialize(value: Any) -> Any:
@@ -305,7 +318,7 @@ def _judge_test(planned: PlannedTest, expected: Any, call: Any) -> _Judged:
     if status == "ok":
         got = call.value
         try:
-            verdict = exercise.compare_with()(test, expected, got, exercise.tolerance, reveal)
+            verdict = comparison_for(exercise)(test, expected, got, exercise.tolerance, reveal)
         except Exception as error:  # a comparison must never crash the batch
             verdict = Verdict(False, f"the output could not be compared ({type(error).__name__})")
         focus = first_difference(expected, got, exercise.tolerance) if reveal else None
@@ -337,7 +350,7 @@ def _matching_misconception(exercise: CodeExercise, test: TestCase, got: Any) ->
 
 
 def _first_match(exercise: CodeExercise, test: TestCase, got: Any) -> str | None:
-    compare = exercise.compare_with()
+    compare = comparison_for(exercise)
     for misconception in exercise.misconceptions:
         if misconception.matches is not None:
             try:

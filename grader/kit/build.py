@@ -164,9 +164,9 @@ def _mistakes(exercise: Any, test: Any, expected: Any, values: Any) -> list[dict
     one (mistakes recognised by a matcher instead, dropout's, are left out)."""
     import warnings
 
-    from grader.code.judge import run_trusted
+    from grader.code.judge import comparison_for, run_trusted
 
-    compare = exercise.compare_with()
+    compare = comparison_for(exercise)
     found = []
     for mistake in exercise.misconceptions:
         if mistake.matches is not None:

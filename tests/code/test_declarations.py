@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from grader.code.exercise import CodeExercise, resolve_qualified_name
-from grader.code.judge import hidden_test_count, hidden_tests_for, run_trusted, _matching_misconception
+from grader.code.judge import comparison_for, hidden_test_count, hidden_tests_for, run_trusted, _matching_misconception
 from grader.code.signature import check_signature
 from grader.code.stubs import solution_file, stub_file
 from grader.exercise import TOPICS
@@ -115,7 +115,7 @@ def test_each_misconception_fails_a_hidden_test_and_is_recognised(
     by_function: dict[str, CodeExercise], function: str
 ) -> None:
     exercise = by_function[function]
-    compare = exercise.compare_with()
+    compare = comparison_for(exercise)
     for seed in SEEDS:
         tests = hidden_tests_for(exercise, seed)
         expected = [run_trusted(exercise.reference, t) for t in tests]
@@ -135,7 +135,7 @@ def test_each_misconception_fails_a_hidden_test_and_is_recognised(
 
 def test_the_reference_passes_its_own_comparison(exercises: list[CodeExercise]) -> None:
     for exercise in exercises:
-        compare = exercise.compare_with()
+        compare = comparison_for(exercise)
         for test in [*exercise.public_tests, *hidden_tests_for(exercise, 11)]:
             want = run_trusted(exercise.reference, test)
             got = run_trusted(exercise.reference, test)  # dropout: a second random draw
