@@ -11,9 +11,10 @@ from `np.random.default_rng(seed)`, so a student never sees them.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
@@ -190,6 +191,23 @@ class CodeExercise(Exercise):
         """The stub students start from: signature, docstring, `raise NotImplementedError`."""
         body = "\n".join(f"    {line}".rstrip() for line in self.docstring.strip().splitlines())
         return f'{self.signature}\n    """{body.lstrip()}\n    """\n    raise NotImplementedError\n'
+
+    def draw_hidden_tests(self, seed: int) -> list[TestCase]:
+        """The hidden tests of one variant, drawn from `np.random.default_rng(seed)`, each
+        marked hidden; ValueError when their names are not unique."""
+        import numpy as np
+
+        drawn = self.hidden_tests(np.random.default_rng(seed))
+        tests = [t if t.hidden else replace(t, hidden=True) for t in drawn]
+        names = [t.name for t in tests]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.id}: hidden test names must be unique: {names}")
+        return tests
+
+    @functools.cached_property
+    def hidden_test_count(self) -> int:
+        """How many hidden tests every variant has (drawn once, from seed 0)."""
+        return len(self.draw_hidden_tests(0))
 
 
 def _unique(owner: str, what: str, values: list[str]) -> None:

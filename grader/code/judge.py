@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
 import torch
 
 from grader.code.compare import compare_outputs, describe, first_difference
@@ -46,20 +45,6 @@ class PlannedTest:
     exercise: CodeExercise
     test: TestCase
     call_id: str
-
-
-def hidden_tests_for(exercise: CodeExercise, seed: int) -> list[TestCase]:
-    """The hidden tests of one variant, drawn from `np.random.default_rng(seed)`."""
-    tests = [t if t.hidden else replace(t, hidden=True) for t in exercise.hidden_tests(np.random.default_rng(seed))]
-    names = [t.name for t in tests]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{exercise.id}: hidden test names must be unique: {names}")
-    return tests
-
-
-def hidden_test_count(exercise: CodeExercise) -> int:
-    """How many hidden tests every variant of `exercise` has."""
-    return len(exercise.hidden_tests(np.random.default_rng(0)))
 
 
 def comparison_for(exercise: CodeExercise) -> Compare:
@@ -103,7 +88,7 @@ def _plan(exercises: Sequence[CodeExercise], seeds: Mapping[str, int] | None, pu
             seed = seeds.get(exercise.id, seeds.get(exercise.function))
             if seed is None:
                 raise KeyError(f"no seed for exercise {exercise.id!r}")
-            tests.extend(hidden_tests_for(exercise, int(seed)))
+            tests.extend(exercise.draw_hidden_tests(int(seed)))
         planned.extend(PlannedTest(exercise, t, _call_id(exercise, t)) for t in tests)
     return planned
 

@@ -72,3 +72,11 @@ def test_declarations_do_not_import_the_judge_side() -> None:
     imported = imported_modules(GRADER / "code" / "exercise.py")
     for judge_side in ("grader.code.compare", "grader.code.judge"):
         assert not any(i == judge_side or i.startswith(judge_side + ".") for i in imported), judge_side
+
+
+def test_quiz_documents_and_preview_do_not_import_the_judge() -> None:
+    """Hidden tests and their count are the declaration's (`CodeExercise.draw_hidden_tests`,
+    `.hidden_test_count`): writing a quiz or a preview needs no judge."""
+    for path in (GRADER / "quiz" / "documents.py", GRADER / "code" / "preview.py"):
+        imported = imported_modules(path)
+        assert not any(i == "grader.code.judge" or i.startswith("grader.code.judge.") for i in imported), path
