@@ -19,7 +19,7 @@ import threading
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence, Union, runtime_checkable
 
 import torch
 
@@ -29,13 +29,29 @@ from grader.code.dynamic import DynamicScan
 from grader.code.scan import ForbiddenIndex, ForbiddenUse, ModuleScan
 from grader.code.source import check_source
 from grader.results import ItemResult, TestOutcome
-from grader.sandbox import Call, ModelSpec
+from grader.sandbox import Call, ModelSpec, SubmissionResult
 
 _MESSAGE_LIMIT = 300
 
-# What runs a submission: an ExecutorPool (anything with `.run(source, calls)`), a function
-# with run_in_process's signature, or None for run_in_process itself (no isolation).
-Runner = Any
+
+@runtime_checkable
+class Runner(Protocol):
+    """What runs a submission in isolation: `grader.sandbox.ExecutorPool` (and what stands
+    for one: `grader.code.check`'s background pool, the gradebook's `NoSandbox`).  While it
+    runs, the judge computes the expected outputs in this process."""
+
+    def run(self, source: bytes | str, calls: Sequence[Call]) -> SubmissionResult: ...
+
+
+class RunFunction(Protocol):
+    """A function that runs a submission in this process, like
+    `grader.sandbox.run_in_process` (no isolation; the reference runs after it)."""
+
+    def __call__(self, source: bytes | str, calls: Sequence[Call]) -> SubmissionResult: ...
+
+
+# What the judge's entry points accept: a Runner, a RunFunction, or None for run_in_process.
+AnyRunner = Union[Runner, RunFunction, None]
 
 
 @dataclass(frozen=True)
@@ -112,12 +128,12 @@ def expected_output(exercise: CodeExercise, test: TestCase) -> Any:
     return cached[1]
 
 
-def _run(pool: Runner, source: bytes | str, calls: list[Any]) -> Any:
+def _run(pool: AnyRunner, source: bytes | str, calls: list[Call]) -> SubmissionResult:
     if pool is None:
         from grader.sandbox import run_in_process
 
         return run_in_process(source, calls)
-    if hasattr(pool, "run"):
+    if isinstance(pool, Runner):
         return pool.run(source, calls)
     return pool(source, calls)
 
@@ -126,7 +142,7 @@ def grade_code_submission(
     source: bytes | str,
     exercises: Sequence[CodeExercise],
     seeds: Mapping[str, int],
-    pool: Runner,
+    pool: AnyRunner,
 ) -> list[ItemResult]:
     """Grade one `exercise.py` on the public tests and on the hidden tests drawn from
     `seeds` (exercise id, or function name -> seed).  One ItemResult per exercise, in order,
@@ -136,7 +152,7 @@ def grade_code_submission(
         return grade_tests(source, _plan(exercises, seeds, public=True), exercises, pool)
 
 
-def run_public_tests(source: bytes | str, exercises: Sequence[CodeExercise], pool: Runner) -> list[ItemResult]:
+def run_public_tests(source: bytes | str, exercises: Sequence[CodeExercise], pool: AnyRunner) -> list[ItemResult]:
     """Run only the public tests (what `grader check` does)."""
     return grade_tests(source, _plan(exercises, None, public=True), exercises, pool)
 
@@ -170,7 +186,7 @@ _ONE_THREAD = _OneTorchThread()
 
 
 def grade_tests(
-    source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: Runner
+    source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: AnyRunner
 ) -> list[ItemResult]:
     """Run the planned tests of a submission and judge every exercise."""
     with _ONE_THREAD:
@@ -178,7 +194,7 @@ def grade_tests(
 
 
 def _grade_tests(
-    source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: Runner
+    source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: AnyRunner
 ) -> list[ItemResult]:
     checked = check_source(source, compile_check=False)  # the sandbox compiles it anyway
     if checked.tree is None:
@@ -202,7 +218,7 @@ def _grade_tests(
     # With an isolated pool, the sandbox runs while this thread computes the expected
     # outputs.  In-process runners watch for forbidden calls process-wide, so the reference
     # (fgsm uses autograd) must not run beside them.
-    overlap = bool(calls) and hasattr(pool, "run")
+    overlap = bool(calls) and isinstance(pool, Runner)
     worker = threading.Thread(target=execute, name="grader-submission", daemon=True)
     if overlap:
         worker.start()
