@@ -30,6 +30,7 @@ from grader.code.scan import ForbiddenIndex, ForbiddenUse, ModuleScan
 from grader.code.source import check_source
 from grader.results import ItemResult, TestOutcome
 from grader.sandbox import Call, ModelSpec, SubmissionResult
+from grader.torch_threads import one_thread
 
 _MESSAGE_LIMIT = 300
 
@@ -148,7 +149,7 @@ def grade_code_submission(
     `seeds` (exercise id, or function name -> seed).  One ItemResult per exercise, in order,
     named after the function.  Hidden TestOutcomes (hidden=True) carry no expected values;
     public ones store expected and got."""
-    with _ONE_THREAD:
+    with one_thread():
         return grade_tests(source, _plan(exercises, seeds, public=True), exercises, pool)
 
 
@@ -157,39 +158,11 @@ def run_public_tests(source: bytes | str, exercises: Sequence[CodeExercise], poo
     return grade_tests(source, _plan(exercises, None, public=True), exercises, pool)
 
 
-class _OneTorchThread:
-    """Run torch on one intra-op thread while any grading is in progress (the trusted side
-    only handles tiny tensors; on a busy machine extra OpenMP threads cost 10-100x).
-    Re-entrant across threads: the first to enter sets 1 thread, the last to leave
-    restores the previous setting."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._saved = 1
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._saved = torch.get_num_threads()
-                torch.set_num_threads(1)
-            self._depth += 1
-
-    def __exit__(self, *exc: Any) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                torch.set_num_threads(self._saved)
-
-
-_ONE_THREAD = _OneTorchThread()
-
-
 def grade_tests(
     source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: AnyRunner
 ) -> list[ItemResult]:
     """Run the planned tests of a submission and judge every exercise."""
-    with _ONE_THREAD:
+    with one_thread():
         return _grade_tests(source, planned, exercises, pool)
 
 

@@ -299,11 +299,10 @@ def child_main() -> None:
         protocol.write(json.dumps(message) + "\n")
         protocol.flush()
 
-    import torch
-
     from . import values
+    from ..torch_threads import single_thread
 
-    torch.set_num_threads(1)
+    single_thread()
     module = _load(job["source"], send)
     if module is None:
         return
