@@ -401,8 +401,9 @@ def _item(exercise: CodeExercise, judged: list[_Judged], *, present: bool) -> It
         status = next(
             (s for s in ("timeout", "memory", "crashed", "not-implemented", "missing") if s in statuses), "error"
         )
-    feedback = _item_feedback(exercise, judged, failing, tag)
-    return ItemResult(exercise.function, score, points, status, feedback, tag, tests=outcomes)
+    feedback = _item_feedback(judged, failing)
+    hint = next(m.feedback for m in exercise.misconceptions if m.tag == tag) if tag else ""
+    return ItemResult(exercise.function, score, points, status, feedback, tag, tests=outcomes, hint=hint)
 
 
 def _most_frequent_tag(failing: Sequence[_Judged]) -> str | None:
@@ -414,14 +415,9 @@ def _most_frequent_tag(failing: Sequence[_Judged]) -> str | None:
     return next(tag for tag in order if counts[tag] == best)
 
 
-def _item_feedback(exercise: CodeExercise, judged: Sequence[_Judged], failing: Sequence[_Judged], tag: str | None) -> str:
-    summary = f"{len(failing)} of {len(judged)} tests failed"
+def _item_feedback(judged: Sequence[_Judged], failing: Sequence[_Judged]) -> str:
     first = failing[0]
-    detail = f"{summary}; first: {first.planned.test.name}: {first.message}"
-    if tag is None:
-        return detail
-    sentence = next(m.feedback for m in exercise.misconceptions if m.tag == tag)
-    return f"{sentence} ({detail})"
+    return f"{len(failing)} of {len(judged)} tests failed; first: {first.planned.test.name}: {first.message}"
 
 
 def _zero(exercise: CodeExercise, outcomes: tuple[TestOutcome, ...], status: str, feedback: str) -> ItemResult:

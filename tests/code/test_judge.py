@@ -56,7 +56,7 @@ def test_every_misconception_is_caught_and_tagged(exercises, pool, seed: int) ->
             result = results[exercise.function]
             assert result.score < result.max_score, (exercise.function, misconception.tag)
             assert result.misconception == misconception.tag, (exercise.function, result.misconception, misconception.tag)
-            assert result.feedback.startswith(misconception.feedback)
+            assert result.hint == misconception.feedback and misconception.feedback not in result.feedback
             tagged = [t for t in result.tests if t.misconception == misconception.tag]
             assert tagged and all(t.status == "failed" for t in tagged)
 
