@@ -258,14 +258,14 @@ def naive_data(quiz: Path, student: str, path: Path) -> None:
     """Inputs and expected outputs of the student's public and hidden tests, precomputed."""
     import torch
 
-    from grader.code.judge import expected_output, hidden_tests_for, materialize
+    from grader.code.judge import expected_output, materialize
     from grader.quiz.load import load_quiz
 
     loaded = load_quiz(quiz, bank=default_bank())
     rows = []
     for item in loaded.student_quiz(student).code:
         exercise = item.exercise
-        for test in [*exercise.public_tests, *hidden_tests_for(exercise, item.seed)]:
+        for test in [*exercise.public_tests, *exercise.draw_hidden_tests(item.seed)]:
             rows.append((
                 exercise.function, materialize(test.args), materialize(test.kwargs),
                 expected_output(exercise, test), exercise.tolerance.rtol, exercise.tolerance.atol,

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.bank import default_bank  # noqa: E402
-from grader.code.judge import grade_code_submission, hidden_test_count  # noqa: E402
+from grader.code.judge import grade_code_submission  # noqa: E402
 from grader.sandbox import ExecutorPool  # noqa: E402
 from grader.heap import freeze_long_lived  # noqa: E402
 from grader.seeding import variant_seed  # noqa: E402
@@ -186,7 +186,7 @@ def main() -> None:
     exercises = default_bank().select(kind="code")
     source = SOLUTION.read_bytes()
     seeds = [seeds_for(i, exercises) for i in range(args.submissions)]
-    tests = sum(len(e.public_tests) + hidden_test_count(e) for e in exercises)
+    tests = sum(len(e.public_tests) + e.hidden_test_count for e in exercises)
     print(f"{args.submissions} submissions of {len(exercises)} functions ({tests} tests each), {args.workers} workers")
 
     freeze_long_lived()  # as grade_batch does before its first submission

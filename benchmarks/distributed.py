@@ -97,9 +97,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
 
-    import torch
+    from grader.torch_threads import single_thread
 
-    torch.set_num_threads(1)
+    single_thread()
     from grader.cluster import open_cluster
     from grader.cluster.backend import local_cluster
     from grader.gradebook.runner import grade_batch

@@ -32,6 +32,7 @@ from grader.bank import default_bank  # noqa: E402
 from grader.code.judge import _index_for, find_violations, materialize  # noqa: E402
 from grader.code.scan import ModuleScan  # noqa: E402
 from grader.sandbox.harness import OpWatch  # noqa: E402
+from grader.torch_threads import single_thread  # noqa: E402
 
 
 def _module(path: Path) -> types.ModuleType:
@@ -108,7 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     options = parser.parse_args()
-    torch.set_num_threads(1)
+    single_thread()
     _scan_cost(options.repeats)
     print("OpWatch cost (one thread; timings on whatever load the machine has)")
     for path in (ROOT / "solutions" / "exercise.py", ROOT / "tests" / "code" / "alternatives.py"):

@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from grader.sandbox import Call, ExecutorPool, ModelSpec, run_in_process
+from grader.torch_threads import single_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 F64 = torch.float64
@@ -122,7 +123,7 @@ def main() -> int:
     options = parser.parse_args()
     # The sandbox runs student code on one thread; so must the floor.  (With torch's default
     # threads, tiny tensor ops here cost tens of milliseconds of thread hand-offs.)
-    torch.set_num_threads(1)
+    single_thread()
 
     source = options.source.read_bytes()
     calls = make_calls(options.calls)

@@ -20,6 +20,7 @@ from typing import Iterable, Iterator
 
 from grader.errors import GraderError
 from grader.exercise import TOPICS, Exercise
+from grader.torch_threads import single_thread
 
 
 class BankError(GraderError, ValueError):
@@ -152,18 +153,10 @@ def _load_file(path: Path) -> list[Exercise]:
     return found
 
 
-def _single_threaded_torch() -> None:
-    """The grader process computes on tiny tensors, where threads only cost, and a process
-    that has used several torch threads hangs the children it forks."""
-    import torch
-
-    torch.set_num_threads(1)
-
-
 def load_bank(extra_dirs: Iterable[str | Path] = (), *, builtin: bool = True) -> Bank:
     """The built-in exercises followed by those of each `--bank` folder (its *.py files in
     name order)."""
-    _single_threaded_torch()
+    single_thread()  # tiny tensors here; and a process that used several threads hangs its forks
     exercises: list[Exercise] = []
     if builtin:
         for module in _builtin_modules():

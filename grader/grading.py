@@ -58,7 +58,7 @@ def grade_answer(
         )
     outcome = check.grade(parsed, variant.key)
     share = (rule or parse_rule(exercise.partial_credit)).apply(outcome.fraction)
-    feedback, tag = outcome.message, None
+    feedback, tag, hint = outcome.message, None, ""
     if not outcome.correct:
         alternative = _matching_alternative(check, parsed, alternatives)
         if alternative is not None:
@@ -67,14 +67,13 @@ def grade_answer(
                 f"Accepted: the instructor also accepts {alternative}.",
                 answer=answer_text(raw), expected=expected,
             )
-        tag, sentence = _matching_misconception(exercise, variant, check, parsed)
+        tag, hint = _matching_misconception(exercise, variant, check, parsed)
         if tag:
-            feedback = sentence if not feedback else f"{sentence} ({feedback})"
             share = next(m.credit for m in exercise.misconceptions if m.tag == tag)
     score = round(points * share, 6)
     status = status_for_fraction(share)
     return ItemResult(
-        item, score, points, status, feedback, tag, answer=answer_text(raw), expected=expected
+        item, score, points, status, feedback, tag, answer=answer_text(raw), expected=expected, hint=hint
     )
 
 

@@ -33,8 +33,10 @@ class TestOutcome:
 class ItemResult:
     """The grade of one item: a question (`q3`) or a code function (`conv2d`).
 
-    score is in [0, max_score]; feedback is for the student (a diagnosis or the
-    misconception's sentence); misconception is the matched tag, if any.
+    score is in [0, max_score]; feedback is the grader's diagnosis for the student (what
+    the check or the tests found), never the misconception's sentence; misconception is
+    the matched tag, if any, and hint its sentence ("" when none matched).  `message`
+    joins the two where only one text fits.
     """
 
     item: str
@@ -46,9 +48,23 @@ class ItemResult:
     answer: str = ""
     expected: str = ""
     tests: tuple[TestOutcome, ...] = field(default_factory=tuple)
+    hint: str = ""
+
+    @property
+    def message(self) -> str:
+        """The hint and the feedback as one text: `hint (feedback)`, or either alone."""
+        return join_hint(self.hint, self.feedback)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def join_hint(hint: str, feedback: str) -> str:
+    """A misconception's sentence and the grader's diagnosis as one text (the one place
+    they are joined)."""
+    if hint and feedback:
+        return f"{hint} ({feedback})"
+    return hint or feedback
 
 
 def status_for_fraction(fraction: float) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from grader.answers.choice import letter_of  # re-exported for the bank's tests
 from grader.exercise import AnswerExercise, Params
 from grader.grading import grade_answer
-from grader.prompts import letters
 from grader.variant import Variant, applicable_misconceptions, discriminates
+
+__all__ = ["assert_grades", "letter_of", "variant_for"]
 
 
 def variant_for(exercise: AnswerExercise, params: Params) -> Variant:
@@ -44,7 +46,3 @@ def assert_grades(
         assert result.score < exercise.points, (tag, result)
     assert not set(absent) & set(variant.misconceptions), set(absent) & set(variant.misconceptions)
 
-
-def letter_of(options: Sequence[str], text: str) -> str:
-    """The letter ("A", "B", ...) under which `text` is listed."""
-    return letters(len(options))[list(options).index(text)]

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from grader.answers import MultipleChoice, SingleChoice, TrueFalse, shuffle_options
+from grader.answers.choice import letter_of
 from grader.exercise import AnswerExercise, Misconception
 from reference.fundamentals import (
     GOOD_FIT,
@@ -28,12 +29,8 @@ def _tensors(matrices: list[list[list[float]]]) -> list[torch.Tensor]:
     return [torch.tensor(m, dtype=F64) for m in matrices]
 
 
-def _letter_of(options: list[str], text: str) -> str:
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(text)]
-
-
 def _letters_of(options: list[str], texts: list[str] | set[str]) -> tuple[str, ...]:
-    return tuple(sorted(_letter_of(options, t) for t in texts if t in options))
+    return tuple(sorted(letter_of(options, t) for t in texts if t in options))
 
 
 def _differs_or_none(answer: Any, key: Any) -> Any:
@@ -181,7 +178,7 @@ def generate_diagnose_fit(rng: np.random.Generator) -> Params:
 
 
 def _fit_letter(p: Params, diagnosis: str | None) -> str | None:
-    return None if diagnosis is None else _letter_of(p["options"], FIT_TEXT[diagnosis])
+    return None if diagnosis is None else letter_of(p["options"], FIT_TEXT[diagnosis])
 
 
 def solve_diagnose_fit(p: Params) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from grader.answers import Integer, Real, SingleChoice, Word, WordSequence, shuffle_options
+from grader.answers.choice import letter_of
 from grader.exercise import AnswerExercise, Misconception
 from reference.optimization import log_softmax
 from reference.word2vec import analogy, negative_sampling_loss, skipgram_pairs
@@ -28,11 +29,6 @@ SENTENCES = (
     "good embeddings capture word meaning",
     "kings and queens rule lands",
 )
-
-
-
-def _letter_of(options: list[str], text: str) -> str:
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(text)]
 
 
 def _sentence(rng: np.random.Generator, length: int) -> list[str]:
@@ -194,7 +190,7 @@ def generate_cbow_vs_skipgram(rng: np.random.Generator) -> Params:
 
 
 def _example_letter(p: Params, example: str) -> str:
-    return _letter_of(p["options"], _example_texts(p)[example])
+    return letter_of(p["options"], _example_texts(p)[example])
 
 
 def solve_cbow_vs_skipgram(p: Params) -> str:

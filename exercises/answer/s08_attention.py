@@ -8,15 +8,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.answers import Matrix, SingleChoice, shuffle_options
+from grader.answers import Matrix, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.attention import attention_context, attention_weights, dot_product_scores
-from exercises.answer._common import Params, tensor
-
-
-
-def _letter_of(options: list[str], text: str) -> str:
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(text)]
+from exercises.answer._common import Params, choice_exercise, tensor
 
 
 def _small_ints(rng: np.random.Generator, rows: int, cols: int) -> list[list[int]]:
@@ -164,6 +159,11 @@ BOTTLENECK_DISTRACTORS = {
         "The encoder can only read a fixed number of input words and drops the rest."
     ),
 }
+BOTTLENECK_FEEDBACK = {
+    "thinks_decoder_too_slow": "Speed is not the issue: quality drops because all the input must pass through one fixed-size context vector.",
+    "thinks_vocabulary_limit": "The output softmax does not depend on the sentence length; the problem is the single fixed-size context vector.",
+    "thinks_encoder_skips_words": "An RNN encoder reads every word of any length; the problem is that all of them must fit into its final fixed-size state.",
+}
 
 
 def generate_bottleneck(rng: np.random.Generator) -> Params:
@@ -171,20 +171,7 @@ def generate_bottleneck(rng: np.random.Generator) -> Params:
     return {"length": int(rng.choice([30, 40, 50, 60])), "options": options}
 
 
-def solve_bottleneck(p: Params) -> str:
-    return _letter_of(p["options"], BOTTLENECK_CORRECT)
-
-
-def _bottleneck_distractor(tag: str) -> Misconception:
-    feedback = {
-        "thinks_decoder_too_slow": "Speed is not the issue: quality drops because all the input must pass through one fixed-size context vector.",
-        "thinks_vocabulary_limit": "The output softmax does not depend on the sentence length; the problem is the single fixed-size context vector.",
-        "thinks_encoder_skips_words": "An RNN encoder reads every word of any length; the problem is that all of them must fit into its final fixed-size state.",
-    }[tag]
-    return Misconception(tag, feedback, lambda p: _letter_of(p["options"], BOTTLENECK_DISTRACTORS[tag]))
-
-
-BOTTLENECK = AnswerExercise(
+BOTTLENECK = choice_exercise(
     id="attention_seq2seq_bottleneck",
     title="The bottleneck of the encoder-decoder model",
     section=8,
@@ -200,9 +187,9 @@ attention was introduced to fix?
 
 Answer with one letter.
 """,
-    solve=solve_bottleneck,
-    check=lambda p: SingleChoice(p["options"]),
-    misconceptions=tuple(_bottleneck_distractor(tag) for tag in BOTTLENECK_DISTRACTORS),
+    correct=BOTTLENECK_CORRECT,
+    distractors=BOTTLENECK_DISTRACTORS,
+    feedback=BOTTLENECK_FEEDBACK,
 )
 
 
@@ -238,15 +225,7 @@ def generate_roles(rng: np.random.Generator) -> Params:
     return {"step": int(rng.integers(2, 9)), "options": options}
 
 
-def solve_roles(p: Params) -> str:
-    return _letter_of(p["options"], ROLES_CORRECT)
-
-
-def _roles_distractor(tag: str) -> Misconception:
-    return Misconception(tag, ROLES_FEEDBACK[tag], lambda p: _letter_of(p["options"], ROLES_DISTRACTORS[tag]))
-
-
-ROLES = AnswerExercise(
+ROLES = choice_exercise(
     id="attention_query_key_roles",
     title="Queries, keys and values in seq2seq attention",
     section=8,
@@ -262,9 +241,9 @@ $c_j = \sum_i \alpha_{ji} h_i$. Which statement is right?
 
 Answer with one letter.
 """,
-    solve=solve_roles,
-    check=lambda p: SingleChoice(p["options"]),
-    misconceptions=tuple(_roles_distractor(tag) for tag in ROLES_DISTRACTORS),
+    correct=ROLES_CORRECT,
+    distractors=ROLES_DISTRACTORS,
+    feedback=ROLES_FEEDBACK,
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.answers import Integer, Matrix, Real, Shape, SingleChoice, shuffle_options
+from grader.answers import Integer, Matrix, Real, Shape, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.transformer import (
     causal_mask,
@@ -23,12 +23,7 @@ from reference.transformer import (
     scaled_dot_product_attention,
     sinusoidal_positional_encoding,
 )
-from exercises.answer._common import Params, tensor
-
-
-
-def _letter_of(options: list[str], text: str) -> str:
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(text)]
+from exercises.answer._common import Params, choice_exercise, tensor
 
 
 def _int_matrix(rng: np.random.Generator, rows: int, cols: int, low: int = -1, high: int = 2) -> list[list[int]]:
@@ -529,15 +524,7 @@ def generate_cross_attention(rng: np.random.Generator) -> Params:
     return {"task": task, "options": options}
 
 
-def solve_cross_attention(p: Params) -> str:
-    return _letter_of(p["options"], CROSS_CORRECT)
-
-
-def _cross_distractor(tag: str) -> Misconception:
-    return Misconception(tag, CROSS_FEEDBACK[tag], lambda p: _letter_of(p["options"], CROSS_DISTRACTORS[tag]))
-
-
-CROSS_ATTENTION = AnswerExercise(
+CROSS_ATTENTION = choice_exercise(
     id="transformers_cross_attention_sources",
     title="Where cross-attention takes Q, K and V from",
     section=9,
@@ -553,9 +540,9 @@ values of the **cross-attention** come from?
 
 Answer with one letter.
 """,
-    solve=solve_cross_attention,
-    check=lambda p: SingleChoice(p["options"]),
-    misconceptions=tuple(_cross_distractor(tag) for tag in CROSS_DISTRACTORS),
+    correct=CROSS_CORRECT,
+    distractors=CROSS_DISTRACTORS,
+    feedback=CROSS_FEEDBACK,
 )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.answers import Integer, Shape, SingleChoice, shuffle_options
+from grader.answers import Integer, Shape, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from reference.vit import (
     global_attention_cost,
@@ -17,11 +17,7 @@ from reference.vit import (
     vit_sequence_length,
     window_attention_cost,
 )
-from exercises.answer._common import Params
-
-
-def _letter_of(options: list[str], text: str) -> str:
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(text)]
+from exercises.answer._common import Params, choice_exercise
 
 
 def _image_size(rng: np.random.Generator) -> dict[str, int]:
@@ -319,15 +315,7 @@ def generate_data_hungry(rng: np.random.Generator) -> Params:
     return {"dataset": dataset, "options": options}
 
 
-def solve_data_hungry(p: Params) -> str:
-    return _letter_of(p["options"], DATA_HUNGRY_CORRECT)
-
-
-def _data_hungry_distractor(tag: str) -> Misconception:
-    return Misconception(tag, DATA_HUNGRY_FEEDBACK[tag], lambda p: _letter_of(p["options"], DATA_HUNGRY_DISTRACTORS[tag]))
-
-
-DATA_HUNGRY = AnswerExercise(
+DATA_HUNGRY = choice_exercise(
     id="vit_data_hungry",
     title="Why ViT needs massive pre-training",
     section=10,
@@ -343,9 +331,9 @@ main reason ViT needs so much more data?
 
 Answer with one letter.
 """,
-    solve=solve_data_hungry,
-    check=lambda p: SingleChoice(p["options"]),
-    misconceptions=tuple(_data_hungry_distractor(tag) for tag in DATA_HUNGRY_DISTRACTORS),
+    correct=DATA_HUNGRY_CORRECT,
+    distractors=DATA_HUNGRY_DISTRACTORS,
+    feedback=DATA_HUNGRY_FEEDBACK,
 )
 
 

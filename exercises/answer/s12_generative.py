@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.answers import Real, SingleChoice, shuffle_options
+from grader.answers import Real, shuffle_options
 from grader.exercise import AnswerExercise, Misconception
 from grader.wording import with_article
 from reference.generative import (
@@ -26,14 +26,9 @@ from reference.generative import (
     linear_beta_schedule,
     optimal_discriminator,
 )
-from exercises.answer._common import Params, tensor
+from exercises.answer._common import Params, choice_exercise, tensor
 
 LN10 = math.log(10.0)
-
-
-
-def _letter_of(options: list[str], text: str) -> str:
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(text)]
 
 
 def _probabilities(rng: np.random.Generator, low: float, high: float, count: int) -> list[float]:
@@ -370,15 +365,7 @@ def generate_mode_collapse(rng: np.random.Generator) -> Params:
     return {"dataset": dataset, "symptom": symptom.format(thing=(thing := str(rng.choice(things))), a_thing=with_article(thing)), "options": options}
 
 
-def solve_mode_collapse(p: Params) -> str:
-    return _letter_of(p["options"], COLLAPSE_CORRECT)
-
-
-def _collapse_distractor(tag: str) -> Misconception:
-    return Misconception(tag, COLLAPSE_FEEDBACK[tag], lambda p: _letter_of(p["options"], COLLAPSE_DISTRACTORS[tag]))
-
-
-MODE_COLLAPSE = AnswerExercise(
+MODE_COLLAPSE = choice_exercise(
     id="generative_gan_mode_collapse",
     title="Recognizing mode collapse",
     section=12,
@@ -394,9 +381,9 @@ whatever noise vector $z$ is fed to the generator. Which failure is this?
 
 Answer with one letter.
 """,
-    solve=solve_mode_collapse,
-    check=lambda p: SingleChoice(p["options"]),
-    misconceptions=tuple(_collapse_distractor(tag) for tag in COLLAPSE_DISTRACTORS),
+    correct=COLLAPSE_CORRECT,
+    distractors=COLLAPSE_DISTRACTORS,
+    feedback=COLLAPSE_FEEDBACK,
 )
 
 

@@ -218,6 +218,12 @@ def shuffle_options(
     return options, key[0]
 
 
+def letter_of(options: Sequence[str], text: str) -> str:
+    """The letter ("A", "B", ...) under which `text` is listed among `options` (the inverse
+    of `shuffle_options`); ValueError when it is not one of them."""
+    return LETTERS[list(options).index(text)]
+
+
 def shuffle_options_multi(
     rng: np.random.Generator, correct: Sequence[str], distractors: Sequence[str]
 ) -> tuple[list[str], tuple[str, ...]]:

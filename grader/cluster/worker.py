@@ -25,6 +25,7 @@ from grader.cluster.bank_context import BankContext, bank_for
 from grader.gradebook.grade_one import Graded, grade_code
 from grader.heap import freeze_long_lived
 from grader.gradebook.submissions import CODE_FILE, LoadedFile, LoadedSubmission
+from grader.torch_threads import single_thread
 from grader.quiz.model import CodeItem, StudentQuiz
 from grader.quiz.roster import Student
 from grader.sandbox import ExecutorPool, Limits
@@ -56,9 +57,7 @@ class SandboxPoolPlugin(WorkerPlugin):
         return f"grader-sandbox-{digest[:16]}"
 
     def setup(self, worker: Any) -> None:
-        import torch
-
-        torch.set_num_threads(1)
+        single_thread()
         self.pool = ExecutorPool(workers=max(1, worker.state.nthreads), limits=self.limits, isolation=self.isolation)
         # the trusted side warms up while the sandboxes boot (off the worker's event loop)
         threading.Thread(target=_warm_up, name="grader-warm-up", daemon=True).start()

@@ -16,12 +16,17 @@ import json
 import threading
 import tomllib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from grader.code.source import check_source
 from grader.kit.report import CodeReport
 from grader.notebooks import code_file_source
 from grader.student_file import read_within as read_student_file
+
+if TYPE_CHECKING:
+    from grader.code.judge import Runner
+    from grader.kit.runner import RunResult
+    from grader.sandbox import Call, SubmissionResult
 
 # Imported lazily, because they import torch: grader.code.judge, the bank and the
 # sandbox's codec.  Reading, parsing and compiling the file need none of them.
@@ -53,7 +58,7 @@ class _BackgroundPool:
             raise self._error
         return self._pool
 
-    def run(self, source: bytes | str, calls: list[Any]) -> Any:
+    def run(self, source: bytes | str, calls: Sequence[Call]) -> SubmissionResult:
         return self._ready().run(source, calls)
 
     def close(self) -> None:
@@ -62,7 +67,7 @@ class _BackgroundPool:
             self._pool.close()
 
 
-def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None, pool: Any = None) -> CodeReport:
+def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None, pool: Runner | None = None) -> CodeReport:
     """Check one exercise.py (see the module docstring).  `pool` runs the public tests (an
     ExecutorPool); None starts a one-worker pool for this check and closes it after."""
     path = Path(path)
@@ -83,7 +88,7 @@ def check_exercise_file(path: str | Path, *, quiz_dir: str | Path | None = None,
             own_pool.close()
 
 
-def _check_parsed(path: Path, raw: bytes, quiz_dir: str | Path | None, pool: Any) -> CodeReport:
+def _check_parsed(path: Path, raw: bytes, quiz_dir: str | Path | None, pool: Runner) -> CodeReport:
     """The kit's check (`grader.kit.main.check_code`) with the public tests run in the sandbox."""
     from grader.kit.build import function_data
     from grader.kit.main import check_code
@@ -92,7 +97,7 @@ def _check_parsed(path: Path, raw: bytes, quiz_dir: str | Path | None, pool: Any
     functions = [function_data(e) for e in exercises]
     forbidden = {e.function: e.forbidden for e in exercises}
 
-    def run_in_sandbox(source: str, calls: list[dict[str, Any]]) -> Any:
+    def run_in_sandbox(source: str, calls: list[dict[str, Any]]) -> RunResult:
         return _sandbox_run(pool, source, calls, forbidden)
 
     report = check_code(str(path), raw, functions, run=run_in_sandbox)
@@ -100,7 +105,7 @@ def _check_parsed(path: Path, raw: bytes, quiz_dir: str | Path | None, pool: Any
     return report
 
 
-def _sandbox_run(pool: Any, source: str, calls: list[dict[str, Any]], forbidden: dict[str, tuple[str, ...]]) -> Any:
+def _sandbox_run(pool: Runner, source: str, calls: list[dict[str, Any]], forbidden: dict[str, tuple[str, ...]]) -> RunResult:
     """Run the kit's calls in the sandbox; the outcome in the kit runner's terms."""
     from grader.kit import values
     from grader.kit.runner import CallOutcome, RunResult

@@ -11,9 +11,10 @@ from `np.random.default_rng(seed)`, so a student never sees them.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
@@ -129,7 +130,7 @@ class CodeExercise(Exercise):
     misconceptions: typical mistakes, as buggy implementations.
     tolerance: how close values must be.
     compare: custom comparison for outputs that are not plain values (dropout); None uses
-        `grader.code.compare.compare_outputs`.
+        `grader.code.compare.compare_outputs` (`grader.code.judge.comparison_for` picks).
     outputs: names of the elements of a tuple output, used in messages (`("dx", "dW", "db")`).
     deterministic: False when the output is random (dropout): the reference's output is
         then one possible answer, never shown as "the expected output".
@@ -191,18 +192,22 @@ class CodeExercise(Exercise):
         body = "\n".join(f"    {line}".rstrip() for line in self.docstring.strip().splitlines())
         return f'{self.signature}\n    """{body.lstrip()}\n    """\n    raise NotImplementedError\n'
 
-    def compare_with(self) -> Compare:
-        """The comparison to use: the custom one, or the default value comparison."""
-        if self.compare is not None:
-            return self.compare
-        from grader.code.compare import compare_outputs
+    def draw_hidden_tests(self, seed: int) -> list[TestCase]:
+        """The hidden tests of one variant, drawn from `np.random.default_rng(seed)`, each
+        marked hidden; ValueError when their names are not unique."""
+        import numpy as np
 
-        names = self.outputs
+        drawn = self.hidden_tests(np.random.default_rng(seed))
+        tests = [t if t.hidden else replace(t, hidden=True) for t in drawn]
+        names = [t.name for t in tests]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.id}: hidden test names must be unique: {names}")
+        return tests
 
-        def default(test: TestCase, expected: Any, got: Any, tol: Tolerance, reveal: bool) -> Verdict:
-            return compare_outputs(expected, got, tol, reveal=reveal, names=names)
-
-        return default
+    @functools.cached_property
+    def hidden_test_count(self) -> int:
+        """How many hidden tests every variant has (drawn once, from seed 0)."""
+        return len(self.draw_hidden_tests(0))
 
 
 def _unique(owner: str, what: str, values: list[str]) -> None:

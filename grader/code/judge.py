@@ -19,24 +19,40 @@ import threading
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence, Union, runtime_checkable
 
-import numpy as np
 import torch
 
-from grader.code.compare import describe, first_difference
-from grader.code.exercise import CodeExercise, TestCase, Verdict
+from grader.code.compare import compare_outputs, describe, first_difference
+from grader.code.exercise import CodeExercise, Compare, TestCase, Tolerance, Verdict
 from grader.code.dynamic import DynamicScan
 from grader.code.scan import ForbiddenIndex, ForbiddenUse, ModuleScan
 from grader.code.source import check_source
 from grader.results import ItemResult, TestOutcome
-from grader.sandbox import Call, ModelSpec
+from grader.sandbox import Call, ModelSpec, SubmissionResult
+from grader.torch_threads import one_thread
 
 _MESSAGE_LIMIT = 300
 
-# What runs a submission: an ExecutorPool (anything with `.run(source, calls)`), a function
-# with run_in_process's signature, or None for run_in_process itself (no isolation).
-Runner = Any
+
+@runtime_checkable
+class Runner(Protocol):
+    """What runs a submission in isolation: `grader.sandbox.ExecutorPool` (and what stands
+    for one: `grader.code.check`'s background pool, the gradebook's `NoSandbox`).  While it
+    runs, the judge computes the expected outputs in this process."""
+
+    def run(self, source: bytes | str, calls: Sequence[Call]) -> SubmissionResult: ...
+
+
+class RunFunction(Protocol):
+    """A function that runs a submission in this process, like
+    `grader.sandbox.run_in_process` (no isolation; the reference runs after it)."""
+
+    def __call__(self, source: bytes | str, calls: Sequence[Call]) -> SubmissionResult: ...
+
+
+# What the judge's entry points accept: a Runner, a RunFunction, or None for run_in_process.
+AnyRunner = Union[Runner, RunFunction, None]
 
 
 @dataclass(frozen=True)
@@ -48,18 +64,17 @@ class PlannedTest:
     call_id: str
 
 
-def hidden_tests_for(exercise: CodeExercise, seed: int) -> list[TestCase]:
-    """The hidden tests of one variant, drawn from `np.random.default_rng(seed)`."""
-    tests = [t if t.hidden else replace(t, hidden=True) for t in exercise.hidden_tests(np.random.default_rng(seed))]
-    names = [t.name for t in tests]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{exercise.id}: hidden test names must be unique: {names}")
-    return tests
+def comparison_for(exercise: CodeExercise) -> Compare:
+    """The comparison of `exercise`'s outputs: its custom one, or the default value
+    comparison (`grader.code.compare.compare_outputs`, its outputs' names in messages)."""
+    if exercise.compare is not None:
+        return exercise.compare
+    names = exercise.outputs
 
+    def default(test: TestCase, expected: Any, got: Any, tol: Tolerance, reveal: bool) -> Verdict:
+        return compare_outputs(expected, got, tol, reveal=reveal, names=names)
 
-def hidden_test_count(exercise: CodeExercise) -> int:
-    """How many hidden tests every variant of `exercise` has."""
-    return len(exercise.hidden_tests(np.random.default_rng(0)))
+    return default
 
 
 def materialize(value: Any) -> Any:
@@ -90,7 +105,7 @@ def _plan(exercises: Sequence[CodeExercise], seeds: Mapping[str, int] | None, pu
             seed = seeds.get(exercise.id, seeds.get(exercise.function))
             if seed is None:
                 raise KeyError(f"no seed for exercise {exercise.id!r}")
-            tests.extend(hidden_tests_for(exercise, int(seed)))
+            tests.extend(exercise.draw_hidden_tests(int(seed)))
         planned.extend(PlannedTest(exercise, t, _call_id(exercise, t)) for t in tests)
     return planned
 
@@ -114,12 +129,12 @@ def expected_output(exercise: CodeExercise, test: TestCase) -> Any:
     return cached[1]
 
 
-def _run(pool: Runner, source: bytes | str, calls: list[Any]) -> Any:
+def _run(pool: AnyRunner, source: bytes | str, calls: list[Call]) -> SubmissionResult:
     if pool is None:
         from grader.sandbox import run_in_process
 
         return run_in_process(source, calls)
-    if hasattr(pool, "run"):
+    if isinstance(pool, Runner):
         return pool.run(source, calls)
     return pool(source, calls)
 
@@ -128,59 +143,31 @@ def grade_code_submission(
     source: bytes | str,
     exercises: Sequence[CodeExercise],
     seeds: Mapping[str, int],
-    pool: Runner,
+    pool: AnyRunner,
 ) -> list[ItemResult]:
     """Grade one `exercise.py` on the public tests and on the hidden tests drawn from
     `seeds` (exercise id, or function name -> seed).  One ItemResult per exercise, in order,
     named after the function.  Hidden TestOutcomes (hidden=True) carry no expected values;
     public ones store expected and got."""
-    with _ONE_THREAD:
+    with one_thread():
         return grade_tests(source, _plan(exercises, seeds, public=True), exercises, pool)
 
 
-def run_public_tests(source: bytes | str, exercises: Sequence[CodeExercise], pool: Runner) -> list[ItemResult]:
+def run_public_tests(source: bytes | str, exercises: Sequence[CodeExercise], pool: AnyRunner) -> list[ItemResult]:
     """Run only the public tests (what `grader check` does)."""
     return grade_tests(source, _plan(exercises, None, public=True), exercises, pool)
 
 
-class _OneTorchThread:
-    """Run torch on one intra-op thread while any grading is in progress (the trusted side
-    only handles tiny tensors; on a busy machine extra OpenMP threads cost 10-100x).
-    Re-entrant across threads: the first to enter sets 1 thread, the last to leave
-    restores the previous setting."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._saved = 1
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._saved = torch.get_num_threads()
-                torch.set_num_threads(1)
-            self._depth += 1
-
-    def __exit__(self, *exc: Any) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                torch.set_num_threads(self._saved)
-
-
-_ONE_THREAD = _OneTorchThread()
-
-
 def grade_tests(
-    source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: Runner
+    source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: AnyRunner
 ) -> list[ItemResult]:
     """Run the planned tests of a submission and judge every exercise."""
-    with _ONE_THREAD:
+    with one_thread():
         return _grade_tests(source, planned, exercises, pool)
 
 
 def _grade_tests(
-    source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: Runner
+    source: bytes | str, planned: Sequence[PlannedTest], exercises: Sequence[CodeExercise], pool: AnyRunner
 ) -> list[ItemResult]:
     checked = check_source(source, compile_check=False)  # the sandbox compiles it anyway
     if checked.tree is None:
@@ -204,7 +191,7 @@ def _grade_tests(
     # With an isolated pool, the sandbox runs while this thread computes the expected
     # outputs.  In-process runners watch for forbidden calls process-wide, so the reference
     # (fgsm uses autograd) must not run beside them.
-    overlap = bool(calls) and hasattr(pool, "run")
+    overlap = bool(calls) and isinstance(pool, Runner)
     worker = threading.Thread(target=execute, name="grader-submission", daemon=True)
     if overlap:
         worker.start()
@@ -305,7 +292,7 @@ def _judge_test(planned: PlannedTest, expected: Any, call: Any) -> _Judged:
     if status == "ok":
         got = call.value
         try:
-            verdict = exercise.compare_with()(test, expected, got, exercise.tolerance, reveal)
+            verdict = comparison_for(exercise)(test, expected, got, exercise.tolerance, reveal)
         except Exception as error:  # a comparison must never crash the batch
             verdict = Verdict(False, f"the output could not be compared ({type(error).__name__})")
         focus = first_difference(expected, got, exercise.tolerance) if reveal else None
@@ -337,7 +324,7 @@ def _matching_misconception(exercise: CodeExercise, test: TestCase, got: Any) ->
 
 
 def _first_match(exercise: CodeExercise, test: TestCase, got: Any) -> str | None:
-    compare = exercise.compare_with()
+    compare = comparison_for(exercise)
     for misconception in exercise.misconceptions:
         if misconception.matches is not None:
             try:
@@ -414,8 +401,9 @@ def _item(exercise: CodeExercise, judged: list[_Judged], *, present: bool) -> It
         status = next(
             (s for s in ("timeout", "memory", "crashed", "not-implemented", "missing") if s in statuses), "error"
         )
-    feedback = _item_feedback(exercise, judged, failing, tag)
-    return ItemResult(exercise.function, score, points, status, feedback, tag, tests=outcomes)
+    feedback = _item_feedback(judged, failing)
+    hint = next(m.feedback for m in exercise.misconceptions if m.tag == tag) if tag else ""
+    return ItemResult(exercise.function, score, points, status, feedback, tag, tests=outcomes, hint=hint)
 
 
 def _most_frequent_tag(failing: Sequence[_Judged]) -> str | None:
@@ -427,14 +415,9 @@ def _most_frequent_tag(failing: Sequence[_Judged]) -> str | None:
     return next(tag for tag in order if counts[tag] == best)
 
 
-def _item_feedback(exercise: CodeExercise, judged: Sequence[_Judged], failing: Sequence[_Judged], tag: str | None) -> str:
-    summary = f"{len(failing)} of {len(judged)} tests failed"
+def _item_feedback(judged: Sequence[_Judged], failing: Sequence[_Judged]) -> str:
     first = failing[0]
-    detail = f"{summary}; first: {first.planned.test.name}: {first.message}"
-    if tag is None:
-        return detail
-    sentence = next(m.feedback for m in exercise.misconceptions if m.tag == tag)
-    return f"{sentence} ({detail})"
+    return f"{len(failing)} of {len(judged)} tests failed; first: {first.planned.test.name}: {first.message}"
 
 
 def _zero(exercise: CodeExercise, outcomes: tuple[TestOutcome, ...], status: str, feedback: str) -> ItemResult:

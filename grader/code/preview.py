@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from grader.code.exercise import CodeExercise
-from grader.code.judge import hidden_tests_for
 from grader.code.stubs import SolutionError, solution_file
 
 
 def code_preview_details(exercise: CodeExercise, seed: int) -> dict[str, Any]:
     """A dict with prompt (Markdown), solution (Python), tests (one line), forbidden and
     misconceptions as (tag, behaviour, feedback) rows."""
-    hidden = hidden_tests_for(exercise, seed)
+    hidden = exercise.draw_hidden_tests(seed)
     try:
         solution = solution_file([exercise], module_docstring=False)
     except (SolutionError, OSError):

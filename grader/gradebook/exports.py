@@ -157,8 +157,8 @@ def _gradescope_tests(row: ResultRow, title: str, kind: str) -> list[dict[str, A
             lines.append(f"your answer: {row.answer}")
         if row.expected and kind != "code":
             lines.append(f"expected: {row.expected}")
-        if row.feedback:
-            lines.append(row.feedback)
+        if row.message:
+            lines.append(row.message)
         name = f"{row.item}: {title}" if title else row.item
         return [_test(name, row.score, row.max_score, passed, "\n".join(lines), "visible")]
     entries = []
@@ -175,8 +175,8 @@ def _gradescope_tests(row: ResultRow, title: str, kind: str) -> list[dict[str, A
         # The item's feedback may quote a public test's values: it goes with the public
         # tests, or with the hidden ones only when there are no public tests.
         carries_feedback = not hidden or not any(not t.get("hidden") for t in row.tests)
-        if row.feedback and row.score < row.max_score and carries_feedback:
-            lines.append(row.feedback)
+        if row.message and row.score < row.max_score and carries_feedback:
+            lines.append(row.message)
         entries.append(_test(f"{row.item}: {label}", score, maximum, status, "\n".join(lines), visibility))
     return entries
 
@@ -235,7 +235,6 @@ def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
     write_atomic(out / TOTALS_CSV, totals_csv(gradebook, results, final))
     quiz_title = gradebook.quiz_title()
     students = {s: (name, email) for s, name, email in gradebook.students()}
-    sentences = gradebook.misconception_sentences()
     for student, rows in results.items():
         items = items_by_student.get(student, {})
         sub = submissions.get(student)
@@ -244,7 +243,7 @@ def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
             write_atomic(out / RESULTS_DIR / f"{student}.json", json.dumps(document, ensure_ascii=False) + "\n")
         else:
             (out / RESULTS_DIR / f"{student}.json").unlink(missing_ok=True)
-        page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, sentences, final.get(student))
+        page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, final.get(student))
         write_atomic(out / FEEDBACK_DIR / f"{student}.html", page)
     write_atomic(out / REPORT_HTML, report_page(gradebook, results, all_items, submissions, final))
     return {

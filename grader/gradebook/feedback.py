@@ -44,16 +44,11 @@ def _when(iso: str) -> str:
 MAX_FAILING_SHOWN = 5
 
 
-def _item_context(row: ResultRow, info: ItemInfo | None, sentences: Mapping[tuple[str, str], str]) -> dict[str, Any]:
+def _item_context(row: ResultRow, info: ItemInfo | None) -> dict[str, Any]:
     tests = row.tests
     failing = [t for t in tests if t.get("status") != "passed"]
     hidden = [t for t in tests if t.get("hidden")]
-    sentence = ""
-    if row.misconception and info is not None:
-        sentence = sentences.get((info.exercise, row.misconception), "")
     feedback = STUDENT_NOTICE if row.status == NOT_GRADED else row.feedback
-    if sentence and feedback.startswith(sentence):
-        feedback = feedback[len(sentence):].strip().removeprefix("(").removesuffix(")")
     return {
         "item": row.item,
         "title": info.title if info else "",
@@ -69,7 +64,7 @@ def _item_context(row: ResultRow, info: ItemInfo | None, sentences: Mapping[tupl
         "expected": row.expected,
         "feedback": feedback,
         "misconception": row.misconception,
-        "sentence": sentence,
+        "sentence": row.hint,
         "tests": tests,
         "passed": sum(1 for t in tests if t.get("status") == "passed"),
         "hidden_total": len(hidden),
@@ -86,12 +81,10 @@ def feedback_page(
     rows: Sequence[ResultRow],
     items: Mapping[str, ItemInfo],
     submission: SubmissionRow | None,
-    sentences: Mapping[tuple[str, str], str] | None = None,
     total: Total | None = None,
 ) -> str:
     """The HTML of one student's feedback page (`total`: the student's total with the late
     penalty, from `adjust.totals`; without it, the sum of the rows)."""
-    sentences = sentences or {}
     total = total or Total(sum(r.score for r in rows), sum(r.max_score for r in rows))
     failed = bool(submission and submission.status == FAILED)
     return environment().get_template("feedback.html.j2").render(
@@ -114,5 +107,5 @@ def feedback_page(
         deadline=_when(total.late.deadline) if total.late else "",
         maximum=total.maximum,
         index_note=INDEX_NOTE if _mentions_an_index(rows) else "",
-        items=[_item_context(r, items.get(r.item), sentences) for r in rows],
+        items=[_item_context(r, items.get(r.item)) for r in rows],
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from grader.gradebook.submissions import ANSWERS_FILE, CODE_FILE, LoadedFile, LoadedSubmission
 from grader.quiz.answer_sheet import SheetError
@@ -19,6 +19,9 @@ from grader.quiz.model import StudentQuiz
 from grader.quiz.policy import QuizPolicy
 from grader.results import ItemResult
 from grader.sheet_grading import grade_sheet
+
+if TYPE_CHECKING:  # the judge imports torch: loaded when code is graded
+    from grader.code.judge import Runner
 
 
 @dataclass
@@ -79,7 +82,7 @@ def grade_answers(
     return graded
 
 
-def grade_code(quiz: StudentQuiz, submission: LoadedSubmission, pool: Any) -> Graded:
+def grade_code(quiz: StudentQuiz, submission: LoadedSubmission, pool: Runner) -> Graded:
     """Grade every code function of the quiz from the submission's exercise.py (blocking:
     the pool runs the code; the judge compares in this process)."""
     items = [(c.function, c.points) for c in quiz.code]

@@ -14,14 +14,18 @@ Tables:
     submissions(student, content_hash, key_hash, files, notes, graded_at, duration, status,
                 total, max_total, graded_count, run_id)
     results(student, item, score, max_score, status, misconception, feedback, answer,
-            expected, duration, details, run_id)      primary key (student, item)
+            expected, duration, details, run_id, hint)  primary key (student, item)
+                                      feedback: the grader's diagnosis; hint: the matched
+                                      misconception's sentence (`ItemResult`)
     adjustments(id, kind, student, item, score, answer, note, author, created_at, detail)
                                       the audit trail of overrides, accepted answers,
                                       dropped items and key fixes (see `adjust`)
 
 Schema 2 adds `adjustments`, `submissions.submitted_at` / `submissions.time_source` (when
 the student handed the files in, and how that is known) and `items.prompt`; a schema-1
-gradebook is migrated in place when it is opened.
+gradebook is migrated in place when it is opened.  Schema 3 keeps a result's misconception
+sentence in `results.hint` (before, `feedback` held "sentence (diagnosis)"): an older
+gradebook's results are split once, when it is opened.
 
 `results` always holds what the grader computed; overrides, accepted answers and dropped
 items are applied when the gradebook is read for the exports (`adjust.apply`), so a
@@ -48,9 +52,9 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from grader.errors import GraderError
-from grader.results import ItemResult
+from grader.results import ItemResult, join_hint
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 GRADEBOOK_FILE = "gradebook.sqlite"
 
 _SCHEMA = """
@@ -88,6 +92,7 @@ CREATE TABLE IF NOT EXISTS results (
     student TEXT NOT NULL, item TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL,
     status TEXT NOT NULL, misconception TEXT, feedback TEXT NOT NULL, answer TEXT NOT NULL,
     expected TEXT NOT NULL, duration REAL NOT NULL, details TEXT NOT NULL, run_id INTEGER,
+    hint TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (student, item)
 );
 CREATE TABLE IF NOT EXISTS adjustments (
@@ -152,8 +157,14 @@ class ResultRow:
     expected: str
     duration: float
     tests: list[dict[str, Any]]
+    hint: str = ""  # the matched misconception's sentence (ItemResult.hint)
     adjustment: str = ""  # why the score is not the grader's (an override's note, ...)
     graded_score: float | None = None  # the grader's score when an adjustment changed it
+
+    @property
+    def message(self) -> str:
+        """The hint and the feedback as one text (`grader.results.join_hint`)."""
+        return join_hint(self.hint, self.feedback)
 
 
 @dataclass(frozen=True)
@@ -204,8 +215,8 @@ class Gradebook:
             raise GradebookError(f"{self.path}: not a usable gradebook ({error})") from None
         if version is None:
             self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif version[0] == "1":
-            self._migrate_from_1()
+        elif version[0] in ("1", "2"):
+            self._migrate(version[0])
         elif version[0] != SCHEMA_VERSION:
             raise GradebookError(
                 f"{self.path}: gradebook schema {version[0]}, this grader reads {SCHEMA_VERSION} "
@@ -215,11 +226,15 @@ class Gradebook:
         if "sandbox" not in columns:  # a gradebook written before runs recorded it
             self.db.execute("ALTER TABLE runs ADD COLUMN sandbox TEXT")
 
-    def _migrate_from_1(self) -> None:
-        """Add schema 2's columns to a schema-1 gradebook, in one transaction."""
+    def _migrate(self, version: str) -> None:
+        """Bring a schema-1 or -2 gradebook to the current schema, in one transaction."""
         with self.transaction() as db:
-            for statement in _MIGRATE_1_TO_2:
-                db.execute(statement)
+            if version == "1":
+                for statement in _MIGRATE_1_TO_2:
+                    db.execute(statement)
+            if "hint" not in {row[1] for row in db.execute("PRAGMA table_info(results)")}:
+                db.execute("ALTER TABLE results ADD COLUMN hint TEXT NOT NULL DEFAULT ''")
+            _split_hints(db)
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
 
     def meta(self, key: str) -> str | None:
@@ -401,13 +416,13 @@ class Gradebook:
             (
                 student, r.item, float(r.score), float(r.max_score), r.status, r.misconception,
                 r.feedback, r.answer, r.expected, float(d),
-                json.dumps([dict(vars(t)) for t in r.tests], ensure_ascii=False), run_id,  # flat: no asdict copy
+                json.dumps([dict(vars(t)) for t in r.tests], ensure_ascii=False), run_id, r.hint,  # flat: no asdict copy
             )
             for r, d in zip(results, durations)
         ]
         with self.transaction() as db:
             db.execute("DELETE FROM results WHERE student = ?", (student,))
-            db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.execute(
                 """INSERT INTO submissions (student, content_hash, key_hash, files, notes, graded_at,
                        duration, status, total, max_total, graded_count, run_id, submitted_at,
@@ -434,10 +449,10 @@ class Gradebook:
         student's results, hashes and grading count are left as they are."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE results SET score=?, max_score=?, status=?, misconception=?, feedback=? "
+                "UPDATE results SET score=?, max_score=?, status=?, misconception=?, feedback=?, hint=? "
                 "WHERE student=? AND item=?",
                 (float(result.score), float(result.max_score), result.status, result.misconception,
-                 result.feedback, student, result.item),
+                 result.feedback, result.hint, student, result.item),
             )
             db.execute(
                 "UPDATE submissions SET total=(SELECT COALESCE(SUM(score), 0) FROM results WHERE student=?) "
@@ -448,7 +463,7 @@ class Gradebook:
     def results(self, student: str | None = None) -> list[ResultRow]:
         """Results in item order (students in roster order)."""
         sql = """SELECT r.student, r.item, r.score, r.max_score, r.status, r.misconception,
-                        r.feedback, r.answer, r.expected, r.duration, r.details
+                        r.feedback, r.answer, r.expected, r.duration, r.details, r.hint
                  FROM results r
                  LEFT JOIN items i ON i.student = r.student AND i.item = r.item
                  LEFT JOIN students s ON s.id = r.student"""
@@ -458,9 +473,29 @@ class Gradebook:
             args = (student,)
         sql += " ORDER BY s.position, r.student, i.position, r.item"
         return [
-            ResultRow(*row[:10], tests=json.loads(row[10]))  # type: ignore[arg-type]
+            ResultRow(*row[:10], tests=json.loads(row[10]), hint=row[11])  # type: ignore[arg-type]
             for row in self.db.execute(sql, args)
         ]
+
+
+def _split_hints(db: sqlite3.Connection) -> None:
+    """Results written before schema 3 kept the misconception's sentence inside feedback
+    ("sentence (diagnosis)", or the sentence alone): move it to `hint`."""
+    rows = db.execute(
+        """SELECT r.student, r.item, r.feedback, m.feedback FROM results r
+           JOIN items i ON i.student = r.student AND i.item = r.item
+           JOIN misconceptions m ON m.exercise = i.exercise AND m.tag = r.misconception
+           WHERE r.hint = ''"""
+    ).fetchall()
+    for student, item, feedback, sentence in rows:
+        if feedback == sentence:
+            rest = ""
+        elif feedback.startswith(sentence + " (") and feedback.endswith(")"):
+            rest = feedback[len(sentence) + 2:-1]
+        else:
+            continue
+        db.execute("UPDATE results SET hint = ?, feedback = ? WHERE student = ? AND item = ?",
+                   (sentence, rest, student, item))
 
 
 _SUBMISSION_COLUMNS = (

@@ -30,6 +30,7 @@ KIT_MODULES: tuple[str, ...] = (
     "indices.py",
     "notebooks.py",
     "student_file.py",
+    "torch_threads.py",
     "wording.py",
     "kit/__init__.py",
     "kit/values.py",

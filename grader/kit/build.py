@@ -125,7 +125,7 @@ def function_data(exercise: Any) -> dict[str, Any]:
 def _function_data_uncached(exercise: Any) -> dict[str, Any]:
     import torch
 
-    from grader.code.judge import hidden_test_count, run_trusted
+    from grader.code.judge import run_trusted
     from grader.kit import values
 
     kind = _compare_kind(exercise)
@@ -147,7 +147,7 @@ def _function_data_uncached(exercise: Any) -> dict[str, Any]:
         "function": exercise.function,
         "signature": exercise.signature,
         "points": exercise.points,
-        "hidden_tests": hidden_test_count(exercise),
+        "hidden_tests": exercise.hidden_test_count,
         "rtol": exercise.tolerance.rtol,
         "atol": exercise.tolerance.atol,
         "outputs": list(exercise.outputs),
@@ -164,9 +164,9 @@ def _mistakes(exercise: Any, test: Any, expected: Any, values: Any) -> list[dict
     one (mistakes recognised by a matcher instead, dropout's, are left out)."""
     import warnings
 
-    from grader.code.judge import run_trusted
+    from grader.code.judge import comparison_for, run_trusted
 
-    compare = exercise.compare_with()
+    compare = comparison_for(exercise)
     found = []
     for mistake in exercise.misconceptions:
         if mistake.matches is not None:

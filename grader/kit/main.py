@@ -12,13 +12,16 @@ import json
 import os
 import shutil
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..notebooks import code_file_source
 from . import EXIT_PROBLEMS, EXIT_USAGE
 from .answer_report import check_sheet
 from .report import CodeReport, failure_line, forbidden_line, static_findings, summarize
 from .table import render_answers, render_code
+
+if TYPE_CHECKING:
+    from .runner import CallRunner
 
 DATA_FILE = "data.json"
 
@@ -48,7 +51,7 @@ def read_exercise(path: str) -> tuple[bytes, tuple[str, ...]]:
     return code_file_source(os.path.basename(path), raw)
 
 
-def check_code(path: str, raw: bytes, functions: list[dict[str, Any]], *, run: Any = None,
+def check_code(path: str, raw: bytes, functions: list[dict[str, Any]], *, run: CallRunner | None = None,
                call_seconds: float | None = None) -> CodeReport:
     """Check one exercise.py: syntax, def lines and not-allowed calls from the parsed file,
     then the public tests, run by `run(source, calls)` (the sandbox, for grader check) or by

@@ -25,7 +25,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 CALL_SECONDS = 10.0
 IMPORT_SECONDS = 60.0
@@ -54,6 +54,14 @@ class RunResult:
     message: str = ""
     calls: dict[str, CallOutcome] = field(default_factory=dict)
     stderr: str = ""
+
+
+class CallRunner(Protocol):
+    """What runs the kit's calls for `main.check_code`: `run_calls` (this portable runner)
+    or `grader check`'s sandbox (`grader.code.check`).  `calls` are {id, function, args,
+    kwargs} with encoded arguments."""
+
+    def __call__(self, source: str, calls: list[dict[str, Any]]) -> RunResult: ...
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -291,11 +299,10 @@ def child_main() -> None:
         protocol.write(json.dumps(message) + "\n")
         protocol.flush()
 
-    import torch
-
     from . import values
+    from ..torch_threads import single_thread
 
-    torch.set_num_threads(1)
+    single_thread()
     module = _load(job["source"], send)
     if module is None:
         return

@@ -17,7 +17,6 @@ from grader.quiz.spec import QuizSpec
 
 _LEAF = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=True)
 _EXPANDED_LEVELS = 3
-_hidden_counts: dict[tuple[str, int], int] = {}
 
 
 def json_text(value: Any, level: int = 0) -> str:
@@ -41,15 +40,6 @@ def _json(value: Any, level: int) -> str:
     return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
 
 
-def _hidden_test_count(item: CodeItem) -> int:
-    from grader.code.judge import hidden_test_count
-
-    key = (item.exercise.id, item.exercise.generator_version)
-    if key not in _hidden_counts:
-        _hidden_counts[key] = hidden_test_count(item.exercise)  # type: ignore[arg-type]
-    return _hidden_counts[key]
-
-
 def code_record(item: CodeItem) -> dict[str, Any]:
     """One code function's entry in variant.json (its hidden tests come from `seed`)."""
     return {
@@ -58,7 +48,7 @@ def code_record(item: CodeItem) -> dict[str, Any]:
         "points": item.points,
         "generator_version": item.exercise.generator_version,
         "seed": str(item.seed),
-        "hidden_tests": _hidden_test_count(item),
+        "hidden_tests": item.exercise.hidden_test_count,  # type: ignore[attr-defined]
     }
 
 

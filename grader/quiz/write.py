@@ -23,6 +23,7 @@ from grader.quiz.model import StudentQuiz
 from grader.quiz.render import render_pages
 from grader.quiz.roster import Student
 from grader.quiz.spec import QuizSpec
+from grader.torch_threads import one_thread
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 64  # fewer students are written in this process
@@ -123,7 +124,7 @@ def write_all(job: Job, *, workers: int | None = None, progress: Progress | None
     students = list(job.spec.students)
     workers = default_workers(len(students)) if workers is None else workers
     chunks = [students[i:i + _CHUNK] for i in range(0, len(students), _CHUNK)]
-    with _single_torch_thread():
+    with one_thread():  # not fork-safe with several; and it slows the tiny tensors of variant generation
         if workers <= 1:
             results = map(lambda chunk: _write_students(job, chunk), chunks)
             return _drain(chunks, results, len(students), progress)
@@ -147,18 +148,3 @@ def _drain(
     return counts
 
 
-class _single_torch_thread:
-    """One torch thread while the quiz is written: the intra-op thread pool is not fork-safe,
-    and it only slows down the tiny tensors of variant generation (a bool `tril` takes
-    milliseconds with it, microseconds without)."""
-
-    def __enter__(self) -> None:
-        import torch
-
-        self._threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc: object) -> None:
-        import torch
-
-        torch.set_num_threads(self._threads)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from grader.answers import AnswerParseError, Expression, evaluate, parse_expression
 from grader.answers._timelimit import can_limit_time, run_with_budget
+from tests.strategies import expression_leaves
 
 EQUIVALENT = [
     ("s*(1-s)", "s - s^2"),
@@ -222,7 +223,7 @@ def test_repr_and_validation() -> None:
         Expression().grade(Expression().parse("s"), "s +")
 
 
-_leaves = st.sampled_from(["s", "2", "0.5", "3", "e", "pi", "1.5e-1"])
+_leaves = expression_leaves()
 
 
 def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:

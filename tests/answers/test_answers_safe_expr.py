@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from grader.answers import AnswerParseError, EvaluationError, evaluate, format_expression, parse_expression, to_sympy
 from grader.answers import safe_expr
+from tests.strategies import expression_leaves
 
 ACCEPTED = [
     ("3", 3.0),
@@ -235,7 +236,7 @@ def test_exact_value_of_rational_expressions() -> None:
 
 # ------------------------------------------------------------------ properties
 
-_leaves = st.sampled_from(["s", "2", "0.5", "3", "e", "pi", "1.5e-1", "h"])
+_leaves = expression_leaves("h")
 
 
 def _grower(functions: tuple[str, ...]):  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ from rich.console import Console
 
 from grader.cli.check_report import print_check_report
 from grader.code.check import CodeCheckReport, check_exercise_file
-from grader.code.judge import hidden_test_count
 from grader.code.stubs import stub_file
 
 from .codegrading_support import SOLUTION_PATH, replace_functions
@@ -35,7 +34,7 @@ def test_the_solution_passes_every_public_test(tmp_path, exercises, pool) -> Non
     assert report.exit_code == 0 and report.problems == []
     assert [f.function for f in report.functions] == [e.function for e in exercises]
     assert report.public_total == sum(len(e.public_tests) for e in exercises) == report.public_passed
-    assert report.hidden_total == sum(hidden_test_count(e) for e in exercises)
+    assert report.hidden_total == sum(e.hidden_test_count for e in exercises)
     assert all(f.present and f.signature_problems == () and f.status == "correct" for f in report.functions)
     assert f"hidden tests will grade these {len(exercises)} functions" in printed(report)
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from grader.code.exercise import CodeExercise, resolve_qualified_name
-from grader.code.judge import hidden_test_count, hidden_tests_for, run_trusted, _matching_misconception
+from grader.code.judge import comparison_for, run_trusted, _matching_misconception
 from grader.code.signature import check_signature, contract_parameters
 from grader.code.stubs import solution_file, stub_file
 from grader.exercise import TOPICS
@@ -92,7 +92,7 @@ def test_hidden_tests_are_deterministic_float64_and_finite(by_function: dict[str
     counts = set()
     batch_of_one = False
     for seed in SEEDS:
-        first, again = hidden_tests_for(exercise, seed), hidden_tests_for(exercise, seed)
+        first, again = exercise.draw_hidden_tests(seed), exercise.draw_hidden_tests(seed)
         assert [t.name for t in first] == [t.name for t in again]
         for a, b in zip(first, again):
             assert _same(a.args, b.args) and _same(a.kwargs, b.kwargs)
@@ -106,8 +106,8 @@ def test_hidden_tests_are_deterministic_float64_and_finite(by_function: dict[str
             for value in _leaves(expected):
                 if isinstance(value, torch.Tensor) and value.is_floating_point():
                     assert torch.isfinite(value).all(), (function, test.name)
-    assert counts == {hidden_test_count(exercise)}
-    assert hidden_test_count(exercise) >= 4
+    assert counts == {exercise.hidden_test_count}
+    assert exercise.hidden_test_count >= 4
     assert batch_of_one or function in NO_BATCH
 
 
@@ -117,9 +117,9 @@ def test_each_misconception_fails_a_hidden_test_and_is_recognised(
     by_function: dict[str, CodeExercise], function: str
 ) -> None:
     exercise = by_function[function]
-    compare = exercise.compare_with()
+    compare = comparison_for(exercise)
     for seed in SEEDS:
-        tests = hidden_tests_for(exercise, seed)
+        tests = exercise.draw_hidden_tests(seed)
         expected = [run_trusted(exercise.reference, t) for t in tests]
         for misconception in exercise.misconceptions:
             failing, recognised = 0, 0
@@ -137,8 +137,8 @@ def test_each_misconception_fails_a_hidden_test_and_is_recognised(
 
 def test_the_reference_passes_its_own_comparison(exercises: list[CodeExercise]) -> None:
     for exercise in exercises:
-        compare = exercise.compare_with()
-        for test in [*exercise.public_tests, *hidden_tests_for(exercise, 11)]:
+        compare = comparison_for(exercise)
+        for test in [*exercise.public_tests, *exercise.draw_hidden_tests(11)]:
             want = run_trusted(exercise.reference, test)
             got = run_trusted(exercise.reference, test)  # dropout: a second random draw
             assert compare(test, want, got, exercise.tolerance, True).ok, (exercise.function, test.name)
@@ -219,7 +219,7 @@ def test_preview_details(by_function: dict[str, CodeExercise]) -> None:
     details = code_preview_details(exercise, 3)
     assert exercise.signature in details["prompt"]
     assert "def conv2d(" in details["solution"] and "def fgsm(" not in details["solution"]
-    assert f"Hidden tests ({hidden_test_count(exercise)}, seed 3)" in details["tests"]
+    assert f"Hidden tests ({exercise.hidden_test_count}, seed 3)" in details["tests"]
     assert [row[0] for row in details["misconceptions"]] == [m.tag for m in exercise.misconceptions]
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from grader.code.exercise import CodeExercise
-from grader.code.judge import grade_code_submission, hidden_test_count, run_public_tests
+from grader.code.judge import grade_code_submission, run_public_tests
 from grader.results import ItemResult
 
 from .codegrading_support import ALTERNATIVES_PATH, HEADER, renamed_source, replace_functions, seeds
@@ -29,7 +29,7 @@ def test_solution_scores_full_marks(exercises, solution_source, pool, seed: int)
         assert (result.status, result.score, result.max_score) == ("correct", exercise.points, exercise.points), result
         hidden = [t for t in result.tests if t.hidden]
         public = [t for t in result.tests if not t.hidden]
-        assert len(hidden) == hidden_test_count(exercise) and len(public) == len(exercise.public_tests)
+        assert len(hidden) == exercise.hidden_test_count and len(public) == len(exercise.public_tests)
         assert all(t.status == "passed" for t in result.tests)
         assert all(t.expected == "" and t.got == "" for t in hidden)
         assert all(t.got and (t.expected or not exercise.deterministic) for t in public)
@@ -56,7 +56,7 @@ def test_every_misconception_is_caught_and_tagged(exercises, pool, seed: int) ->
             result = results[exercise.function]
             assert result.score < result.max_score, (exercise.function, misconception.tag)
             assert result.misconception == misconception.tag, (exercise.function, result.misconception, misconception.tag)
-            assert result.feedback.startswith(misconception.feedback)
+            assert result.hint == misconception.feedback and misconception.feedback not in result.feedback
             tagged = [t for t in result.tests if t.misconception == misconception.tag]
             assert tagged and all(t.status == "failed" for t in tagged)
 

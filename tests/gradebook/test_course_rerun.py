@@ -113,7 +113,7 @@ def test_a_schema_1_gradebook_is_migrated_and_a_newer_one_refused(tmp_path: Path
     with sqlite3.connect(path) as db:
         db.executescript(SCHEMA_1)
     with Gradebook(path) as book:
-        assert book.meta("schema") == "2"
+        assert book.meta("schema") == "3"
         [item] = book.items()
         assert (item.item, item.prompt) == ("q1", "")
         sub = book.submission("s1")
@@ -121,7 +121,7 @@ def test_a_schema_1_gradebook_is_migrated_and_a_newer_one_refused(tmp_path: Path
         book.add_adjustment("drop", "q1", author="me")
         assert [a.kind for a in book.adjustments()] == ["drop"]
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+        db.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
     with pytest.raises(GradebookError, match="newer grader"):
         Gradebook(path)
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import torch
 from distributed import Client, LocalCluster
 
 from grader.bank import load_bank
@@ -30,6 +29,7 @@ from grader.cluster.bank_context import bank_for, read_context
 from grader.cluster.worker import SandboxPoolPlugin, pool_info
 from grader.gradebook.runner import grade_batch
 from grader.quiz.roster import Student
+from grader.torch_threads import single_thread
 from grader.sandbox.pool import _descendants
 
 from .conftest import key_answers, make_quiz, misconception_answers, write_answers
@@ -43,7 +43,7 @@ SLOW_CLASS = tuple(Student(f"w{i}", f"Student {i}") for i in range(8))
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[tuple[LocalCluster, Client]]:
     """2 single-threaded worker processes (behind nannies) on loopback."""
-    torch.set_num_threads(1)
+    single_thread()
     local = local_cluster(2)
     client = Client(local)
     yield local, client

@@ -5,12 +5,9 @@ import torch
 import torch.nn.functional as F
 
 from reference.adversarial import fgsm, input_gradient, pgd, project_linf
+from tests.strategies import randn
 
 F64 = torch.float64
-
-
-def _randn(*shape, seed=0):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=F64)
 
 
 def _mlp(d_in, k, seed=0):
@@ -42,7 +39,7 @@ CASES = [  # (model factory, x shape, classes)
 @pytest.mark.parametrize("make_model, shape, k", CASES)
 @pytest.mark.parametrize("targeted", [False, True])
 def test_fgsm_matches_autograd_sign_step(make_model, shape, k, targeted):
-    model, x = make_model(), _randn(*shape, seed=1)
+    model, x = make_model(), randn(*shape, seed=1)
     y = torch.randint(0, k, (shape[0],), generator=torch.Generator().manual_seed(2))
     sign = _grad_sign(model, x, y)
     expected = x - 0.03 * sign if targeted else x + 0.03 * sign
@@ -62,7 +59,7 @@ def test_fgsm_by_hand_on_a_linear_model():
 
 def test_fgsm_leaves_no_gradients_behind_and_works_under_no_grad():
     model = _mlp(4, 3)
-    x = _randn(5, 4, seed=3).requires_grad_()
+    x = randn(5, 4, seed=3).requires_grad_()
     y = torch.tensor([0, 1, 2, 0, 1])
     with torch.no_grad():
         x_adv = fgsm(model, x, y, 0.1)
@@ -72,7 +69,7 @@ def test_fgsm_leaves_no_gradients_behind_and_works_under_no_grad():
 
 
 def test_fgsm_untargeted_raises_loss_and_targeted_lowers_target_loss():
-    model, x = _mlp(6, 4), _randn(16, 6, seed=4)
+    model, x = _mlp(6, 4), randn(16, 6, seed=4)
     y = torch.randint(0, 4, (16,), generator=torch.Generator().manual_seed(5))
     loss = F.cross_entropy(model(x), y).item()
     with torch.no_grad():
@@ -82,7 +79,7 @@ def test_fgsm_untargeted_raises_loss_and_targeted_lowers_target_loss():
 
 
 def test_input_gradient_matches_autograd():
-    model, x, y = _cnn(), _randn(2, 2, 6, 6, seed=6), torch.tensor([1, 4])
+    model, x, y = _cnn(), randn(2, 2, 6, 6, seed=6), torch.tensor([1, 4])
     leaf = x.clone().requires_grad_()
     F.cross_entropy(model(leaf), y).backward()
     torch.testing.assert_close(input_gradient(model, x, y), leaf.grad)
@@ -92,7 +89,7 @@ def test_project_linf_by_hand_and_properties():
     x = torch.tensor([0.0, 1.0, -1.0, 0.5], dtype=F64)
     x_adv = torch.tensor([0.3, 0.95, -2.0, 0.5], dtype=F64)
     assert project_linf(x_adv, x, 0.1).tolist() == pytest.approx([0.1, 0.95, -1.1, 0.5])
-    big = x + _randn(4, seed=7) * 3
+    big = x + randn(4, seed=7) * 3
     projected = project_linf(big, x, 0.2)
     assert (projected - x).abs().max().item() <= 0.2 + 1e-12
     assert torch.equal(project_linf(projected, x, 0.2), projected)
@@ -110,7 +107,7 @@ def _pgd_by_autograd(model, x, y, eps, alpha, steps, targeted):
 @pytest.mark.parametrize("make_model, shape, k", CASES)
 @pytest.mark.parametrize("targeted", [False, True])
 def test_pgd_matches_autograd_loop_and_stays_in_ball(make_model, shape, k, targeted):
-    model, x = make_model(), _randn(*shape, seed=8)
+    model, x = make_model(), randn(*shape, seed=8)
     y = torch.randint(0, k, (shape[0],), generator=torch.Generator().manual_seed(9))
     x_adv = pgd(model, x, y, eps=0.05, step_size=0.02, steps=5, targeted=targeted)
     torch.testing.assert_close(x_adv, _pgd_by_autograd(model, x, y, 0.05, 0.02, 5, targeted))
@@ -118,6 +115,6 @@ def test_pgd_matches_autograd_loop_and_stays_in_ball(make_model, shape, k, targe
 
 
 def test_pgd_with_one_full_step_is_fgsm_and_zero_steps_is_identity():
-    model, x, y = _mlp(4, 3), _randn(3, 4, seed=10), torch.tensor([0, 1, 2])
+    model, x, y = _mlp(4, 3), randn(3, 4, seed=10), torch.tensor([0, 1, 2])
     torch.testing.assert_close(pgd(model, x, y, 0.1, 0.1, 1), fgsm(model, x, y, 0.1))
     assert torch.equal(pgd(model, x, y, 0.1, 0.1, 0), x)

@@ -14,25 +14,22 @@ from reference.attention import (
     attention_weights,
     dot_product_scores,
 )
+from tests.strategies import randn_from
 
 SHAPES = [(1, 1), (1, 4), (5, 3), (9, 8)]  # (T, d)
-
-
-def _randn(gen, *shape):
-    return torch.randn(*shape, generator=gen, dtype=torch.float64)
 
 
 @pytest.mark.parametrize("T,d", SHAPES)
 def test_dot_product_scores_match_per_key_dot(T, d):
     gen = torch.Generator().manual_seed(T * 10 + d)
-    q, H = _randn(gen, d), _randn(gen, T, d)
+    q, H = randn_from(gen, d), randn_from(gen, T, d)
     expected = torch.stack([torch.dot(q, H[i]) for i in range(T)])
     torch.testing.assert_close(dot_product_scores(q, H), expected)
 
 
 def test_dot_product_scores_with_batch_dims():
     gen = torch.Generator().manual_seed(3)
-    q, H = _randn(gen, 2, 4), _randn(gen, 2, 5, 4)
+    q, H = randn_from(gen, 2, 4), randn_from(gen, 2, 5, 4)
     expected = torch.einsum("bd,btd->bt", q, H)
     torch.testing.assert_close(dot_product_scores(q, H), expected)
 
@@ -53,7 +50,7 @@ def test_additive_scores_match_linear_layers(T, d_q, d_k, d_a):
 
 def test_attention_weights_match_softmax_and_survive_huge_logits():
     gen = torch.Generator().manual_seed(0)
-    scores = _randn(gen, 3, 7)
+    scores = randn_from(gen, 3, 7)
     torch.testing.assert_close(attention_weights(scores), torch.softmax(scores, -1))
     huge = torch.tensor([1e4, -1e4, 1e4 - 1.0], dtype=torch.float64)
     weights = attention_weights(huge)
@@ -74,7 +71,7 @@ def test_attention_weights_are_a_distribution(values):
 @pytest.mark.parametrize("T,d", SHAPES)
 def test_attention_context_matches_unscaled_sdpa(T, d):
     gen = torch.Generator().manual_seed(T + 31 * d)
-    q, H = _randn(gen, d), _randn(gen, T, d)
+    q, H = randn_from(gen, d), randn_from(gen, T, d)
     alpha, context = attention_context(q, H)
     expected = F.scaled_dot_product_attention(q[None], H, H, scale=1.0)[0]
     torch.testing.assert_close(context, expected)
@@ -104,8 +101,8 @@ def test_attention_context_float32():
 @pytest.mark.parametrize("T,d,d_a", [(1, 2, 3), (6, 4, 5)])
 def test_additive_attention_context_is_weighted_sum(T, d, d_a):
     gen = torch.Generator().manual_seed(T * d * d_a)
-    q, H = _randn(gen, d), _randn(gen, T, d)
-    W_q, W_k, v = _randn(gen, d_a, d), _randn(gen, d_a, d), _randn(gen, d_a)
+    q, H = randn_from(gen, d), randn_from(gen, T, d)
+    W_q, W_k, v = randn_from(gen, d_a, d), randn_from(gen, d_a, d), randn_from(gen, d_a)
     alpha, context = additive_attention_context(q, H, W_q, W_k, v)
     scores = torch.stack([v @ torch.tanh(W_q @ q + W_k @ H[i]) for i in range(T)])
     expected_alpha = torch.softmax(scores, 0)

@@ -20,12 +20,9 @@ from reference.cnn import (
     residual_block_forward,
     residual_output_shape,
 )
+from tests.strategies import randn
 
 F64 = torch.float64
-
-
-def _randn(*shape, seed=0, dtype=F64):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
 # --- sizes ----------------------------------------------------------------------------------
@@ -88,9 +85,9 @@ CONV_CASES = [
 @pytest.mark.parametrize("with_bias", [False, True])
 @pytest.mark.parametrize("dtype", [torch.float32, F64])
 def test_conv2d_matches_f_conv2d(x_shape, w_shape, stride, padding, with_bias, dtype):
-    x = _randn(*x_shape, seed=1, dtype=dtype)
-    weight = _randn(w_shape[0], x_shape[1], *w_shape[1:], seed=2, dtype=dtype)
-    bias = _randn(w_shape[0], seed=3, dtype=dtype) if with_bias else None
+    x = randn(*x_shape, seed=1, dtype=dtype)
+    weight = randn(w_shape[0], x_shape[1], *w_shape[1:], seed=2, dtype=dtype)
+    bias = randn(w_shape[0], seed=3, dtype=dtype) if with_bias else None
     expected = F.conv2d(x, weight, bias, stride=stride, padding=padding)
     torch.testing.assert_close(conv2d(x, weight, bias, stride=stride, padding=padding), expected)
 
@@ -103,7 +100,7 @@ def test_conv2d_by_hand_is_cross_correlation():
 
 def test_conv2d_rejects_kernel_larger_than_padded_input():
     with pytest.raises(ValueError):
-        conv2d(_randn(1, 1, 3, 3), _randn(1, 1, 5, 5), padding=0)
+        conv2d(randn(1, 1, 3, 3), randn(1, 1, 5, 5), padding=0)
 
 
 @pytest.mark.parametrize(
@@ -112,13 +109,13 @@ def test_conv2d_rejects_kernel_larger_than_padded_input():
      ((2, 2, 6, 6), 3, None)],
 )
 def test_max_pool2d_matches_f_max_pool2d(shape, kernel, stride):
-    x = _randn(*shape, seed=4)
+    x = randn(*shape, seed=4)
     torch.testing.assert_close(max_pool2d(x, kernel, stride), F.max_pool2d(x, kernel, stride))
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1, 1), (2, 3, 4, 5), (1, 8, 7, 3)])
 def test_global_avg_pool_matches_adaptive_avg_pool(shape):
-    x = _randn(*shape, seed=5)
+    x = randn(*shape, seed=5)
     out = global_avg_pool(x)
     assert out.shape == shape[:2]
     torch.testing.assert_close(out, F.adaptive_avg_pool2d(x, 1).flatten(1))
@@ -191,9 +188,9 @@ def _torch_block(x, w1, w2, w_proj, stride):
 @pytest.mark.parametrize("n, c_in, c_out, hw, stride", [(1, 3, 3, 5, 1), (2, 3, 6, 8, 2), (1, 4, 4, 7, 2),
                                                          (2, 2, 5, 6, 1)])
 def test_residual_block_matches_f_conv2d_block_and_shape(n, c_in, c_out, hw, stride):
-    x = _randn(n, c_in, hw, hw, seed=6)
-    w1, w2 = _randn(c_out, c_in, 3, 3, seed=7), _randn(c_out, c_out, 3, 3, seed=8)
-    w_proj = _randn(c_out, c_in, 1, 1, seed=9) if needs_projection(c_in, c_out, stride) else None
+    x = randn(n, c_in, hw, hw, seed=6)
+    w1, w2 = randn(c_out, c_in, 3, 3, seed=7), randn(c_out, c_out, 3, 3, seed=8)
+    w_proj = randn(c_out, c_in, 1, 1, seed=9) if needs_projection(c_in, c_out, stride) else None
     out = residual_block_forward(x, w1, w2, w_proj, stride)
     torch.testing.assert_close(out, _torch_block(x, w1, w2, w_proj, stride))
     assert out.shape == residual_output_shape(x.shape, c_out, stride)
@@ -204,10 +201,10 @@ def test_residual_output_shape_by_hand_and_missing_projection():
     assert residual_output_shape((8, 64, 56, 56), 128, 2) == (8, 128, 28, 28)
     assert residual_output_shape((64, 7, 7), 64, 2) == (64, 4, 4)
     with pytest.raises(ValueError):
-        residual_block_forward(_randn(1, 2, 4, 4), _randn(3, 2, 3, 3), _randn(3, 3, 3, 3))
+        residual_block_forward(randn(1, 2, 4, 4), randn(3, 2, 3, 3), randn(3, 3, 3, 3))
 
 
 def test_identity_block_passes_input_when_main_path_is_zero():
-    x = _randn(2, 3, 5, 5).abs()
+    x = randn(2, 3, 5, 5).abs()
     zero = torch.zeros(3, 3, 3, 3, dtype=F64)
     torch.testing.assert_close(residual_block_forward(x, zero, zero), x)

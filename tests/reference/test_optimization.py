@@ -22,17 +22,10 @@ from reference.optimization import (
     softmax_cross_entropy,
     tanh_backward,
 )
+from tests.strategies import generator, randn
 
 F64 = torch.float64
 BATCHES = [1, 2, 7]
-
-
-def _gen(seed):
-    return torch.Generator().manual_seed(seed)
-
-
-def _randn(*shape, seed=0, dtype=F64, scale=1.0):
-    return scale * torch.randn(*shape, generator=_gen(seed), dtype=dtype)
 
 
 def _autograd(fn, *inputs, dout):
@@ -46,8 +39,8 @@ def _autograd(fn, *inputs, dout):
 
 @pytest.mark.parametrize("b", BATCHES)
 def test_sgd_step_equals_torch_sgd_on_the_mean_loss(b):
-    targets = _randn(b, 3, 2, seed=b)
-    theta0 = _randn(3, 2, seed=100)
+    targets = randn(b, 3, 2, seed=b)
+    theta0 = randn(3, 2, seed=100)
 
     def example_loss(theta, k):
         return ((theta - targets[k]) ** 3).abs().sum()
@@ -66,11 +59,11 @@ def test_sgd_step_equals_torch_sgd_on_the_mean_loss(b):
 
 @pytest.mark.parametrize("lr, mu", [(0.1, 0.9), (0.01, 0.5), (0.3, 0.0)])
 def test_momentum_matches_torch_sgd_over_several_steps(lr, mu):
-    param = torch.nn.Parameter(_randn(4, 3, seed=1))
+    param = torch.nn.Parameter(randn(4, 3, seed=1))
     opt = torch.optim.SGD([param], lr=lr, momentum=mu)
     theta, velocity = param.detach().clone(), torch.zeros(4, 3, dtype=F64)
     for step in range(6):
-        grad = _randn(4, 3, seed=10 + step)
+        grad = randn(4, 3, seed=10 + step)
         param.grad = grad.clone()
         opt.step()
         theta, velocity = momentum_step(theta, velocity, grad, lr, mu)
@@ -85,11 +78,11 @@ def test_momentum_matches_torch_sgd_over_several_steps(lr, mu):
 def test_adam_matches_torch_adam_over_several_steps(dtype, hyper, shape):
     torch_kwargs = {"lr": hyper.get("lr", 1e-3), "betas": (hyper.get("beta1", 0.9), hyper.get("beta2", 0.999)),
                     "eps": hyper.get("eps", 1e-8)}
-    param = torch.nn.Parameter(_randn(*shape, seed=2, dtype=dtype))
+    param = torch.nn.Parameter(randn(*shape, seed=2, dtype=dtype))
     opt = torch.optim.Adam([param], **torch_kwargs)
     p, m, v = param.detach().clone(), torch.zeros(shape, dtype=dtype), torch.zeros(shape, dtype=dtype)
     for t in range(1, 8):
-        grad = _randn(*shape, seed=20 + t, dtype=dtype)
+        grad = randn(*shape, seed=20 + t, dtype=dtype)
         param.grad = grad.clone()
         opt.step()
         p, m, v = adam_step(p, grad, m, v, t, **hyper)
@@ -128,7 +121,7 @@ def test_classify_critical_point_at_origin(n, fn, expected):
 @pytest.mark.parametrize("signs, expected", [((1, 2, 5), "minimum"), ((-1, -4, -0.1), "maximum"),
                                              ((1, -1, 3), "saddle"), ((2, 0, 3), "degenerate")])
 def test_classify_critical_point_rotated_spectra(signs, expected):
-    q, _ = torch.linalg.qr(_randn(3, 3, seed=5))
+    q, _ = torch.linalg.qr(randn(3, 3, seed=5))
     h = q @ torch.diag(torch.tensor(signs, dtype=F64)) @ q.T
     assert classify_critical_point(h) == expected
 
@@ -139,7 +132,7 @@ def test_classify_critical_point_rotated_spectra(signs, expected):
 @pytest.mark.parametrize("shape, dim", [((4, 5), -1), ((4, 5), 0), ((2, 3, 6), 1), ((1, 1), -1)])
 @pytest.mark.parametrize("scale", [1.0, 1e4])
 def test_softmax_and_log_softmax_match_torch(shape, dim, scale):
-    x = _randn(*shape, seed=3, scale=scale)
+    x = randn(*shape, seed=3, scale=scale)
     torch.testing.assert_close(softmax(x, dim), torch.softmax(x, dim))
     torch.testing.assert_close(log_softmax(x, dim), F.log_softmax(x, dim))
     assert torch.isfinite(log_softmax(x, dim)).all()
@@ -148,8 +141,8 @@ def test_softmax_and_log_softmax_match_torch(shape, dim, scale):
 @pytest.mark.parametrize("n, c", [(1, 2), (1, 10), (5, 3), (16, 7)])
 @pytest.mark.parametrize("scale", [1.0, 30.0, 1e4])
 def test_softmax_cross_entropy_matches_torch(n, c, scale):
-    logits = _randn(n, c, seed=n * c, scale=scale)
-    y = torch.randint(0, c, (n,), generator=_gen(n + c))
+    logits = randn(n, c, seed=n * c, scale=scale)
+    y = torch.randint(0, c, (n,), generator=generator(n + c))
     leaf = logits.clone().requires_grad_()
     expected_loss = F.cross_entropy(leaf, y)
     expected_loss.backward()
@@ -180,8 +173,8 @@ def _with_exact_zeros(x):
 
 @pytest.mark.parametrize("shape", [(1, 1), (4, 6), (2, 3, 5)])
 def test_relu_and_relu_backward_match_autograd_including_zeros(shape):
-    x = _with_exact_zeros(_randn(*shape, seed=4))
-    dout = _randn(*shape, seed=44)
+    x = _with_exact_zeros(randn(*shape, seed=4))
+    dout = randn(*shape, seed=44)
     torch.testing.assert_close(relu(x), F.relu(x))
     (expected,) = _autograd(F.relu, x, dout=dout)
     dx = relu_backward(dout, x)
@@ -191,7 +184,7 @@ def test_relu_and_relu_backward_match_autograd_including_zeros(shape):
 
 @pytest.mark.parametrize("scale", [1.0, 50.0, 1e3])
 def test_sigmoid_is_stable_and_matches_torch(scale):
-    x = _randn(5, 4, seed=6, scale=scale)
+    x = randn(5, 4, seed=6, scale=scale)
     s = sigmoid(x)
     assert torch.isfinite(s).all()
     torch.testing.assert_close(s, torch.sigmoid(x))
@@ -200,15 +193,15 @@ def test_sigmoid_is_stable_and_matches_torch(scale):
 
 @pytest.mark.parametrize("shape", [(1, 3), (6, 2)])
 def test_sigmoid_and_tanh_backward_match_autograd(shape):
-    x, dout = _randn(*shape, seed=7, scale=3.0), _randn(*shape, seed=77)
+    x, dout = randn(*shape, seed=7, scale=3.0), randn(*shape, seed=77)
     torch.testing.assert_close(sigmoid_backward(dout, x), _autograd(torch.sigmoid, x, dout=dout)[0])
     torch.testing.assert_close(tanh_backward(dout, x), _autograd(torch.tanh, x, dout=dout)[0])
 
 
 @pytest.mark.parametrize("n, d_in, d_out", [(1, 1, 1), (1, 4, 2), (5, 3, 7), (8, 6, 6)])
 def test_linear_backward_matches_autograd(n, d_in, d_out):
-    x, W, b = _randn(n, d_in, seed=8), _randn(d_in, d_out, seed=9), _randn(d_out, seed=10)
-    dout = _randn(n, d_out, seed=11)
+    x, W, b = randn(n, d_in, seed=8), randn(d_in, d_out, seed=9), randn(d_out, seed=10)
+    dout = randn(n, d_out, seed=11)
     expected = _autograd(lambda x_, W_, b_: x_ @ W_ + b_, x, W, b, dout=dout)
     for got, want in zip(linear_backward(x, W, dout), expected):
         torch.testing.assert_close(got, want)
@@ -217,13 +210,13 @@ def test_linear_backward_matches_autograd(n, d_in, d_out):
 @pytest.mark.parametrize("n, d, h, c", [(1, 3, 4, 2), (6, 5, 8, 3)])
 def test_mlp_forward_and_backward_match_torch_modules(n, d, h, c):
     net = torch.nn.Sequential(torch.nn.Linear(d, h), torch.nn.ReLU(), torch.nn.Linear(h, c)).double()
-    x = _randn(n, d, seed=12).requires_grad_()
+    x = randn(n, d, seed=12).requires_grad_()
     W1, b1 = net[0].weight.detach().T, net[0].bias.detach()
     W2, b2 = net[2].weight.detach().T, net[2].bias.detach()
     scores, cache = mlp_forward(x.detach(), W1, b1, W2, b2)
     expected_scores = net(x)
     torch.testing.assert_close(scores, expected_scores.detach())
-    dscores = _randn(n, c, seed=13)
+    dscores = randn(n, c, seed=13)
     expected_scores.backward(dscores)
     grads = mlp_backward(dscores, cache)
     assert set(grads) == {"dx", "dW1", "db1", "dW2", "db2"}

@@ -14,13 +14,10 @@ from reference.rnn import (
     rnn_param_count,
     topology_for,
 )
+from tests.strategies import randn
 
 F64 = torch.float64
 SIZES = [(1, 1, 1), (1, 3, 5), (4, 6, 2), (7, 4, 4)]  # (N, input_size, hidden_size)
-
-
-def _randn(*shape, seed=0, dtype=F64):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
 def _params(cell):
@@ -32,7 +29,7 @@ def _params(cell):
 def test_rnn_cell_matches_nn_rnncell(n, d, h, bias):
     torch.manual_seed(n + d + h)
     cell = torch.nn.RNNCell(d, h, bias=bias).double()
-    x, h_prev = _randn(n, d, seed=1), _randn(n, h, seed=2)
+    x, h_prev = randn(n, d, seed=1), randn(n, h, seed=2)
     w_ih, w_hh = cell.weight_ih.detach(), cell.weight_hh.detach()
     biases = _params(cell)[2:] if bias else []
     with torch.no_grad():
@@ -44,10 +41,10 @@ def test_rnn_cell_matches_nn_rnncell(n, d, h, bias):
 def test_lstm_cell_matches_nn_lstmcell_over_several_steps(n, d, h, dtype):
     torch.manual_seed(n * d * h)
     cell = torch.nn.LSTMCell(d, h).to(dtype)
-    state = (_randn(n, h, seed=3, dtype=dtype), _randn(n, h, seed=4, dtype=dtype))
+    state = (randn(n, h, seed=3, dtype=dtype), randn(n, h, seed=4, dtype=dtype))
     expected = state
     for t in range(4):
-        x = 2 * _randn(n, d, seed=10 + t, dtype=dtype)
+        x = 2 * randn(n, d, seed=10 + t, dtype=dtype)
         state = lstm_cell(x, *state, *_params(cell))
         with torch.no_grad():
             expected = cell(x, expected)
@@ -58,7 +55,7 @@ def test_lstm_cell_matches_nn_lstmcell_over_several_steps(n, d, h, dtype):
 def test_lstm_cell_without_bias_matches_nn_lstmcell():
     torch.manual_seed(0)
     cell = torch.nn.LSTMCell(3, 4, bias=False).double()
-    x, h0, c0 = _randn(2, 3, seed=1), _randn(2, 4, seed=2), _randn(2, 4, seed=3)
+    x, h0, c0 = randn(2, 3, seed=1), randn(2, 4, seed=2), randn(2, 4, seed=3)
     with torch.no_grad():
         expected = cell(x, (h0, c0))
     got = lstm_cell(x, h0, c0, cell.weight_ih.detach(), cell.weight_hh.detach(), None, None)
@@ -68,7 +65,7 @@ def test_lstm_cell_without_bias_matches_nn_lstmcell():
 def test_unrolled_lstm_cell_matches_nn_lstm_sequence():
     torch.manual_seed(1)
     lstm = torch.nn.LSTM(3, 5, batch_first=True).double()
-    xs = _randn(2, 6, 3, seed=5)
+    xs = randn(2, 6, 3, seed=5)
     with torch.no_grad():
         outputs, (h_n, c_n) = lstm(xs)
     params = [p.detach() for p in (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)]

@@ -22,12 +22,9 @@ from reference.techniques import (
     xavier_std,
     xavier_uniform_bound,
 )
+from tests.strategies import randn, seeds
 
 F64 = torch.float64
-
-
-def _randn(*shape, seed=0, dtype=F64):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
 # --- initialization -------------------------------------------------------------------------
@@ -74,8 +71,8 @@ BN_SHAPES = [(2, 1), (2, 3), (16, 5), (64, 4)]
 
 
 def _bn_inputs(n, d, dtype=F64):
-    x = 3 * _randn(n, d, seed=n * d, dtype=dtype) + 1
-    return x, _randn(d, seed=1, dtype=dtype), _randn(d, seed=2, dtype=dtype)
+    x = 3 * randn(n, d, seed=n * d, dtype=dtype) + 1
+    return x, randn(d, seed=1, dtype=dtype), randn(d, seed=2, dtype=dtype)
 
 
 @pytest.mark.parametrize("n, d", BN_SHAPES)
@@ -104,7 +101,7 @@ def test_batchnorm_train_running_stats_match_pytorch_over_steps(n, d, momentum):
     torch_mean, torch_var = torch.zeros(d, dtype=F64), torch.ones(d, dtype=F64)
     mean, var = torch_mean.clone(), torch_var.clone()
     for step in range(3):
-        x = _randn(n, d, seed=50 + step) * (step + 1)
+        x = randn(n, d, seed=50 + step) * (step + 1)
         expected = F.batch_norm(x, torch_mean, torch_var, gamma, beta, training=True, momentum=momentum)
         y, mean, var = batchnorm_forward_train(x, gamma, beta, mean, var, momentum=momentum)
         torch.testing.assert_close(y, expected)
@@ -124,7 +121,7 @@ def test_batchnorm_train_running_var_is_unbiased_by_hand_and_rejects_batch_of_on
 @pytest.mark.parametrize("n, d", [(1, 3), (7, 2)])
 def test_batchnorm_eval_matches_f_batch_norm_eval(n, d):
     x, gamma, beta = _bn_inputs(n, d)
-    rm, rv = _randn(d, seed=3), _randn(d, seed=4).abs() + 0.1
+    rm, rv = randn(d, seed=3), randn(d, seed=4).abs() + 0.1
     expected = F.batch_norm(x, rm, rv, gamma, beta, training=False, eps=1e-3)
     torch.testing.assert_close(batchnorm_forward_eval(x, gamma, beta, rm, rv, eps=1e-3), expected)
 
@@ -132,7 +129,7 @@ def test_batchnorm_eval_matches_f_batch_norm_eval(n, d):
 @pytest.mark.parametrize("n, d", BN_SHAPES)
 def test_batchnorm_backward_matches_autograd(n, d):
     x, gamma, beta = _bn_inputs(n, d)
-    dout = _randn(n, d, seed=9)
+    dout = randn(n, d, seed=9)
     leaves = [t.clone().requires_grad_() for t in (x, gamma, beta)]
     F.batch_norm(leaves[0], None, None, leaves[1], leaves[2], training=True, eps=1e-5).backward(dout)
     for got, leaf in zip(batchnorm_backward(dout, x, gamma), leaves):
@@ -143,7 +140,7 @@ def test_batchnorm_backward_matches_autograd(n, d):
 
 
 def test_dropout_identity_cases_and_p_one():
-    x = _randn(4, 5)
+    x = randn(4, 5)
     assert torch.equal(dropout(x, 0.5, training=False), x)
     assert torch.equal(dropout(x, 0.0, training=True), x)
     assert torch.equal(dropout(x, 1.0, training=True), torch.zeros_like(x))
@@ -153,7 +150,7 @@ def test_dropout_identity_cases_and_p_one():
 
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
 def test_dropout_survivors_are_scaled_and_match_f_dropout_statistics(p):
-    x = _randn(200, 250, seed=5) + 2.0
+    x = randn(200, 250, seed=5) + 2.0
     g = torch.Generator().manual_seed(7)
     y = dropout(x, p, training=True, generator=g)
     kept = y != 0
@@ -166,7 +163,7 @@ def test_dropout_survivors_are_scaled_and_match_f_dropout_statistics(p):
 
 
 @settings(max_examples=25, deadline=None)
-@given(p=st.floats(0.01, 0.99), seed=st.integers(0, 2**31 - 1))
+@given(p=st.floats(0.01, 0.99), seed=seeds)
 def test_dropout_keeps_the_expectation(p, seed):
     x = torch.ones(40_000, dtype=F64)
     y = dropout(x, p, training=True, generator=torch.Generator().manual_seed(seed))
@@ -175,7 +172,7 @@ def test_dropout_keeps_the_expectation(p, seed):
 
 
 def test_dropout_generator_makes_it_reproducible():
-    x = _randn(10, 10)
+    x = randn(10, 10)
     a = dropout(x, 0.3, True, torch.Generator().manual_seed(3))
     b = dropout(x, 0.3, True, torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
@@ -188,7 +185,7 @@ def test_horizontal_flip_by_hand():
     img = torch.arange(12, dtype=F64).view(1, 1, 3, 4)
     out = horizontal_flip(img)
     assert out[0, 0].tolist() == [[3, 2, 1, 0], [7, 6, 5, 4], [11, 10, 9, 8]]
-    batch = _randn(2, 3, 5, 4)
+    batch = randn(2, 3, 5, 4)
     assert torch.equal(horizontal_flip(horizontal_flip(batch)), batch)
 
 
@@ -209,7 +206,7 @@ def _is_window_of(crop, padded):
 
 @pytest.mark.parametrize("size, padding", [(3, 0), ((2, 4), 1), (6, 2)])
 def test_random_crop_returns_windows_of_the_padded_images(size, padding):
-    images = _randn(4, 2, 5, 6) + 10  # nonzero, so padding is recognisable
+    images = randn(4, 2, 5, 6) + 10  # nonzero, so padding is recognisable
     out = random_crop(images, size, padding, torch.Generator().manual_seed(0))
     h, w = (size, size) if isinstance(size, int) else size
     assert out.shape == (4, 2, h, w)

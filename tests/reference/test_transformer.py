@@ -25,12 +25,9 @@ from reference.transformer import (
     scaled_dot_product_attention,
     sinusoidal_positional_encoding,
 )
+from tests.strategies import randn_from, seeds
 
 F64 = torch.float64
-
-
-def _randn(gen, *shape, dtype=F64):
-    return torch.randn(*shape, generator=gen, dtype=dtype)
 
 
 def _random_mask(gen, *shape):
@@ -58,7 +55,7 @@ SDPA_SHAPES = [  # (batch dims, L_q, L_kv, d_k, d_v)
 @pytest.mark.parametrize("lead,l_q,l_kv,d_k,d_v", SDPA_SHAPES)
 def test_sdpa_matches_torch_without_mask(lead, l_q, l_kv, d_k, d_v):
     gen = torch.Generator().manual_seed(l_q * 100 + l_kv * 10 + d_k)
-    q, k, v = _randn(gen, *lead, l_q, d_k), _randn(gen, *lead, l_kv, d_k), _randn(gen, *lead, l_kv, d_v)
+    q, k, v = randn_from(gen, *lead, l_q, d_k), randn_from(gen, *lead, l_kv, d_k), randn_from(gen, *lead, l_kv, d_v)
     out, weights = scaled_dot_product_attention(q, k, v)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v))
     torch.testing.assert_close(weights, _reference_weights(q, k))
@@ -67,7 +64,7 @@ def test_sdpa_matches_torch_without_mask(lead, l_q, l_kv, d_k, d_v):
 @pytest.mark.parametrize("lead,l_q,l_kv,d_k,d_v", SDPA_SHAPES)
 def test_sdpa_matches_torch_with_boolean_and_additive_masks(lead, l_q, l_kv, d_k, d_v):
     gen = torch.Generator().manual_seed(l_q + l_kv + d_v)
-    q, k, v = _randn(gen, *lead, l_q, d_k), _randn(gen, *lead, l_kv, d_k), _randn(gen, *lead, l_kv, d_v)
+    q, k, v = randn_from(gen, *lead, l_q, d_k), randn_from(gen, *lead, l_kv, d_k), randn_from(gen, *lead, l_kv, d_v)
     mask = _random_mask(gen, l_q, l_kv)
     out, weights = scaled_dot_product_attention(q, k, v, mask)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
@@ -79,7 +76,7 @@ def test_sdpa_matches_torch_with_boolean_and_additive_masks(lead, l_q, l_kv, d_k
 
 def test_sdpa_causal_mask_matches_is_causal():
     gen = torch.Generator().manual_seed(11)
-    q, k, v = _randn(gen, 2, 2, 5, 3), _randn(gen, 2, 2, 5, 3), _randn(gen, 2, 2, 5, 4)
+    q, k, v = randn_from(gen, 2, 2, 5, 3), randn_from(gen, 2, 2, 5, 3), randn_from(gen, 2, 2, 5, 4)
     out, weights = scaled_dot_product_attention(q, k, v, causal_mask(5))
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=True))
     assert (weights.triu(1) == 0).all()
@@ -93,7 +90,7 @@ def test_causal_mask_by_hand():
 
 def test_sdpa_single_allowed_key_gets_weight_one():
     gen = torch.Generator().manual_seed(2)
-    q, k, v = _randn(gen, 3, 4), _randn(gen, 5, 4), _randn(gen, 5, 2)
+    q, k, v = randn_from(gen, 3, 4), randn_from(gen, 5, 4), randn_from(gen, 5, 2)
     mask = torch.zeros(3, 5, dtype=torch.bool)
     mask[0, 2] = mask[1, 0] = mask[2, 4] = True
     out, weights = scaled_dot_product_attention(q, k, v, mask)
@@ -103,7 +100,7 @@ def test_sdpa_single_allowed_key_gets_weight_one():
 
 def test_sdpa_fully_masked_row_is_zero_not_nan():
     gen = torch.Generator().manual_seed(4)
-    q, k, v = _randn(gen, 3, 4), _randn(gen, 5, 4), _randn(gen, 5, 2)
+    q, k, v = randn_from(gen, 3, 4), randn_from(gen, 5, 4), randn_from(gen, 5, 2)
     mask = _random_mask(gen, 3, 5)
     mask[1] = False
     out, weights = scaled_dot_product_attention(q, k, v, mask)
@@ -133,10 +130,10 @@ def test_sdpa_float32():
 
 @settings(max_examples=40, deadline=None)
 @given(l_q=st.integers(1, 5), l_kv=st.integers(1, 5), d=st.integers(1, 4),
-       scale=st.sampled_from([1.0, 100.0]), seed=st.integers(0, 10_000))
+       scale=st.sampled_from([1.0, 100.0]), seed=seeds)
 def test_sdpa_weights_are_distributions(l_q, l_kv, d, scale, seed):
     gen = torch.Generator().manual_seed(seed)
-    q, k, v = scale * _randn(gen, l_q, d), scale * _randn(gen, l_kv, d), _randn(gen, l_kv, 2)
+    q, k, v = scale * randn_from(gen, l_q, d), scale * randn_from(gen, l_kv, d), randn_from(gen, l_kv, 2)
     mask = torch.rand(l_q, l_kv, generator=gen) < 0.6
     _, weights = scaled_dot_product_attention(q, k, v, mask)
     assert (weights >= 0).all() and (weights[~mask] == 0).all()
@@ -169,10 +166,10 @@ MHA_CASES = [  # (N, L_q, L_kv, d_model, heads, self_attention)
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_mha_matches_nn_multihead_attention(n, l_q, l_kv, d, heads, is_self, with_bias):
     gen = torch.Generator().manual_seed(n * 1000 + l_q * 100 + d + heads)
-    x_q = _randn(gen, n, l_q, d)
-    x_kv = x_q if is_self else _randn(gen, n, l_kv, d)
-    w_q, w_k, w_v, w_o = (_randn(gen, d, d) / math.sqrt(d) for _ in range(4))
-    biases = {name: _randn(gen, d) for name in ("b_q", "b_k", "b_v", "b_o")} if with_bias else None
+    x_q = randn_from(gen, n, l_q, d)
+    x_kv = x_q if is_self else randn_from(gen, n, l_kv, d)
+    w_q, w_k, w_v, w_o = (randn_from(gen, d, d) / math.sqrt(d) for _ in range(4))
+    biases = {name: randn_from(gen, d) for name in ("b_q", "b_k", "b_v", "b_o")} if with_bias else None
     mha = _torch_mha(w_q, w_k, w_v, w_o, heads, biases)
     with torch.no_grad():
         expected, _ = mha(x_q, x_kv, x_kv, need_weights=False)
@@ -184,9 +181,9 @@ def test_mha_matches_nn_multihead_attention(n, l_q, l_kv, d, heads, is_self, wit
 @pytest.mark.parametrize("n,l_q,l_kv,d,heads,is_self", MHA_CASES)
 def test_mha_masks_match_nn_multihead_attention(n, l_q, l_kv, d, heads, is_self):
     gen = torch.Generator().manual_seed(n + l_q + l_kv + d + heads)
-    x_q = _randn(gen, n, l_q, d)
-    x_kv = x_q if is_self else _randn(gen, n, l_kv, d)
-    w_q, w_k, w_v, w_o = (_randn(gen, d, d) / math.sqrt(d) for _ in range(4))
+    x_q = randn_from(gen, n, l_q, d)
+    x_kv = x_q if is_self else randn_from(gen, n, l_kv, d)
+    w_q, w_k, w_v, w_o = (randn_from(gen, d, d) / math.sqrt(d) for _ in range(4))
     mha = _torch_mha(w_q, w_k, w_v, w_o, heads)
     shared = _random_mask(gen, l_q, l_kv)
     per_sample = _random_mask(gen, n, l_q, l_kv)
@@ -202,8 +199,8 @@ def test_mha_masks_match_nn_multihead_attention(n, l_q, l_kv, d, heads, is_self)
 
 def test_mha_one_head_is_projected_sdpa_and_bad_heads_raise():
     gen = torch.Generator().manual_seed(6)
-    x = _randn(gen, 2, 3, 4)
-    w_q, w_k, w_v, w_o = (_randn(gen, 4, 4) for _ in range(4))
+    x = randn_from(gen, 2, 3, 4)
+    w_q, w_k, w_v, w_o = (randn_from(gen, 4, 4) for _ in range(4))
     expected = F.scaled_dot_product_attention(x @ w_q, x @ w_k, x @ w_v) @ w_o
     torch.testing.assert_close(multi_head_attention(x, x, w_q, w_k, w_v, w_o, 1), expected)
     with pytest.raises(ValueError):
@@ -235,8 +232,8 @@ def test_positional_encoding_matches_elementwise_formula(seq_len, d_model):
 @pytest.mark.parametrize("dtype", [F64, torch.float32])
 def test_layer_norm_matches_f_layer_norm(shape, dtype):
     gen = torch.Generator().manual_seed(len(shape))
-    x = 3 * _randn(gen, *shape, dtype=dtype) + 1
-    gamma, beta = _randn(gen, shape[-1], dtype=dtype), _randn(gen, shape[-1], dtype=dtype)
+    x = 3 * randn_from(gen, *shape, dtype=dtype) + 1
+    gamma, beta = randn_from(gen, shape[-1], dtype=dtype), randn_from(gen, shape[-1], dtype=dtype)
     torch.testing.assert_close(layer_norm(x, gamma, beta), F.layer_norm(x, shape[-1:], gamma, beta))
     torch.testing.assert_close(layer_norm(x, gamma, beta, eps=0.5),
                                F.layer_norm(x, shape[-1:], gamma, beta, eps=0.5))
@@ -245,7 +242,7 @@ def test_layer_norm_matches_f_layer_norm(shape, dtype):
 
 def test_layer_norm_normalises_each_row():
     gen = torch.Generator().manual_seed(9)
-    x = 5 * _randn(gen, 4, 10) - 2
+    x = 5 * randn_from(gen, 4, 10) - 2
     y = layer_norm(x, torch.ones(10, dtype=F64), torch.zeros(10, dtype=F64), eps=0.0)
     torch.testing.assert_close(y.mean(-1), torch.zeros(4, dtype=F64))
     torch.testing.assert_close(y.var(-1, unbiased=False), torch.ones(4, dtype=F64))
@@ -325,7 +322,7 @@ def test_param_counts_by_hand():
 
 def test_attention_score_count_matches_weight_tensor():
     gen = torch.Generator().manual_seed(1)
-    q, k = _randn(gen, 3, 5, 4), _randn(gen, 3, 7, 4)
+    q, k = randn_from(gen, 3, 5, 4), randn_from(gen, 3, 7, 4)
     _, weights = scaled_dot_product_attention(q, k, k)
     assert attention_score_count(5, 7, num_heads=3) == weights.numel()
     assert attention_score_count(10, 10) == 100

@@ -19,19 +19,10 @@ from torch import nn
 
 from solutions import exercise as sol
 from tests.documented_contract import NO_DEFAULT, documented_contract
+from tests.strategies import generator, randn
 
 DT = torch.float64
 SOLUTION_PATH = Path(sol.__file__)
-
-
-def gen(seed: int) -> torch.Generator:
-    """A seeded CPU generator so every test is deterministic."""
-    return torch.Generator().manual_seed(seed)
-
-
-def randn(*shape: int, seed: int = 0) -> torch.Tensor:
-    """float64 standard normal tensor of ``shape``."""
-    return torch.randn(*shape, generator=gen(seed), dtype=DT)
 
 
 def assert_close(actual: torch.Tensor, expected: torch.Tensor, **kw: float) -> None:
@@ -94,7 +85,7 @@ def test_regularized_loss_matches_torch_norms() -> None:
 @pytest.mark.parametrize("n,c,seed", [(1, 3, 0), (5, 7, 1), (8, 2, 2), (4, 10, 3)])
 def test_softmax_cross_entropy_matches_torch(n: int, c: int, seed: int) -> None:
     logits = randn(n, c, seed=seed) * 3
-    y = torch.randint(0, c, (n,), generator=gen(seed + 100))
+    y = torch.randint(0, c, (n,), generator=generator(seed + 100))
     leaf = logits.clone().requires_grad_(True)
     ref = F.cross_entropy(leaf, y)
     (ref_grad,) = torch.autograd.grad(ref, leaf)
@@ -302,7 +293,7 @@ def _small_model(seed: int) -> nn.Module:
 def test_fgsm_matches_autograd_reference(n: int, targeted: bool) -> None:
     model = _small_model(n)
     x = randn(n, 6, seed=n)
-    y = torch.randint(0, 4, (n,), generator=gen(n))
+    y = torch.randint(0, 4, (n,), generator=generator(n))
     x_saved = x.clone()
     leaf = x.clone().requires_grad_(True)
     (g,) = torch.autograd.grad(F.cross_entropy(model(leaf), y), leaf)
@@ -320,7 +311,7 @@ def test_fgsm_matches_autograd_reference(n: int, targeted: bool) -> None:
 def test_fgsm_untargeted_increases_loss_and_works_under_no_grad() -> None:
     model = _small_model(7)
     x = randn(10, 6, seed=7)
-    y = torch.randint(0, 4, (10,), generator=gen(7))
+    y = torch.randint(0, 4, (10,), generator=generator(7))
     with torch.no_grad():
         adv = sol.fgsm(model, x, y, 0.01)
         tgt = sol.fgsm(model, x, y, 0.01, targeted=True)
@@ -456,7 +447,7 @@ def _causal(lq: int, lk: int) -> torch.Tensor:
 
 
 def _one_key_rows(lq: int, lk: int) -> torch.Tensor:
-    mask = torch.rand(lq, lk, generator=gen(9)) < 0.6
+    mask = torch.rand(lq, lk, generator=generator(9)) < 0.6
     mask[:, 0] = True
     mask[0] = False
     mask[0, lk - 1] = True  # first query may attend only the last key
@@ -533,7 +524,7 @@ def test_multi_head_attention_matches_nn_mha(case: tuple) -> None:
         mask = _one_key_rows(lq, lkv)
         attn_mask = ~mask
     elif mask_kind == "batch":
-        mask = torch.rand(n, lq, lkv, generator=gen(3)) < 0.5
+        mask = torch.rand(n, lq, lkv, generator=generator(3)) < 0.5
         mask[..., 0] = True
         attn_mask = (~mask).repeat_interleave(heads, dim=0)  # (N * heads, L_q, L_kv)
     mha = _torch_mha(d, heads, w_q, w_k, w_v, w_o)
@@ -630,8 +621,8 @@ def test_lora_merge_hand_value() -> None:
 # ---------------------------------------------------------- 12 generative models
 @pytest.mark.parametrize("n,seed", [(1, 0), (16, 1)])
 def test_gan_losses_match_binary_cross_entropy(n: int, seed: int) -> None:
-    d_real = torch.rand(n, 1, generator=gen(seed), dtype=DT) * 0.98 + 0.01
-    d_fake = torch.rand(n, 1, generator=gen(seed + 1), dtype=DT) * 0.98 + 0.01
+    d_real = torch.rand(n, 1, generator=generator(seed), dtype=DT) * 0.98 + 0.01
+    d_fake = torch.rand(n, 1, generator=generator(seed + 1), dtype=DT) * 0.98 + 0.01
     ones, zeros = torch.ones_like(d_real), torch.zeros_like(d_fake)
     expected_d = F.binary_cross_entropy(d_real, ones) + F.binary_cross_entropy(d_fake, zeros)
     assert_close(sol.gan_discriminator_loss(d_real, d_fake), expected_d)
@@ -655,7 +646,7 @@ def test_diffusion_q_sample_per_sample(shape: tuple[int, ...]) -> None:
     n = shape[0]
     x0, noise = randn(*shape, seed=1), randn(*shape, seed=2)
     alpha_bar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 50, dtype=DT), 0)
-    t = torch.randint(0, 50, (n,), generator=gen(3))
+    t = torch.randint(0, 50, (n,), generator=generator(3))
     out = sol.diffusion_q_sample(x0, t, noise, alpha_bar)
     assert out.shape == x0.shape and out.dtype == DT
     for i in range(n):

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from grader.code.judge import hidden_tests_for
 from grader.kit import KIT_MODULES
 from grader.kit.build import PACKAGE
 from grader.quiz.load import load_quiz
@@ -125,7 +124,7 @@ def _hidden_inputs(quiz: Path) -> list[torch.Tensor]:
     loaded = load_quiz(quiz)
     tensors: list[torch.Tensor] = []
     for item in loaded.student_quiz("ana").code:
-        for test in hidden_tests_for(item.exercise, item.seed):
+        for test in item.exercise.draw_hidden_tests(item.seed):
             for value in [*test.args, *test.kwargs.values()]:
                 layers = getattr(value, "layers", None)
                 for part in ([value] if layers is None else [x for layer in layers for x in layer[1:]]):
