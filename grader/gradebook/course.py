@@ -20,7 +20,8 @@ from grader.errors import GraderError
 from grader.gradebook import exports
 from grader.gradebook.adjust import ACCEPT, DROP, KEY_FIX, OVERRIDE, UNDROP, accepted_answers, author
 from grader.gradebook.grade_one import parse_sheet
-from grader.gradebook.runner import BatchError, _lock, default_out
+from grader.gradebook.folder import default_out
+from grader.gradebook.runner import BatchError, _lock
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError
 from grader.gradebook.submissions import ANSWERS_FILE, FileRef, Found, load
 from grader.grading import grade_answer

@@ -30,10 +30,10 @@ import csv
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from grader.atomic_write import write_atomic
 from grader.gradebook.adjust import Total, apply, late_text, totals
 from grader.rounding import score_text
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow
@@ -46,29 +46,6 @@ FEEDBACK_DIR = "feedback"
 REPORT_HTML = "report.html"
 
 _OUTPUT_LIMIT = 4000
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) to `path` so that readers see the old file or the new one.
-    A file that already holds exactly `text` is left alone."""
-    data = text.encode("utf-8")
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def class_results(gradebook: Gradebook, all_items: list[ItemInfo] | None = None) -> dict[str, list[ResultRow]]:

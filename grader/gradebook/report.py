@@ -24,7 +24,7 @@ from grader.gradebook.confinement import UNCONFINED
 from grader.gradebook.store import Gradebook, ItemInfo, ResultRow, SubmissionRow
 from grader.gradebook.submissions import CODE_FILE
 from grader.gradebook.ungraded import FAILED, failure_of
-from grader.integrity.pages import report_section as similarity_section
+from grader.integrity.section import report_section as similarity_section
 
 PROBLEM_STATUSES = ("timeout", "invalid", "error", "crashed", "memory", "forbidden")
 

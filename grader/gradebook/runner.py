@@ -42,6 +42,7 @@ from grader.errors import GraderError
 from grader import __version__
 from grader.bank import BankError
 from grader.gradebook import exports
+from grader.gradebook.folder import default_out
 from grader.heap import freeze_long_lived
 from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
 from grader.gradebook.backend import BackendFactory, LocalBackend, PoolFactory
@@ -72,7 +73,6 @@ from grader.results import ItemResult
 
 LOCK_FILE = ".grader-grade.lock"
 UNRECOGNIZED = "unrecognized"  # a submission's status: files handed in, none under a known name
-DEFAULT_OUT_NAME = "grading"
 
 
 class BatchError(GraderError, ValueError):
@@ -134,11 +134,6 @@ class _InFlight:
     job: _Job
     loaded: LoadedSubmission
     answers: Graded
-
-
-def default_out(quiz_dir: Path) -> Path:
-    """Where results go without --out: `<quiz>/grading`."""
-    return Path(quiz_dir) / DEFAULT_OUT_NAME
 
 
 def _default_pool(jobs: int, isolation: str = "bwrap") -> Any:

@@ -19,6 +19,7 @@ from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError
 from grader.integrity import answer_pairs as answers_mod
 from grader.integrity import code_pairs as code_mod
 from grader.integrity import cache, collect, pages
+from grader.integrity.section import SIMILARITY_CSV
 from grader.quiz.model import StudentQuiz
 
 SUBMISSIONS_KEY = "similarity.submissions"
@@ -127,9 +128,10 @@ def run_similarity(
     """`grader similarity`: analyse the graded quiz in `out` (default QUIZ/grading) and
     rewrite report.html with the section. `submissions`: where the code is (default: the
     folder `grade` read). Raises SimilarityError for usage errors."""
-    from grader.gradebook.exports import REPORT_HTML, class_results, write_atomic
+    from grader.atomic_write import write_atomic
+    from grader.gradebook.exports import REPORT_HTML, class_results
     from grader.gradebook.report import report_page
-    from grader.gradebook.runner import default_out
+    from grader.gradebook.folder import default_out
 
     quiz_dir = Path(quiz_dir)
     out = Path(out) if out else default_out(quiz_dir)
@@ -174,7 +176,7 @@ def after_grading(gradebook: Gradebook, quizzes: Mapping[str, StudentQuiz], subm
         remember_submissions(gradebook, submissions)
         digest = inputs_digest(gradebook, submissions)
         row = gradebook.db.execute("SELECT value FROM meta WHERE key = ?", (DIGEST_KEY,)).fetchone()
-        if row and row[0] == digest and (out / pages.SIMILARITY_CSV).is_file():
+        if row and row[0] == digest and (out / SIMILARITY_CSV).is_file():
             return
         analyse(gradebook, quizzes, submissions, out)
         gradebook.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (DIGEST_KEY, digest))

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from grader.gradebook.exports import write_atomic
+from grader.atomic_write import write_atomic
 from grader.integrity.winnow import K, WINDOW, FilePrint, FunctionPrint
 
 VERSION = f"winnow-v1-k{K}-w{WINDOW}"

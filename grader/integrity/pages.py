@@ -25,15 +25,14 @@ from typing import Any, Sequence
 import jinja2
 from markupsafe import Markup, escape
 
-from grader.gradebook.exports import write_atomic
+from grader.atomic_write import write_atomic
 from grader.integrity.answer_pairs import AnswerPair
+from grader.integrity.section import SIMILARITY_CSV
 from grader.integrity.code_pairs import CodePair
 from grader.integrity.winnow import FilePrint
 
-SIMILARITY_CSV = "similarity.csv"
 PAGES_DIR = "similarity"
 COLUMNS = ["student_a", "student_b", "kind", "score", "chance", "flagged", "evidence", "page"]
-SECTION_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -152,22 +151,6 @@ def write(out: Path, table: Sequence[Row], pages: dict[str, str]) -> dict[str, P
     for name, html in pages.items():
         write_atomic(out / name, html)
     return {"similarity": out / SIMILARITY_CSV, "similarity_pages": folder}
-
-
-def report_section(out: Path, limit: int = SECTION_ROWS) -> dict[str, Any] | None:
-    """The data of report.html's similarity section, read from `out/similarity.csv`: the
-    top flagged pairs (with links to their pages), the flagged count per kind; None when
-    the analysis has not run."""
-    path = Path(out) / SIMILARITY_CSV
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    flagged = [r for r in csv.DictReader(io.StringIO(text)) if r.get("flagged") == "1"]
-    counts: dict[str, int] = {}
-    for r in flagged:
-        counts[r["kind"]] = counts.get(r["kind"], 0) + 1
-    return {"rows": flagged[:limit], "total": len(flagged), "counts": sorted(counts.items())}
 
 
 _PAGE = """<!DOCTYPE html>
