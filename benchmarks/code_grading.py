@@ -3,8 +3,8 @@
 Each submission gets its own hidden tests (every code exercise of the bank, seeds derived per
 student as in a real quiz). Measured:
 
-* the sandbox: `grade_code_submission` through an `ExecutorPool(workers=2)`, two
-  submissions at a time (as `grader grade --jobs 2` does): wall time, submissions/s, and
+* the sandbox: `grade_code_submission` through an `ExecutorPool(workers=2)`, four
+  submissions at a time (two judge threads per worker, as `grader grade --jobs 2` does): wall time, submissions/s, and
   the peak memory of the whole process tree (sampled every 0.1 s: the sum of VmRSS over
   this process and all its descendants, so pages shared by forked workers are counted
   once per process: an overestimate);
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from grader.bank import default_bank  # noqa: E402
 from grader.code.judge import grade_code_submission  # noqa: E402
 from grader.sandbox import ExecutorPool  # noqa: E402
+from grader.gradebook.backend import JUDGE_THREADS_PER_WORKER  # noqa: E402
 from grader.heap import freeze_long_lived  # noqa: E402
 from grader.seeding import variant_seed  # noqa: E402
 
@@ -115,7 +116,7 @@ def check_full_marks(results: list, label: str) -> None:
 def grade_with_pool(source: bytes, exercises: list, seeds: list[dict[str, int]], pool: ExecutorPool, workers: int) -> float:
     """Seconds to grade every submission through the pool, `workers` at a time."""
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=workers) as threads:
+    with ThreadPoolExecutor(max_workers=JUDGE_THREADS_PER_WORKER * workers) as threads:  # as grade_batch does
         graded = list(threads.map(lambda s: grade_code_submission(source, exercises, s, pool), seeds))
     seconds = time.perf_counter() - start
     for results in graded:
