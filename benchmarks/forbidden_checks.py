@@ -1,5 +1,6 @@
 """Cost of the not-allowed checks: the trusted static scan per submission, and the
-ATen-level second line (`harness.OpWatch`) on the functions it watches.
+ATen-level second line (`harness.watch_ops`: `OpKernels`, or `OpWatch` where the autograd
+engine is forbidden) on the functions it watches, against `OpWatch` for every call.
 
     python benchmarks/forbidden_checks.py [--repeats N]
 
@@ -8,10 +9,11 @@ dynamic access), against the names-only scan, best CPU time of N.
 
 For every exercise with forbidden ATen ops, runs the public tests' calls of two honest
 implementations, the instructor's solutions/exercise.py (vectorised) and
-tests/code/alternatives.py (loops, einsum, F.unfold), in this process: plain, then inside
-`OpWatch` with the exercise's ops.  Prints, per file, the total time of one pass over all
-calls without and with the watch (best of N, passes interleaved), the ratio, the ATen ops seen per pass and
-the extra microseconds per op.  Exercises without forbidden ops never enter the mode.
+tests/code/alternatives.py (loops, einsum, F.unfold), in this process: plain, inside
+`watch_ops` (what the sandbox does) and inside `OpWatch`, with the exercise's ops.  Prints,
+per file, the total time of one pass over all calls for each (best of N, passes
+interleaved), the ratios, the ATen ops seen per pass and the extra microseconds per op.
+Exercises without forbidden ops are never watched.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from grader.bank import default_bank  # noqa: E402
 from grader.code.judge import _index_for, find_violations, materialize  # noqa: E402
 from grader.code.scan import ModuleScan  # noqa: E402
-from grader.sandbox.harness import OpWatch  # noqa: E402
+from grader.sandbox.harness import OpWatch, watch_ops  # noqa: E402
 from grader.torch_threads import single_thread  # noqa: E402
 
 
@@ -50,20 +52,19 @@ def _calls(module: types.ModuleType) -> list[tuple]:
     return calls
 
 
-def _pass(calls: list[tuple], watched: bool) -> tuple[float, int]:
-    ops = 0
+def _pass(calls: list[tuple], watch: str) -> float:
+    """Seconds for one pass; `watch`: "plain", "watch_ops" or "OpWatch"."""
     start = time.perf_counter()
     for function, test, forbidden in calls:
         args, kwargs = materialize(test.args), materialize(test.kwargs)
-        if watched:
-            hits: list[str] = []
-            mode = OpWatch(forbidden, hits)
-            with mode:
-                function(*args, **kwargs)
-            assert not hits, (function.__name__, hits)
-        else:
+        if watch == "plain":
             function(*args, **kwargs)
-    return time.perf_counter() - start, ops
+            continue
+        hits: list[str] = []
+        with watch_ops(tuple(forbidden), hits) if watch == "watch_ops" else OpWatch(forbidden, hits):
+            function(*args, **kwargs)
+        assert not hits, (function.__name__, hits)
+    return time.perf_counter() - start
 
 
 class _Counter(OpWatch):
@@ -111,20 +112,22 @@ def main() -> None:
     options = parser.parse_args()
     single_thread()
     _scan_cost(options.repeats)
-    print("OpWatch cost (one thread; timings on whatever load the machine has)")
+    print("ATen watch cost (one thread; timings on whatever load the machine has)")
     for path in (ROOT / "solutions" / "exercise.py", ROOT / "tests" / "code" / "alternatives.py"):
         calls = _calls(_module(path))
-        _pass(calls, False), _pass(calls, True)  # warm up
-        plain, watched = [], []
+        kinds = ("plain", "watch_ops", "OpWatch")
+        times: dict[str, list[float]] = {kind: [] for kind in kinds}
+        for kind in kinds:
+            _pass(calls, kind)  # warm up
         for _ in range(options.repeats):
-            plain.append(_pass(calls, False)[0])
-            watched.append(_pass(calls, True)[0])
+            for kind in kinds:
+                times[kind].append(_pass(calls, kind))
         ops = _ops_per_pass(calls)
-        p, w = min(plain), min(watched)
+        p, w, o = (min(times[kind]) for kind in kinds)
         print(
-            f"{path.relative_to(ROOT)}: {len(calls)} calls, {ops} ATen ops per pass; "
-            f"plain {p * 1e3:.2f} ms, watched {w * 1e3:.2f} ms, ratio {w / p:.2f}, "
-            f"+{(w - p) / max(ops, 1) * 1e6:.1f} us per op"
+            f"{path.relative_to(ROOT)}: {len(calls)} calls, {ops} ATen ops per pass; plain {p * 1e3:.2f} ms, "
+            f"watch_ops {w * 1e3:.2f} ms (ratio {w / p:.2f}, +{(w - p) / max(ops, 1) * 1e6:.1f} us per op), "
+            f"OpWatch {o * 1e3:.2f} ms (ratio {o / p:.2f}, +{(o - p) / max(ops, 1) * 1e6:.1f} us per op)"
         )
 
 

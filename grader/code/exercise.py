@@ -126,7 +126,7 @@ class CodeExercise(Exercise):
         checked in the source and at run time.
     forbidden_ops: ATen ops (`aten::convolution`) that the function may not run, or
         `autograd::engine` (any op of a backward pass): a second line at run time, in the
-        student's process, behind the static scan (`grader.sandbox.harness.OpWatch`).
+        student's process, behind the static scan (`grader.sandbox.harness.watch_ops`).
     misconceptions: typical mistakes, as buggy implementations.
     tolerance: how close values must be.
     compare: custom comparison for outputs that are not plain values (dropout); None uses

@@ -208,6 +208,7 @@ def _items(quizzes: dict[str, StudentQuiz], known: dict[tuple[str, str, str], st
 
     known = known or {}
     items: list[ItemInfo] = []
+    code_prompts: dict[str, str] = {}  # a code item's text is the same for every student
     for student, quiz in quizzes.items():
         position = 0
         for question in quiz.questions:
@@ -216,7 +217,9 @@ def _items(quizzes: dict[str, StudentQuiz], known: dict[tuple[str, str, str], st
                                   question.exercise.title, float(question.points), prompt))
             position += 1
         for code in quiz.code:
-            prompt = known.get((student, code.function, code.exercise.id)) or code_html(code)
+            prompt = known.get((student, code.function, code.exercise.id))
+            if not prompt:
+                prompt = code_prompts.get(code.exercise.id) or code_prompts.setdefault(code.exercise.id, code_html(code))
             items.append(ItemInfo(student, code.function, position, "code", code.exercise.id,
                                   code.exercise.title, float(code.points), prompt))
             position += 1

@@ -102,7 +102,7 @@ class Call:
     `args`/`kwargs` are plain data (see `grader.sandbox.codec`); a `ModelSpec` among them
     reaches the student's function as the `torch.nn.Sequential` it builds.  `forbidden` lists
     qualified names whose call, while this call runs, makes its status "forbidden", and ATen
-    ops (`aten::convolution`, or `autograd::engine`) that do the same (`harness.OpWatch`).
+    ops (`aten::convolution`, or `autograd::engine`) that do the same (`harness.watch_ops`).
     """
 
     id: str
