@@ -366,7 +366,7 @@ class _Decoder:
         dtype = TENSOR_DTYPES.get(node.get("dtype")) if type(node.get("dtype")) is str else None
         if dtype is None:
             raise CodecError("unsupported tensor dtype")
-        shape, raw = self._raw(node, torch.empty((), dtype=dtype).element_size())
+        shape, raw = self._raw(node, dtype.itemsize)
         if not raw:
             return torch.empty(shape, dtype=dtype)
         return torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
