@@ -161,6 +161,7 @@ class ForbiddenGuard:
 
 
 AUTOGRAD_ENGINE = "autograd::engine"
+WATCH_OFF = "a guard that switched off the ATen watch"
 _OP_NAMES: dict[Any, str] = {}
 
 
@@ -195,6 +196,11 @@ class OpWatch(TorchDispatchMode):
     def _hit(self, name: str) -> None:
         if name not in self.hits:
             self.hits.append(name)
+
+    def __exit__(self, *exc: Any) -> Any:
+        if not torch._C._dispatch_tls_is_dispatch_key_included(torch._C.DispatchKey.Python):
+            self._hit(WATCH_OFF)  # a dispatch-state guard from before the call restored keys without this mode's
+        return super().__exit__(*exc)
 
 
 class OpKernels:
@@ -247,7 +253,12 @@ class OpKernels:
         self.watched, self.hits = names, hits
         try:
             with torch._C._EnablePreDispatch():
-                yield hits
+                try:
+                    yield hits
+                finally:
+                    if not torch._C._dispatch_tls_is_dispatch_key_included(torch._C.DispatchKey.PreDispatch) \
+                            and WATCH_OFF not in hits:
+                        hits.append(WATCH_OFF)  # a dispatch-state guard restored keys without it
         finally:
             self.watched, self.hits = frozenset(), None
 
@@ -259,6 +270,17 @@ def prepare_op_watch(names: list[str]) -> None:
     """Register the recording kernels of these ATen ops now (in the template: its children
     then inherit them instead of registering them each, about 8 ms for 56 ops)."""
     _KERNELS.register(frozenset(name for name in names if "::" in name and name != AUTOGRAD_ENGINE))
+
+
+@contextmanager
+def op_watch_key() -> Iterator[None]:
+    """Keep `OpKernels`' dispatch key on while exercise.py is imported and its calls run.
+    A dispatch-state guard (`torch.inference_mode(False)`, entered at import and closed in a
+    call) restores the keys of the moment it was entered: entered with the key off, it
+    would switch the watch off.  With the key on from before the import, every state a
+    guard can restore has it on."""
+    with torch._C._EnablePreDispatch():
+        yield
 
 
 def watch_ops(names: tuple[str, ...], hits: list[str]) -> Any:

@@ -316,3 +316,34 @@ def _caller_locals():
           + "    return u.F.conv2d(x, weight, bias, stride, padding)\n"),
 ]
 ROUTES += MATCH_ROUTES
+
+# Switching the ATen watch off (round 2 red team): a dispatch-state guard entered at import
+# (`inference_mode(False)` changes nothing visible) restores import time's dispatch keys
+# when it is closed inside the call, which drops the key the watch switched on; a second
+# guard, entered in the call before, puts the call's keys back before the call returns.
+_SWITCH_OFF = '''
+import contextlib
+_IMPORT_TIME = contextlib.ExitStack()
+_IMPORT_TIME.enter_context(torch.inference_mode(False))
+
+def _unwatched(work, *args):
+    in_call = contextlib.ExitStack()
+    in_call.enter_context(torch.inference_mode(False))
+    _IMPORT_TIME.close()
+    try:
+        return work(*args)
+    finally:
+        in_call.close()
+'''
+
+WATCH_OFF_ROUTES = [
+    Route("conv2d", "watch switched off by a dispatch guard from import", _H + _SWITCH_OFF + _CONV
+          + "    return _unwatched(F.conv2d, x, weight, bias, stride, padding)\n"),
+    Route("layer_norm", "watch switched off by a dispatch guard from import", _H + _SWITCH_OFF + _LN
+          + "    return _unwatched(F.layer_norm, x, x.shape[-1:], gamma, beta, eps)\n"),
+    Route("relu_backward", "watch switched off by a dispatch guard from import, left off", _H
+          + "import contextlib\n_IMPORT_TIME = contextlib.ExitStack()\n"
+          + "_IMPORT_TIME.enter_context(torch.inference_mode(False))\n" + _RELU + "    _IMPORT_TIME.close()\n"
+          + "    return torch.ops.aten.threshold_backward(dout, x, 0.0)\n"),
+]
+ROUTES += WATCH_OFF_ROUTES

@@ -3,10 +3,12 @@ matter, honest ops pass untouched, and only the ops watched in this call are rec
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 
-from grader.sandbox.harness import AUTOGRAD_ENGINE, OpWatch, prepare_op_watch, watch_ops
+from grader.sandbox.harness import AUTOGRAD_ENGINE, WATCH_OFF, OpWatch, op_watch_key, prepare_op_watch, watch_ops
 
 F64 = torch.float64
 
@@ -57,3 +59,32 @@ def test_watch_ops_looks_at_every_op_only_when_the_autograd_engine_is_forbidden(
     with watch_ops(("aten::convolution", "torch.nn.functional.conv2d"), hits):
         F.conv2d(x, w)
     assert hits == ["aten::convolution"]
+
+
+def _switch_off_and_on(names: tuple[str, ...], restore: bool) -> list[str]:
+    """A dispatch-state guard entered before the watch (as at import) and closed inside it
+    restores the keys of before; with `restore`, a guard entered inside puts the watch's
+    keys back before the block ends.  The hits of a convolution run in between."""
+    x, w = _conv_inputs()
+    before = contextlib.ExitStack()
+    before.enter_context(torch.inference_mode(False))  # changes no key, saves them all
+    hits: list[str] = []
+    with watch_ops(names, hits):
+        inside = contextlib.ExitStack()
+        if restore:
+            inside.enter_context(torch.inference_mode(False))
+        before.close()
+        F.conv2d(x, w)
+        inside.close()
+    return hits
+
+
+def test_a_watch_switched_off_by_a_dispatch_guard_is_recorded() -> None:
+    assert _switch_off_and_on(("aten::convolution",), restore=False) == [WATCH_OFF]
+    assert WATCH_OFF in _switch_off_and_on(("aten::convolution", AUTOGRAD_ENGINE), restore=False)
+
+
+def test_with_the_key_on_from_before_the_import_no_guard_can_switch_it_off() -> None:
+    with op_watch_key():  # as the sandbox child holds it from before exercise.py is imported
+        assert _switch_off_and_on(("aten::convolution",), restore=True) == ["aten::convolution"]
+        assert _switch_off_and_on(("aten::convolution",), restore=False) == ["aten::convolution"]
