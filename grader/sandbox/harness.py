@@ -286,12 +286,18 @@ def op_watch_key() -> Iterator[None]:
 def watch_ops(names: tuple[str, ...], hits: list[str]) -> Any:
     """A context that records the forbidden ATen ops among `names` (those with `::`) into
     `hits`; a no-op when there are none, so most calls pay nothing.  With
-    `autograd::engine` among them every op must be looked at (`OpWatch`); otherwise only
-    the named ones are (`OpKernels`)."""
+    `autograd::engine` among them every op must be looked at (`OpWatch`, with `OpKernels`
+    for the named ones as well: a dispatch-state guard can drop the mode's key, not theirs);
+    otherwise only the named ones are (`OpKernels`)."""
     ops = frozenset(name for name in names if "::" in name)
     if not ops:
         return contextlib.nullcontext()
-    return OpWatch(ops, hits) if AUTOGRAD_ENGINE in ops else _KERNELS.watch(ops, hits)
+    if AUTOGRAD_ENGINE not in ops:
+        return _KERNELS.watch(ops, hits)
+    both = contextlib.ExitStack()  # the kernels too: their key stays on when a guard drops the mode's
+    both.enter_context(_KERNELS.watch(ops - {AUTOGRAD_ENGINE}, hits))
+    both.enter_context(OpWatch(ops, hits))
+    return both
 
 
 def _restore(owner: Any, attribute: str, previous: Any) -> None:

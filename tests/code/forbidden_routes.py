@@ -345,5 +345,7 @@ WATCH_OFF_ROUTES = [
           + "import contextlib\n_IMPORT_TIME = contextlib.ExitStack()\n"
           + "_IMPORT_TIME.enter_context(torch.inference_mode(False))\n" + _RELU + "    _IMPORT_TIME.close()\n"
           + "    return torch.ops.aten.threshold_backward(dout, x, 0.0)\n"),
+    Route("relu_backward", "watch switched off by a dispatch guard from import", _H + _SWITCH_OFF + _RELU
+          + "    return _unwatched(torch.ops.aten.threshold_backward, dout, x, 0.0)\n"),
 ]
 ROUTES += WATCH_OFF_ROUTES

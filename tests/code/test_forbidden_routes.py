@@ -87,6 +87,7 @@ SECOND_LINE = {
     "conv2d:watch switched off by a dispatch guard from import": "aten::convolution",
     "layer_norm:watch switched off by a dispatch guard from import": "aten::native_layer_norm",
     "relu_backward:watch switched off by a dispatch guard from import, left off": WATCH_OFF,
+    "relu_backward:watch switched off by a dispatch guard from import": "aten::threshold_backward",
 }
 
 

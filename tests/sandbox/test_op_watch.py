@@ -52,7 +52,11 @@ def test_kernels_change_no_value_and_record_only_inside_the_watch() -> None:
 
 
 def test_watch_ops_looks_at_every_op_only_when_the_autograd_engine_is_forbidden() -> None:
-    assert isinstance(watch_ops(("aten::convolution", AUTOGRAD_ENGINE), []), OpWatch)
+    x, w = _conv_inputs()
+    engine: list[str] = []
+    with watch_ops(("aten::convolution", AUTOGRAD_ENGINE), engine):
+        F.conv2d(x, w).sum().backward()
+    assert engine == ["aten::convolution", AUTOGRAD_ENGINE]  # each once, though the kernels see convolution too
     assert not isinstance(watch_ops(("aten::convolution", "torch.nn.functional.conv2d"), []), OpWatch)
     x, w = _conv_inputs()
     hits: list[str] = []
