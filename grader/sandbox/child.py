@@ -123,7 +123,7 @@ def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
     calls = job["calls"]
     guard = harness.ForbiddenGuard(tuple(name for call in calls[start:] for name in call.get("forbidden", ())))
     guard.install()
-    with harness.op_watch_key():
+    with harness.op_watch_key(calls):
         loaded = harness.load(job["source"])
         _flush()
         nothing_to_run = loaded.module is None or start == len(calls)

@@ -273,12 +273,16 @@ def prepare_op_watch(names: list[str]) -> None:
 
 
 @contextmanager
-def op_watch_key() -> Iterator[None]:
-    """Keep `OpKernels`' dispatch key on while exercise.py is imported and its calls run.
-    A dispatch-state guard (`torch.inference_mode(False)`, entered at import and closed in a
-    call) restores the keys of the moment it was entered: entered with the key off, it
-    would switch the watch off.  With the key on from before the import, every state a
-    guard can restore has it on."""
+def op_watch_key(calls: list[dict[str, Any]]) -> Iterator[None]:
+    """Keep `OpKernels`' dispatch key on while exercise.py is imported and these calls run,
+    when one of them watches ATen ops (else nothing: with the key on, higher-order ops such
+    as `torch.cond` fail).  A dispatch-state guard (`torch.inference_mode(False)`, entered
+    at import and closed in a call) restores the keys of the moment it was entered:
+    entered with the key off, it would switch the watch off.  With the key on from before
+    the import, every state a guard can restore has it on."""
+    if not any("::" in name for call in calls for name in call.get("forbidden", ())):
+        yield
+        return
     with torch._C._EnablePreDispatch():
         yield
 
