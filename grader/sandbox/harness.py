@@ -197,11 +197,6 @@ class OpWatch(TorchDispatchMode):
         if name not in self.hits:
             self.hits.append(name)
 
-    def __exit__(self, *exc: Any) -> Any:
-        if not torch._C._dispatch_tls_is_dispatch_key_included(torch._C.DispatchKey.Python):
-            self._hit(WATCH_OFF)  # a dispatch-state guard from before the call restored keys without this mode's
-        return super().__exit__(*exc)
-
 
 class OpKernels:
     """Records forbidden ATen ops, like `OpWatch`, at a fraction of its cost: a recording
