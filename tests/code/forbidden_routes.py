@@ -341,11 +341,22 @@ WATCH_OFF_ROUTES = [
           + "    return _unwatched(F.conv2d, x, weight, bias, stride, padding)\n"),
     Route("layer_norm", "watch switched off by a dispatch guard from import", _H + _SWITCH_OFF + _LN
           + "    return _unwatched(F.layer_norm, x, x.shape[-1:], gamma, beta, eps)\n"),
-    Route("relu_backward", "watch switched off by a dispatch guard from import, left off", _H
-          + "import contextlib\n_IMPORT_TIME = contextlib.ExitStack()\n"
-          + "_IMPORT_TIME.enter_context(torch.inference_mode(False))\n" + _RELU + "    _IMPORT_TIME.close()\n"
-          + "    return torch.ops.aten.threshold_backward(dout, x, 0.0)\n"),
     Route("relu_backward", "watch switched off by a dispatch guard from import", _H + _SWITCH_OFF + _RELU
           + "    return _unwatched(torch.ops.aten.threshold_backward, dout, x, 0.0)\n"),
 ]
 ROUTES += WATCH_OFF_ROUTES
+
+# A value computed late (round 2 red team): a Tensor subclass whose __torch_dispatch__ runs
+# the forbidden op when the grader copies the value out, after the call returned.
+LATE_ROUTES = [
+    Route("conv2d", "value computed when it is copied out", _H + '''
+class Later(torch.Tensor):
+    inputs = ()
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        return F.conv2d(*Later.inputs)
+''' + _CONV + "    Later.inputs = (x, weight, bias, stride, padding)\n"
+          + "    return torch.zeros(0, dtype=x.dtype).as_subclass(Later)\n"),
+]
+ROUTES += LATE_ROUTES

@@ -17,7 +17,6 @@ import pytest
 
 from grader.code.exercise import DeclarationError, check_op_name
 from grader.code.judge import find_violations, grade_code_submission
-from grader.sandbox.harness import WATCH_OFF
 from grader.sandbox import Call
 
 from .forbidden_routes import ROUTES, Route
@@ -86,7 +85,6 @@ SECOND_LINE = {
     "linear_backward:torch.autograd.graph._engine_run_backward": "autograd::engine",
     "conv2d:watch switched off by a dispatch guard from import": "aten::convolution",
     "layer_norm:watch switched off by a dispatch guard from import": "aten::native_layer_norm",
-    "relu_backward:watch switched off by a dispatch guard from import, left off": WATCH_OFF,
     "relu_backward:watch switched off by a dispatch guard from import": "aten::threshold_backward",
 }
 
@@ -102,6 +100,17 @@ def test_the_aten_line_alone_catches_what_the_library_runs(by_function, pool) ->
         outcome = result.calls["c"]
         assert outcome.status == "forbidden", (route_id, result.status, outcome.status, outcome.message)
         assert op in outcome.forbidden_calls, (route_id, outcome.forbidden_calls)
+
+
+def test_a_value_computed_when_it_is_copied_out_is_refused(by_function, pool) -> None:
+    """Its __torch_dispatch__ would run the op after the call, where neither line looks."""
+    route = ROUTES[ROUTE_IDS.index("conv2d:value computed when it is copied out")]
+    exercise = by_function["conv2d"]
+    test = exercise.public_tests[-1]
+    call = Call("c", "conv2d", test.args, test.kwargs, forbidden=exercise.forbidden + exercise.forbidden_ops)
+    outcome = pool.run(route.source, [call]).calls["c"]
+    assert (outcome.status, outcome.value) == ("bad-output", None), (outcome.status, outcome.message)
+    assert "__torch_dispatch__" in outcome.message
 
 
 def test_the_aten_line_records_nothing_for_honest_code(by_function, pool, solution_source) -> None:
