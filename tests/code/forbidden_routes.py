@@ -360,3 +360,29 @@ class Later(torch.Tensor):
           + "    return torch.zeros(0, dtype=x.dtype).as_subclass(Later)\n"),
 ]
 ROUTES += LATE_ROUTES
+
+# An exercise without rules is not scanned (round 2 red team): its function, called before
+# conv2d's calls in the same process, mutes both in-sandbox lines and puts the real
+# convolution behind an allowed name that conv2d then calls.  Not a Route: the scan passes it.
+PREPARED_BY_A_FUNCTION_WITHOUT_RULES = '''
+import torch
+import torch.nn.functional as F
+
+
+def diffusion_loss(eps_pred, eps):
+    import contextlib
+    import sys
+    for cell in F.conv2d.__closure__:
+        owner = cell.cell_contents
+        if hasattr(owner, "active"):  # the guard of not-allowed names
+            owner.watch = lambda names: contextlib.nullcontext([])
+            sys.modules[type(owner).__module__].watch_ops = lambda names, hits: contextlib.nullcontext()
+        elif callable(owner):
+            real = owner  # the convolution behind the guard's wrapper
+    F.fold = lambda x, weight, bias=None, stride=1, padding=0: real(x, weight, bias, stride, padding)
+    return ((eps_pred - eps) ** 2).mean()
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    return F.fold(x, weight, bias, stride, padding)
+'''

@@ -19,7 +19,7 @@ from grader.code.exercise import DeclarationError, check_op_name
 from grader.code.judge import find_violations, grade_code_submission
 from grader.sandbox import Call
 
-from .forbidden_routes import ROUTES, Route
+from .forbidden_routes import PREPARED_BY_A_FUNCTION_WITHOUT_RULES, ROUTES, Route
 
 ROUTE_IDS = [f"{r.function}:{r.label}" for r in ROUTES]
 
@@ -63,6 +63,17 @@ def test_routes_are_graded_forbidden_through_the_judge(by_function, pool, route_
     assert item.status == "forbidden", (route_id, item.status, item.feedback)
     assert item.score == 0 and all(t.status == "forbidden" for t in item.tests)
     assert "line" in item.feedback and route.function in item.feedback
+
+
+def test_a_function_without_rules_cannot_prepare_a_route_for_one_with_rules(by_function, pool) -> None:
+    """diffusion_loss has no rules, so its body is not scanned; its calls must not run
+    before conv2d's, whatever the order of the exercises."""
+    source = PREPARED_BY_A_FUNCTION_WITHOUT_RULES
+    exercises = [by_function["diffusion_loss"], by_function["conv2d"]]
+    assert find_violations(ast.parse(source), exercises) == {"conv2d": []}  # the scan passes it
+    unruled, ruled = grade_code_submission(source, exercises, {"diffusion_loss": 3, "conv2d": 3}, pool)
+    assert unruled.status == "correct"
+    assert ruled.status != "correct" and ruled.score == 0, ruled.feedback
 
 
 # ----------------------------------------------------------------- the second line (ATen)
