@@ -175,7 +175,11 @@ def _grade_tests(
     scan = ModuleScan(checked.tree)
     bindings = scan.bindings
     violations = find_violations(checked.tree, exercises, scan)
-    to_run = [p for p in planned if not violations.get(p.exercise.function)]
+    # Exercises with rules run first: the body of a function without rules is not scanned,
+    # and run before them in the same process it could mute the in-sandbox lines and
+    # plant a not-allowed computation behind an allowed name.
+    allowed = [p for p in planned if not violations.get(p.exercise.function)]
+    to_run = sorted(allowed, key=lambda p: not has_rules(p.exercise))
     calls = [
         Call(p.call_id, p.exercise.function, p.test.args, p.test.kwargs, forbidden=_watched(p.exercise))
         for p in to_run
@@ -230,12 +234,17 @@ def find_violations(
     dynamic: DynamicScan | None = None
     found: dict[str, list[ForbiddenUse]] = {}
     for exercise in exercises:
-        if not (exercise.forbidden or exercise.forbidden_ops):
+        if not has_rules(exercise):
             continue
         dynamic = dynamic or DynamicScan(tree, scan)
         uses = scan.forbidden_uses(exercise.function, _index_for(exercise)) + dynamic.uses(exercise.function)
         found[exercise.function] = sorted(uses, key=lambda u: (u.line, u.name))
     return found
+
+
+def has_rules(exercise: CodeExercise) -> bool:
+    """Whether the exercise forbids library calls (names or ATen ops)."""
+    return bool(exercise.forbidden or exercise.forbidden_ops)
 
 
 def _watched(exercise: CodeExercise) -> tuple[str, ...]:

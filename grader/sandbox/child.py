@@ -123,33 +123,34 @@ def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
     calls = job["calls"]
     guard = harness.ForbiddenGuard(tuple(name for call in calls[start:] for name in call.get("forbidden", ())))
     guard.install()
-    loaded = harness.load(job["source"])
-    _flush()
-    nothing_to_run = loaded.module is None or start == len(calls)
-    _send({"ev": "load", "status": loaded.status, "message": loaded.message}, last=nothing_to_run)
-    if loaded.module is not None:
-        max_bytes = int(job["limits"]["result_bytes"])
-        for index in range(start, len(calls)):
-            call = calls[index]
-            try:
-                outcome = harness.run_call(loaded.module, call, call["args"], buffers, guard, max_bytes)
-            except BaseException as error:  # decoding arguments or building a model failed
-                status = "memory" if isinstance(error, MemoryError) else "error"
-                outcome = harness.Outcome(status, harness.describe_exception(error))
-            _flush()
-            _send(
-                {
-                    "ev": "call",
-                    "index": index,
-                    "status": outcome.status,
-                    "message": outcome.message,
-                    "forbidden": list(outcome.forbidden_calls),
-                    "duration": outcome.duration,
-                    "value": outcome.header,
-                },
-                outcome.buffers,
-                last=index == len(calls) - 1,
-            )
+    with harness.op_watch_key(calls):
+        loaded = harness.load(job["source"])
+        _flush()
+        nothing_to_run = loaded.module is None or start == len(calls)
+        _send({"ev": "load", "status": loaded.status, "message": loaded.message}, last=nothing_to_run)
+        if loaded.module is not None:
+            max_bytes = int(job["limits"]["result_bytes"])
+            for index in range(start, len(calls)):
+                call = calls[index]
+                try:
+                    outcome = harness.run_call(loaded.module, call, call["args"], buffers, guard, max_bytes)
+                except BaseException as error:  # decoding arguments or building a model failed
+                    status = "memory" if isinstance(error, MemoryError) else "error"
+                    outcome = harness.Outcome(status, harness.describe_exception(error))
+                _flush()
+                _send(
+                    {
+                        "ev": "call",
+                        "index": index,
+                        "status": outcome.status,
+                        "message": outcome.message,
+                        "forbidden": list(outcome.forbidden_calls),
+                        "duration": outcome.duration,
+                        "value": outcome.header,
+                    },
+                    outcome.buffers,
+                    last=index == len(calls) - 1,
+                )
     _exit(0)
 
 

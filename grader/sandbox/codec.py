@@ -243,6 +243,9 @@ class _Encoder:
                 self._reserve(value.numel() * value.element_size() + 64)
                 return {"t": "tensor", "dtype": name, "shape": list(value.shape), "buf": self._add(value.numpy().tobytes())}
         with torch._C.DisableTorchFunctionSubclass():
+            if torch._C._dispatch_keys(value).has(torch._C.DispatchKey.Python):
+                # its __torch_dispatch__ would run now, after the call, where nothing watches what it computes
+                raise CodecError("a tensor with __torch_dispatch__ (or a wrapper tensor) is not plain data")
             if type(value) is not torch.Tensor:
                 value = torch.Tensor.as_subclass(value, torch.Tensor)
             if value.layout != torch.strided or value.is_quantized or value.is_nested:

@@ -161,6 +161,7 @@ class ForbiddenGuard:
 
 
 AUTOGRAD_ENGINE = "autograd::engine"
+WATCH_OFF = "a guard that switched off the ATen watch"
 _OP_NAMES: dict[Any, str] = {}
 
 
@@ -247,7 +248,12 @@ class OpKernels:
         self.watched, self.hits = names, hits
         try:
             with torch._C._EnablePreDispatch():
-                yield hits
+                try:
+                    yield hits
+                finally:
+                    if not torch._C._dispatch_tls_is_dispatch_key_included(torch._C.DispatchKey.PreDispatch) \
+                            and WATCH_OFF not in hits:
+                        hits.append(WATCH_OFF)  # a dispatch-state guard restored keys without it
         finally:
             self.watched, self.hits = frozenset(), None
 
@@ -261,15 +267,36 @@ def prepare_op_watch(names: list[str]) -> None:
     _KERNELS.register(frozenset(name for name in names if "::" in name and name != AUTOGRAD_ENGINE))
 
 
+@contextmanager
+def op_watch_key(calls: list[dict[str, Any]]) -> Iterator[None]:
+    """Keep `OpKernels`' dispatch key on while exercise.py is imported and these calls run,
+    when one of them watches ATen ops (else nothing: with the key on, higher-order ops such
+    as `torch.cond` fail).  A dispatch-state guard (`torch.inference_mode(False)`, entered
+    at import and closed in a call) restores the keys of the moment it was entered:
+    entered with the key off, it would switch the watch off.  With the key on from before
+    the import, every state a guard can restore has it on."""
+    if not any("::" in name for call in calls for name in call.get("forbidden", ())):
+        yield
+        return
+    with torch._C._EnablePreDispatch():
+        yield
+
+
 def watch_ops(names: tuple[str, ...], hits: list[str]) -> Any:
     """A context that records the forbidden ATen ops among `names` (those with `::`) into
     `hits`; a no-op when there are none, so most calls pay nothing.  With
-    `autograd::engine` among them every op must be looked at (`OpWatch`); otherwise only
-    the named ones are (`OpKernels`)."""
+    `autograd::engine` among them every op must be looked at (`OpWatch`, with `OpKernels`
+    for the named ones as well: a dispatch-state guard can drop the mode's key, not theirs);
+    otherwise only the named ones are (`OpKernels`)."""
     ops = frozenset(name for name in names if "::" in name)
     if not ops:
         return contextlib.nullcontext()
-    return OpWatch(ops, hits) if AUTOGRAD_ENGINE in ops else _KERNELS.watch(ops, hits)
+    if AUTOGRAD_ENGINE not in ops:
+        return _KERNELS.watch(ops, hits)
+    both = contextlib.ExitStack()  # the kernels too: their key stays on when a guard drops the mode's
+    both.enter_context(_KERNELS.watch(ops - {AUTOGRAD_ENGINE}, hits))
+    both.enter_context(OpWatch(ops, hits))
+    return both
 
 
 def _restore(owner: Any, attribute: str, previous: Any) -> None:

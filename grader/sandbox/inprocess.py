@@ -68,7 +68,8 @@ def run_in_process(source: bytes | str, calls: Sequence[Call], limits: Limits = 
     guard = harness.ForbiddenGuard(tuple(name for call in calls for name in call.forbidden))
     guard.install()
     try:
-        with _private_state(limits.output_bytes) as (out, err):
+        watched = [{"forbidden": call.forbidden} for call in calls]
+        with _private_state(limits.output_bytes) as (out, err), harness.op_watch_key(watched):
             loaded = harness.load(checked.text)
             results: dict[str, CallResult] = {}
             if loaded.module is not None:

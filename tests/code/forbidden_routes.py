@@ -316,3 +316,73 @@ def _caller_locals():
           + "    return u.F.conv2d(x, weight, bias, stride, padding)\n"),
 ]
 ROUTES += MATCH_ROUTES
+
+# Switching the ATen watch off (round 2 red team): a dispatch-state guard entered at import
+# (`inference_mode(False)` changes nothing visible) restores import time's dispatch keys
+# when it is closed inside the call, which drops the key the watch switched on; a second
+# guard, entered in the call before, puts the call's keys back before the call returns.
+_SWITCH_OFF = '''
+import contextlib
+_IMPORT_TIME = contextlib.ExitStack()
+_IMPORT_TIME.enter_context(torch.inference_mode(False))
+
+def _unwatched(work, *args):
+    in_call = contextlib.ExitStack()
+    in_call.enter_context(torch.inference_mode(False))
+    _IMPORT_TIME.close()
+    try:
+        return work(*args)
+    finally:
+        in_call.close()
+'''
+
+WATCH_OFF_ROUTES = [
+    Route("conv2d", "watch switched off by a dispatch guard from import", _H + _SWITCH_OFF + _CONV
+          + "    return _unwatched(F.conv2d, x, weight, bias, stride, padding)\n"),
+    Route("layer_norm", "watch switched off by a dispatch guard from import", _H + _SWITCH_OFF + _LN
+          + "    return _unwatched(F.layer_norm, x, x.shape[-1:], gamma, beta, eps)\n"),
+    Route("relu_backward", "watch switched off by a dispatch guard from import", _H + _SWITCH_OFF + _RELU
+          + "    return _unwatched(torch.ops.aten.threshold_backward, dout, x, 0.0)\n"),
+]
+ROUTES += WATCH_OFF_ROUTES
+
+# A value computed late (round 2 red team): a Tensor subclass whose __torch_dispatch__ runs
+# the forbidden op when the grader copies the value out, after the call returned.
+LATE_ROUTES = [
+    Route("conv2d", "value computed when it is copied out", _H + '''
+class Later(torch.Tensor):
+    inputs = ()
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        return F.conv2d(*Later.inputs)
+''' + _CONV + "    Later.inputs = (x, weight, bias, stride, padding)\n"
+          + "    return torch.zeros(0, dtype=x.dtype).as_subclass(Later)\n"),
+]
+ROUTES += LATE_ROUTES
+
+# An exercise without rules is not scanned (round 2 red team): its function, called before
+# conv2d's calls in the same process, mutes both in-sandbox lines and puts the real
+# convolution behind an allowed name that conv2d then calls.  Not a Route: the scan passes it.
+PREPARED_BY_A_FUNCTION_WITHOUT_RULES = '''
+import torch
+import torch.nn.functional as F
+
+
+def diffusion_loss(eps_pred, eps):
+    import contextlib
+    import sys
+    for cell in F.conv2d.__closure__:
+        owner = cell.cell_contents
+        if hasattr(owner, "active"):  # the guard of not-allowed names
+            owner.watch = lambda names: contextlib.nullcontext([])
+            sys.modules[type(owner).__module__].watch_ops = lambda names, hits: contextlib.nullcontext()
+        elif callable(owner):
+            real = owner  # the convolution behind the guard's wrapper
+    F.fold = lambda x, weight, bias=None, stride=1, padding=0: real(x, weight, bias, stride, padding)
+    return ((eps_pred - eps) ** 2).mean()
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    return F.fold(x, weight, bias, stride, padding)
+'''

@@ -19,7 +19,7 @@ from grader.code.exercise import DeclarationError, check_op_name
 from grader.code.judge import find_violations, grade_code_submission
 from grader.sandbox import Call
 
-from .forbidden_routes import ROUTES, Route
+from .forbidden_routes import PREPARED_BY_A_FUNCTION_WITHOUT_RULES, ROUTES, Route
 
 ROUTE_IDS = [f"{r.function}:{r.label}" for r in ROUTES]
 
@@ -65,6 +65,17 @@ def test_routes_are_graded_forbidden_through_the_judge(by_function, pool, route_
     assert "line" in item.feedback and route.function in item.feedback
 
 
+def test_a_function_without_rules_cannot_prepare_a_route_for_one_with_rules(by_function, pool) -> None:
+    """diffusion_loss has no rules, so its body is not scanned; its calls must not run
+    before conv2d's, whatever the order of the exercises."""
+    source = PREPARED_BY_A_FUNCTION_WITHOUT_RULES
+    exercises = [by_function["diffusion_loss"], by_function["conv2d"]]
+    assert find_violations(ast.parse(source), exercises) == {"conv2d": []}  # the scan passes it
+    unruled, ruled = grade_code_submission(source, exercises, {"diffusion_loss": 3, "conv2d": 3}, pool)
+    assert unruled.status == "correct"
+    assert ruled.status != "correct" and ruled.score == 0, ruled.feedback
+
+
 # ----------------------------------------------------------------- the second line (ATen)
 
 SECOND_LINE = {
@@ -83,6 +94,9 @@ SECOND_LINE = {
     "relu_backward:y.grad_fn(dout)": "aten::threshold_backward",
     "relu_backward:torch.autograd.forward_ad": "aten::threshold_backward",
     "linear_backward:torch.autograd.graph._engine_run_backward": "autograd::engine",
+    "conv2d:watch switched off by a dispatch guard from import": "aten::convolution",
+    "layer_norm:watch switched off by a dispatch guard from import": "aten::native_layer_norm",
+    "relu_backward:watch switched off by a dispatch guard from import": "aten::threshold_backward",
 }
 
 
@@ -97,6 +111,17 @@ def test_the_aten_line_alone_catches_what_the_library_runs(by_function, pool) ->
         outcome = result.calls["c"]
         assert outcome.status == "forbidden", (route_id, result.status, outcome.status, outcome.message)
         assert op in outcome.forbidden_calls, (route_id, outcome.forbidden_calls)
+
+
+def test_a_value_computed_when_it_is_copied_out_is_refused(by_function, pool) -> None:
+    """Its __torch_dispatch__ would run the op after the call, where neither line looks."""
+    route = ROUTES[ROUTE_IDS.index("conv2d:value computed when it is copied out")]
+    exercise = by_function["conv2d"]
+    test = exercise.public_tests[-1]
+    call = Call("c", "conv2d", test.args, test.kwargs, forbidden=exercise.forbidden + exercise.forbidden_ops)
+    outcome = pool.run(route.source, [call]).calls["c"]
+    assert (outcome.status, outcome.value) == ("bad-output", None), (outcome.status, outcome.message)
+    assert "__torch_dispatch__" in outcome.message
 
 
 def test_the_aten_line_records_nothing_for_honest_code(by_function, pool, solution_source) -> None:
