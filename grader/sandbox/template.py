@@ -34,7 +34,8 @@ from . import child
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
-WATCH_CHUNK = 40  # op names per request: well under the 4096-byte message
+REQUEST_BYTES = 4096  # the template reads one request of at most this size
+WATCH_NAME_CHARS = 200  # longer op names are not ATen's; the template refuses them
 
 
 class TemplateGone(Exception):
@@ -86,9 +87,16 @@ class Template:
         return int(reply["pid"])
 
     def watch(self, ops: list[str]) -> None:
-        """Have the template register the recording kernels of these ATen ops."""
-        for start in range(0, len(ops), WATCH_CHUNK):
-            self._ask({"op": "watch", "ops": ops[start : start + WATCH_CHUNK]})
+        """Have the template register the recording kernels of these ATen ops, in requests
+        that fit its read (names the template would refuse anyway are not sent)."""
+        chunk: list[str] = []
+        for name in (op for op in ops if len(op) < WATCH_NAME_CHARS):
+            if chunk and len(json.dumps({"op": "watch", "ops": chunk + [name]})) > REQUEST_BYTES // 2:
+                self._ask({"op": "watch", "ops": chunk})
+                chunk = []
+            chunk.append(name)
+        if chunk:
+            self._ask({"op": "watch", "ops": chunk})
 
     def reap(self, pid: int) -> tuple[int, float]:
         """Wait for a child the template forked (kill it first): (wait status, CPU seconds)."""
@@ -108,7 +116,7 @@ def _serve(config: dict[str, Any], sock: socket.socket, worker_pid: int) -> None
     template_pid = os.getpid()
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(sock, 4096, 4)
+            message, fds, _, _ = socket.recv_fds(sock, REQUEST_BYTES, 4)
         except OSError:
             return
         if not message:
@@ -117,7 +125,7 @@ def _serve(config: dict[str, Any], sock: socket.socket, worker_pid: int) -> None
             request = json.loads(message)
             if request["op"] == "watch":
                 names = request["ops"]
-                if type(names) is list and all(type(name) is str and len(name) < 200 for name in names):
+                if type(names) is list and all(type(name) is str and len(name) < WATCH_NAME_CHARS for name in names):
                     try:
                         child.harness.prepare_op_watch(names)
                     except Exception:

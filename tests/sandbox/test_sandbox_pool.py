@@ -81,3 +81,16 @@ def test_ipc_objects_never_reach_the_next_submission(monkeypatch):
         assert left.calls["leave"].status == "ok" and left.calls["leave"].value >= 0  # created
         following = pool.run(source, [Call("look", "look")])
         assert following.status == "ok" and following.calls["look"].value == []
+
+
+def test_long_lists_of_watched_ops_reach_the_template_without_killing_it():
+    """The worker tells the template every watched ATen op it has seen; a job naming many
+    long ones must not end the template (and with it the worker) with an oversized request."""
+    needs_bwrap()
+    names = tuple(f"aten::not_an_op_{i:03d}_" + "x" * 150 for i in range(60))
+    with ExecutorPool(workers=1, limits=TEST_LIMITS, isolation="bwrap") as pool:
+        before = worker_root(pool)
+        for round_ in range(2):
+            result = pool.run(SOURCE, [Call(f"c{round_}", "add", (1, 2), forbidden=names)])
+            assert result.status == "ok" and result.calls[f"c{round_}"].value == 3
+        assert worker_root(pool) == before  # the same worker: its template is alive
