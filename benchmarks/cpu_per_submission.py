@@ -19,6 +19,7 @@ per student as in a quiz) one at a time through a one-worker `ExecutorPool`, aft
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -28,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+_spec = importlib.util.spec_from_file_location("bench_batch", Path(__file__).resolve().parent / "batch.py")
+batch = importlib.util.module_from_spec(_spec)  # its /proc helpers (not on sys.path: distributed.py)
+_spec.loader.exec_module(batch)
 
 from grader.bank import default_bank  # noqa: E402
 from grader.code import judge  # noqa: E402
@@ -43,25 +47,8 @@ SECRET = b"cpu-per-submission-benchmark-32b"
 
 def tree_cpu(root: int) -> float:
     """CPU seconds of every process below `root` (each with its reaped children)."""
-    children: dict[int, list[int]] = {}
-    seconds: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        seconds[int(entry)] = sum(int(f) for f in fields[11:15]) / tick
-    total, todo = 0.0, list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        total += seconds.get(pid, 0.0)
-        todo += children.get(pid, [])
-    return total
+    ticks = sum(batch._cpu_ticks(pid) or 0 for pid in batch._children(root, batch._ppids()))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def seeds_for(student: int, exercises: list) -> dict[str, int]:
