@@ -71,6 +71,16 @@ def _children(pid: int, parents: dict[int, int]) -> list[int]:
     return found
 
 
+SANDBOX_DEPTH = 4  # this process -> bwrap -> bwrap (pid 1 inside) -> worker -> template
+
+
+def _depth(pid: int, root: int, parents: dict[int, int]) -> int:
+    depth = 0
+    while pid != root and pid in parents and depth < 64:
+        pid, depth = parents[pid], depth + 1
+    return depth
+
+
 def _ppids() -> dict[int, int]:
     parents = {}
     for entry in os.listdir("/proc"):
@@ -113,7 +123,7 @@ class TreeMemory:
         self.interval = interval
         self.peak_rss_kb = 0
         self.peak_pss_kb = 0
-        self.cpu_ticks: dict[int, int] = {}  # descendant pid -> utime+stime+cutime+cstime last seen
+        self.cpu_ticks: dict[int, int] = {}  # sandbox pid -> utime+stime+cutime+cstime last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -121,9 +131,15 @@ class TreeMemory:
         me = os.getpid()
         samples = 0
         while not self._stop.is_set():
-            pids = [me, *_children(me, _ppids())]
+            parents = _ppids()
+            pids = [me, *_children(me, parents)]
             rss = sum(_field_kb(f"/proc/{p}/status", b"VmRSS:") for p in pids)
             for pid in pids[1:]:
+                # the sandbox's long-lived processes only: bwrap, the worker and its template,
+                # whose cutime holds every per-submission child the template reaped (counting
+                # a child's own last-seen ticks as well would count it twice)
+                if _depth(pid, me, parents) > SANDBOX_DEPTH:
+                    continue
                 ticks = _cpu_ticks(pid)
                 if ticks is not None:
                     self.cpu_ticks[pid] = ticks
