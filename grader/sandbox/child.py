@@ -16,7 +16,6 @@ student's answer.
 from __future__ import annotations
 
 import builtins
-import ctypes
 import io
 import math
 import os
@@ -26,19 +25,11 @@ import sys
 from typing import Any
 
 from . import framing, harness
+from .processes import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
 RESULT_FD = 3
 JOB_FD = 4
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 _exit = os._exit
-
-
-def _prctl(option: int, value: int) -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _limit(which: int, value: int) -> None:
@@ -71,7 +62,7 @@ def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], 
     ours); with `warm`, touch the common torch code paths now (copy-on-write faults taken
     while idle, not while grading).  Dies with `parent`, the template."""
     os.setsid()
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         _exit(0)  # the template died before we were told to die with it
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write fails with EFBIG instead of killing
@@ -81,7 +72,7 @@ def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], 
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-        _prctl(PR_SET_DUMPABLE, 1)  # so that the worker may measure its memory (smaps_rollup)
+        prctl(PR_SET_DUMPABLE, 1)  # so that the worker may measure its memory (smaps_rollup)
     if warm:
         harness.warm_up()
 

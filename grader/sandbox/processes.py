@@ -135,6 +135,19 @@ def total(measure, pids: list[int]) -> int | None:
     return result
 
 
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def prctl(option: int, value: int) -> None:
+    """`prctl(option, value)` for this process; ignored where libc has none."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 @contextlib.contextmanager
 def as_fs_uid(uid: int | None) -> Iterator[None]:
     """Run the block with `uid` as filesystem uid and gid (the ptrace access check of

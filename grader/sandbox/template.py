@@ -23,7 +23,6 @@ worker.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -31,22 +30,14 @@ import socket
 from typing import Any
 
 from . import child
+from .processes import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 REQUEST_BYTES = 4096  # the template reads one request of at most this size
 WATCH_NAME_CHARS = 200  # longer op names are not ATen's; the template refuses them
 
 
 class TemplateGone(Exception):
     """The template process died: the worker cannot make children any more."""
-
-
-def _prctl(option: int, value: int) -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 class Template:
@@ -109,10 +100,10 @@ class Template:
 
 def _serve(config: dict[str, Any], sock: socket.socket, worker_pid: int) -> None:
     """The template's loop: answer requests until the worker closes the socket."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != worker_pid:
         return
-    _prctl(PR_SET_DUMPABLE, 1)  # the worker is not dumpable; its children need their own /proc entries
+    prctl(PR_SET_DUMPABLE, 1)  # the worker is not dumpable; its children need their own /proc entries
     template_pid = os.getpid()
     while True:
         try:

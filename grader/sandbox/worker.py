@@ -25,7 +25,6 @@ still runs out of memory dies alone, and is replaced.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
 import resource
@@ -37,20 +36,11 @@ import time
 from typing import Any
 
 from . import framing, harness, processes
+from .processes import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 from .session import Child, Submission
 from .template import Template, TemplateGone
 
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
-PR_SET_CHILD_SUBREAPER = 36
 MEMORY_HEADROOM = 1 << 30
-
-
-def _prctl(option: int, value: int) -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 class Worker:
@@ -296,9 +286,9 @@ def main(config: dict[str, Any]) -> None:
             raise SystemExit("sandbox worker: not alone in a bwrap pid namespace; refusing to run")
         os.chmod(config["tmpdir"], 0o1777)
     else:
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission become ours: killed, waited for, counted
-    _prctl(PR_SET_DUMPABLE, 0)  # no process of the same uid may read the worker's memory
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission become ours: killed, waited for, counted
+    prctl(PR_SET_DUMPABLE, 0)  # no process of the same uid may read the worker's memory
     harness.warm_up()
     gc.freeze()  # children never write to the inherited objects' GC headers (fewer copy-on-write faults)
     sys.stdout.flush()
