@@ -112,9 +112,10 @@ def _flush() -> None:
 def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
     """Import exercise.py and run the calls from `start`, reporting each; then exit."""
     calls = job["calls"]
-    guard = harness.ForbiddenGuard(tuple(name for call in calls[start:] for name in call.get("forbidden", ())))
+    forbidden = tuple(name for call in calls[start:] for name in call.get("forbidden", ()))
+    guard = harness.ForbiddenGuard(forbidden)
     guard.install()
-    with harness.op_watch_key(calls):
+    with harness.op_watch_key(forbidden):
         loaded = harness.load(job["source"])
         _flush()
         nothing_to_run = loaded.module is None or start == len(calls)

@@ -7,8 +7,9 @@ Used inside the sandbox (by the per-submission child) and, without isolation, by
 Nothing computed here is trusted: the child reports outcomes, and the trusted process
 decodes them as plain data.  Forbidden-call detection in particular happens in the
 student's own process, so it is a second line behind the trusted static scan (which is
-the rule): `ForbiddenGuard` wraps the forbidden names, `OpKernels` (or `OpWatch`, when the
-autograd engine is forbidden) records forbidden ATen ops.  Code that can reach these objects could mute them; the scan rejects such code.
+the rule): `ForbiddenGuard` wraps the forbidden names, `OpKernels` (with `OpWatch` when the
+autograd engine is forbidden) records forbidden ATen ops.  Code that can reach these objects
+could mute them; the scan rejects such code.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 import traceback
 import types
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,21 +262,27 @@ class OpKernels:
 _KERNELS = OpKernels()
 
 
-def prepare_op_watch(names: list[str]) -> None:
+def aten_ops(names: Iterable[str]) -> frozenset[str]:
+    """The names among `names` that the ATen watch handles (`aten::convolution`,
+    `autograd::engine`); the others are Python names, for `ForbiddenGuard`."""
+    return frozenset(name for name in names if "::" in name)
+
+
+def prepare_op_watch(names: Iterable[str]) -> None:
     """Register the recording kernels of these ATen ops now (in the template: its children
     then inherit them instead of registering them each, about 8 ms for 56 ops)."""
-    _KERNELS.register(frozenset(name for name in names if "::" in name and name != AUTOGRAD_ENGINE))
+    _KERNELS.register(aten_ops(names))
 
 
 @contextmanager
-def op_watch_key(calls: list[dict[str, Any]]) -> Iterator[None]:
-    """Keep `OpKernels`' dispatch key on while exercise.py is imported and these calls run,
-    when one of them watches ATen ops (else nothing: with the key on, higher-order ops such
-    as `torch.cond` fail).  A dispatch-state guard (`torch.inference_mode(False)`, entered
-    at import and closed in a call) restores the keys of the moment it was entered:
-    entered with the key off, it would switch the watch off.  With the key on from before
-    the import, every state a guard can restore has it on."""
-    if not any("::" in name for call in calls for name in call.get("forbidden", ())):
+def op_watch_key(forbidden: Iterable[str]) -> Iterator[None]:
+    """Keep `OpKernels`' dispatch key on while exercise.py is imported and the calls run,
+    when their `forbidden` names include ATen ops (else nothing: with the key on,
+    higher-order ops such as `torch.cond` fail).  A dispatch-state guard
+    (`torch.inference_mode(False)`, entered at import and closed in a call) restores the
+    keys of the moment it was entered: entered with the key off, it would switch the watch
+    off.  With the key on from before the import, every state a guard can restore has it on."""
+    if not aten_ops(forbidden):
         yield
         return
     with torch._C._EnablePreDispatch():
@@ -288,7 +295,7 @@ def watch_ops(names: tuple[str, ...], hits: list[str]) -> Any:
     `autograd::engine` among them every op must be looked at (`OpWatch`, with `OpKernels`
     for the named ones as well: a dispatch-state guard can drop the mode's key, not theirs);
     otherwise only the named ones are (`OpKernels`)."""
-    ops = frozenset(name for name in names if "::" in name)
+    ops = aten_ops(names)
     if not ops:
         return contextlib.nullcontext()
     if AUTOGRAD_ENGINE not in ops:

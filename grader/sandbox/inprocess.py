@@ -65,11 +65,11 @@ def run_in_process(source: bytes | str, calls: Sequence[Call], limits: Limits = 
     checked = check_source(source, limits.source_bytes)
     if checked.text is None:
         return failed_submission(calls, checked.status, checked.message, "none", time.perf_counter() - started)
-    guard = harness.ForbiddenGuard(tuple(name for call in calls for name in call.forbidden))
+    forbidden = tuple(name for call in calls for name in call.forbidden)
+    guard = harness.ForbiddenGuard(forbidden)
     guard.install()
     try:
-        watched = [{"forbidden": call.forbidden} for call in calls]
-        with _private_state(limits.output_bytes) as (out, err), harness.op_watch_key(watched):
+        with _private_state(limits.output_bytes) as (out, err), harness.op_watch_key(forbidden):
             loaded = harness.load(checked.text)
             results: dict[str, CallResult] = {}
             if loaded.module is not None:

@@ -81,11 +81,13 @@ class Template:
         """Have the template register the recording kernels of these ATen ops, in requests
         that fit its read (names the template would refuse anyway are not sent)."""
         chunk: list[str] = []
+        size = 0  # of the chunk's names as JSON, with their separators
         for name in (op for op in ops if len(op) < WATCH_NAME_CHARS):
-            if chunk and len(json.dumps({"op": "watch", "ops": chunk + [name]})) > REQUEST_BYTES // 2:
+            if chunk and size + len(json.dumps(name)) + 2 > REQUEST_BYTES // 2:
                 self._ask({"op": "watch", "ops": chunk})
-                chunk = []
+                chunk, size = [], 0
             chunk.append(name)
+            size += len(json.dumps(name)) + 2
         if chunk:
             self._ask({"op": "watch", "ops": chunk})
 

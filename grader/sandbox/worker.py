@@ -207,7 +207,7 @@ class Worker:
 
     def learn_ops(self, calls: list[dict[str, Any]]) -> None:
         """Tell the template the ATen ops this job's calls watch that it does not know yet."""
-        new = {name for call in calls for name in call.get("forbidden", ()) if "::" in name} - self.watched_ops
+        new = harness.aten_ops(name for call in calls for name in call.get("forbidden", ())) - self.watched_ops
         if new:
             self.watched_ops |= new
             try:

@@ -89,7 +89,7 @@ def test_a_watch_switched_off_by_a_dispatch_guard_is_recorded() -> None:
 
 
 def test_with_the_key_on_from_before_the_import_no_guard_can_switch_it_off() -> None:
-    with op_watch_key([{"forbidden": ["aten::convolution"]}]):  # as the sandbox child holds it from before the import
+    with op_watch_key(["aten::convolution"]):  # as the sandbox child holds it from before the import
         assert _switch_off_and_on(("aten::convolution",), restore=True) == ["aten::convolution"]
         assert _switch_off_and_on(("aten::convolution",), restore=False) == ["aten::convolution"]
 
@@ -97,9 +97,9 @@ def test_with_the_key_on_from_before_the_import_no_guard_can_switch_it_off() -> 
 def test_the_key_stays_off_in_processes_that_watch_no_op() -> None:
     pre_dispatch = torch._C.DispatchKey.PreDispatch
     w = torch.randn(3, dtype=F64)
-    with op_watch_key([{"forbidden": ["torch.nn.functional.conv2d"]}]):
+    with op_watch_key(["torch.nn.functional.conv2d"]):
         assert not torch._C._dispatch_tls_is_dispatch_key_included(pre_dispatch)
         assert torch.cond(torch.tensor(True), lambda a: a + 1, lambda a: a - 1, (w,)).equal(w + 1)
-    with op_watch_key([{"forbidden": ["aten::convolution"]}]):
+    with op_watch_key(["aten::convolution"]):
         assert torch._C._dispatch_tls_is_dispatch_key_included(pre_dispatch)
     assert not torch._C._dispatch_tls_is_dispatch_key_included(pre_dispatch)
