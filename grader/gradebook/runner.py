@@ -219,7 +219,9 @@ def _items(quizzes: dict[str, StudentQuiz], known: dict[tuple[str, str, str], st
         for code in quiz.code:
             prompt = known.get((student, code.function, code.exercise.id))
             if not prompt:
-                prompt = code_prompts.get(code.exercise.id) or code_prompts.setdefault(code.exercise.id, code_html(code))
+                if code.exercise.id not in code_prompts:
+                    code_prompts[code.exercise.id] = code_html(code)
+                prompt = code_prompts[code.exercise.id]
             items.append(ItemInfo(student, code.function, position, "code", code.exercise.id,
                                   code.exercise.title, float(code.points), prompt))
             position += 1
