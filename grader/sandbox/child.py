@@ -31,6 +31,9 @@ RESULT_FD = 3
 JOB_FD = 4
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 _exit = os._exit
 
 
@@ -39,6 +42,22 @@ def _prctl(option: int, value: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def add_seccomp_filter(program: bytes) -> None:
+    """Add a classic-BPF seccomp filter (8-byte instructions) to this process and the
+    processes it forks; OSError when the kernel refuses (the child then never runs the job)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    code = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.cast(code, ctypes.c_void_p))
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
+            libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"cannot add the child's seccomp filter: {os.strerror(error)}")
 
 
 def _limit(which: int, value: int) -> None:
@@ -100,6 +119,8 @@ def restrict(config: dict[str, Any], limits: dict[str, Any], cwd: str, cpu_left:
     sys.argv = [harness.FILENAME]
     builtins.exit = builtins.quit = sys.exit  # what `site` would have provided
     sys.meta_path.insert(0, harness.ImportBlocker(tuple(config["blocked"])))
+    if config.get("child_seccomp"):
+        add_seccomp_filter(bytes.fromhex(config["child_seccomp"]))  # no sockets (see `seccomp`)
 
 
 _END = framing.pack({"ev": "end"})

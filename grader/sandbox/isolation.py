@@ -264,8 +264,9 @@ def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:
     if isolation == "bwrap":
         # a random range of uids per worker; each submission runs as the next one
         uids = [100_000 + secrets.randbelow(2**30), CHILD_UIDS] if privileged() else None
+        child_filter = seccomp.child_program()
         return {"isolation": "bwrap", "child_uids": uids, "scratch": SANDBOX_SCRATCH, "tmpdir": SANDBOX_TMP,
-                "blocked": list(BLOCKED_PACKAGES)}
+                "blocked": list(BLOCKED_PACKAGES), "child_seccomp": child_filter.hex() if child_filter else None}
     return {"isolation": "rlimits", "child_uids": None, "scratch": scratch, "tmpdir": None, "blocked": list(BLOCKED_PACKAGES)}
 
 
