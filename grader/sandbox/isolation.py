@@ -245,7 +245,8 @@ def bwrap_command(tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
         args += ["--ro-bind", root, sandbox_path(root)]
     for path in _hidden_entries():
         if os.path.isdir(path) and not os.path.islink(path):
-            args += ["--tmpfs", sandbox_path(path)]
+            # read-only: without root every sandbox process is its owner, and nothing wipes it
+            args += ["--tmpfs", sandbox_path(path), "--remount-ro", sandbox_path(path)]
         else:
             args += ["--ro-bind", "/dev/null", sandbox_path(path)]
     args += ["--chdir", SANDBOX_SCRATCH, "--remount-ro", "/dev", "--remount-ro", "/"]
