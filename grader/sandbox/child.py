@@ -100,7 +100,7 @@ def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], 
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-        _prctl(PR_SET_DUMPABLE, 1)  # so that the worker may measure its memory (smaps_rollup)
+    _prctl(PR_SET_DUMPABLE, 1)  # its own /proc entries, so that the worker may measure its memory (smaps_rollup)
     if warm:
         harness.warm_up()
 

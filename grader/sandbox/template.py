@@ -112,7 +112,8 @@ def _serve(config: dict[str, Any], sock: socket.socket, worker_pid: int) -> None
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != worker_pid:
         return
-    _prctl(PR_SET_DUMPABLE, 1)  # the worker is not dumpable; its children need their own /proc entries
+    # not dumpable, like the worker: a child of the same uid (no root) could write its memory, and so
+    # into every child forked after it; each child makes itself dumpable (`child.prepare`)
     template_pid = os.getpid()
     while True:
         try:

@@ -48,13 +48,43 @@ def peek():
 """
 
 
+def without_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sandbox as bwrap makes it for a user without root: one uid for every process of the
+    sandbox (no uid per submission), and no capabilities."""
+    needs_bwrap()
+    command = isolation.bwrap_command
+    monkeypatch.setattr(isolation, "privileged", lambda: False)
+    monkeypatch.setattr(isolation, "bwrap_command", lambda *a: command(*a)[:1] + ["--cap-drop", "ALL"] + command(*a)[1:])
+
+
 @pytest.mark.skipif(not isolation._hidden_entries(), reason="no project package is installed in site-packages here")
 def test_a_file_planted_under_site_packages_does_not_reach_the_next_submission(monkeypatch):
-    needs_bwrap()
-    monkeypatch.setattr(isolation, "privileged", lambda: False)  # one uid for the whole sandbox, as without root
+    without_root(monkeypatch)
     with ExecutorPool(workers=1, limits=TEST_LIMITS, isolation="bwrap") as pool:
         first = pool.run(WRITE, [Call("plant", "plant")]).calls["plant"]
         second = pool.run(READ, [Call("peek", "peek")]).calls["peek"]
     assert (first.status, second.status) == ("ok", "ok"), (first.message, second.message)
     assert second.value == [], (first.value, second.value)
     assert not any("site-packages" in place for place in first.value), first.value
+
+
+TEMPLATE_MEMORY = """
+import os
+def reach():
+    template = os.getppid()  # every child is forked by the template
+    try:
+        with open(f"/proc/{template}/mem", "r+b"):
+            return "opened"
+    except OSError as error:
+        return type(error).__name__
+"""
+
+
+def test_a_submission_cannot_open_the_template_memory(monkeypatch):
+    """Every later child is forked from the template: a submission that could write its
+    memory (same uid without root, the template dumpable) would plant data or code in
+    the next submissions' processes, and read back what they left there."""
+    without_root(monkeypatch)
+    with ExecutorPool(workers=1, limits=TEST_LIMITS, isolation="bwrap") as pool:
+        call = pool.run(TEMPLATE_MEMORY, [Call("reach", "reach")]).calls["reach"]
+    assert (call.status, call.value) == ("ok", "PermissionError"), (call.status, call.value, call.message)
