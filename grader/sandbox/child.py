@@ -16,6 +16,7 @@ student's answer.
 from __future__ import annotations
 
 import builtins
+import ctypes
 import io
 import math
 import os
@@ -29,7 +30,26 @@ from .processes import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
 RESULT_FD = 3
 JOB_FD = 4
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 _exit = os._exit
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def add_seccomp_filter(program: bytes) -> None:
+    """Add a classic-BPF seccomp filter (8-byte instructions) to this process and the
+    processes it forks; OSError when the kernel refuses (the child then never runs the job)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    code = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.cast(code, ctypes.c_void_p))
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
+            libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"cannot add the child's seccomp filter: {os.strerror(error)}")
 
 
 def _limit(which: int, value: int) -> None:
@@ -72,7 +92,7 @@ def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], 
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-        prctl(PR_SET_DUMPABLE, 1)  # so that the worker may measure its memory (smaps_rollup)
+    prctl(PR_SET_DUMPABLE, 1)  # its own /proc entries, so that the worker may measure its memory (smaps_rollup)
     if warm:
         harness.warm_up()
 
@@ -91,6 +111,8 @@ def restrict(config: dict[str, Any], limits: dict[str, Any], cwd: str, cpu_left:
     sys.argv = [harness.FILENAME]
     builtins.exit = builtins.quit = sys.exit  # what `site` would have provided
     sys.meta_path.insert(0, harness.ImportBlocker(tuple(config["blocked"])))
+    if config.get("child_seccomp"):
+        add_seccomp_filter(bytes.fromhex(config["child_seccomp"]))  # no sockets (see `seccomp`)
 
 
 _END = framing.pack({"ev": "end"})

@@ -245,7 +245,8 @@ def bwrap_command(tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
         args += ["--ro-bind", root, sandbox_path(root)]
     for path in _hidden_entries():
         if os.path.isdir(path) and not os.path.islink(path):
-            args += ["--tmpfs", sandbox_path(path)]
+            # read-only: without root every sandbox process is its owner, and nothing wipes it
+            args += ["--tmpfs", sandbox_path(path), "--remount-ro", sandbox_path(path)]
         else:
             args += ["--ro-bind", "/dev/null", sandbox_path(path)]
     args += ["--chdir", SANDBOX_SCRATCH, "--remount-ro", "/dev", "--remount-ro", "/"]
@@ -264,8 +265,9 @@ def worker_config(isolation: str, scratch: str | None = None) -> dict[str, Any]:
     if isolation == "bwrap":
         # a random range of uids per worker; each submission runs as the next one
         uids = [100_000 + secrets.randbelow(2**30), CHILD_UIDS] if privileged() else None
+        child_filter = seccomp.child_program()
         return {"isolation": "bwrap", "child_uids": uids, "scratch": SANDBOX_SCRATCH, "tmpdir": SANDBOX_TMP,
-                "blocked": list(BLOCKED_PACKAGES)}
+                "blocked": list(BLOCKED_PACKAGES), "child_seccomp": child_filter.hex() if child_filter else None}
     return {"isolation": "rlimits", "child_uids": None, "scratch": scratch, "tmpdir": None, "blocked": list(BLOCKED_PACKAGES)}
 
 

@@ -33,6 +33,10 @@ DENIED_X86_64 = {
     "memfd_create": 319, "memfd_secret": 447,  # memory held by a file no process maps is counted by no limit
 }
 CLONE, CLONE3 = 56, 435
+SOCKET, SOCKETPAIR = 41, 53
+# The worker and the template talk over a socketpair, so sockets are refused only in the
+# submission's processes (`child_program`, installed by each child before the job runs):
+# bytes queued in a socket's buffers are kernel memory no per-process measure counts.
 
 _LD_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
 _ALLOW, _KILL_PROCESS, _ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
@@ -85,3 +89,23 @@ def program() -> bytes | None:
         (_RET, _KILL_PROCESS),
     ]
     return _assemble(lines)
+
+
+def child_program() -> bytes | None:
+    """The filter each submission's child adds to `program()`'s (None where there is none):
+    socket and socketpair answer EPERM."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    return _assemble([
+        (_LD_ABS, 4),  # seccomp_data.arch
+        (_JEQ, AUDIT_ARCH_X86_64, None, "kill"),
+        (_LD_ABS, 0),  # seccomp_data.nr
+        (_JGE, X32_SYSCALL_BIT, "deny", None),
+        (_JEQ, SOCKET, "deny", None),
+        (_JEQ, SOCKETPAIR, "deny", None),
+        (_RET, _ALLOW),
+        ("deny",),
+        (_RET, _ERRNO | errno.EPERM),
+        ("kill",),
+        (_RET, _KILL_PROCESS),
+    ])

@@ -30,7 +30,7 @@ import socket
 from typing import Any
 
 from . import child
-from .processes import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
+from .processes import PR_SET_PDEATHSIG, prctl
 
 REQUEST_BYTES = 4096  # the template reads one request of at most this size
 WATCH_NAME_CHARS = 200  # longer op names are not ATen's; the template refuses them
@@ -105,7 +105,8 @@ def _serve(config: dict[str, Any], sock: socket.socket, worker_pid: int) -> None
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != worker_pid:
         return
-    prctl(PR_SET_DUMPABLE, 1)  # the worker is not dumpable; its children need their own /proc entries
+    # not dumpable, like the worker: a child of the same uid (no root) could write its memory, and so
+    # into every child forked after it; each child makes itself dumpable (`child.prepare`)
     template_pid = os.getpid()
     while True:
         try:

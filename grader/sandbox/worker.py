@@ -162,11 +162,13 @@ class Worker:
                 os._exit(5)
 
     def wipe_files(self) -> None:
-        """Remove every file a submission could have written; exit when that fails."""
-        places = [self.cwd]
-        if self.config.get("tmpdir"):
-            tmp = self.config["tmpdir"]
-            places += [os.path.join(tmp, entry) for entry in os.listdir(tmp)]
+        """Remove every file a submission could have written; exit when that fails.  The
+        whole scratch folder, not only the working directory in it: without root the
+        submission's processes own it too."""
+        places: list[str] = []
+        for folder in (self.config["scratch"], self.config.get("tmpdir")):
+            if folder:
+                places += [os.path.join(folder, entry) for entry in os.listdir(folder)]
         for place in places:
             if os.path.isdir(place) and not os.path.islink(place):
                 shutil.rmtree(place, ignore_errors=True)

@@ -329,3 +329,32 @@ def test_memory_in_memfd_files_is_refused(pool):
     assert statuses(result) == {"hoard": "error", "fine": "ok"}
     assert "PermissionError" in result.calls["hoard"].message or "Operation not permitted" in result.calls["hoard"].message
     assert_healthy(pool)
+
+
+def test_memory_in_socket_buffers_is_refused(pool):
+    """Bytes queued in a socket's buffers are kernel memory that no process maps, so no
+    per-process measure counts it (red team, round 3: 48 socketpairs with 4 MiB SO_SNDBUF
+    held 750 MiB, 1.4 GiB of the host's memory, and the call was "ok"; 512 per process
+    and 64 processes would exhaust the host).  A submission's processes get no sockets."""
+    body = """
+    import socket
+    def hoard():
+        a, b = socket.socketpair()
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        a.setblocking(False)
+        queued = 0
+        try:
+            while queued < 16 << 20:
+                queued += a.send(bytes(1 << 16))
+        except BlockingIOError:
+            pass
+        return queued
+    def listen():
+        return socket.socket().fileno()
+    """
+    result = run(pool, body, [Call("hoard", "hoard"), Call("listen", "listen")])
+    assert statuses(result) == {"hoard": "error", "listen": "error", "fine": "ok"}, result.calls["hoard"].value
+    for name in ("hoard", "listen"):
+        message = result.calls[name].message
+        assert "PermissionError" in message or "Operation not permitted" in message, message
+    assert_healthy(pool)
