@@ -204,6 +204,7 @@ class Gradebook:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._class_results: tuple[tuple[int, int], list[ResultRow]] | None = None
         try:
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -460,8 +461,22 @@ class Gradebook:
                 (student, student),
             )
 
+    def _version(self) -> tuple[int, int]:
+        """Equal versions, equal contents: the rows this connection has changed so far,
+        and sqlite's count of other connections' commits."""
+        return self.db.total_changes, self.db.execute("PRAGMA data_version").fetchone()[0]
+
     def results(self, student: str | None = None) -> list[ResultRow]:
-        """Results in item order (students in roster order)."""
+        """Results in item order (students in roster order). The whole class's are read
+        once per version of the gradebook: writing a report reads them several times."""
+        if student is not None:
+            return self._read_results(student)
+        version = self._version()
+        if self._class_results is None or self._class_results[0] != version:
+            self._class_results = (version, self._read_results(None))
+        return list(self._class_results[1])
+
+    def _read_results(self, student: str | None) -> list[ResultRow]:
         sql = """SELECT r.student, r.item, r.score, r.max_score, r.status, r.misconception,
                         r.feedback, r.answer, r.expected, r.duration, r.details, r.hint
                  FROM results r

@@ -102,9 +102,10 @@ def analyse(
     title = gradebook.quiz_title()
     written: dict[str, str] = {}
     by_pair = {(p.a, p.b): p for p in result.answer_pairs}
+    on_pages = {student for p in result.answer_pairs if p.flagged for student in (p.a, p.b)}
     shown = {
         (r.student, r.item): {"answer": r.answer, "key": r.expected}
-        for r in gradebook.results() if any(r.student in pair for pair in by_pair if by_pair[pair].flagged)
+        for r in (gradebook.results() if on_pages else ()) if r.student in on_pages
     }
     for row in result.flagged:
         if row.kind == "answers":

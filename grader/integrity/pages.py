@@ -86,14 +86,19 @@ def similarity_csv(table: Sequence[Row]) -> str:
     return buffer.getvalue()
 
 
+@lru_cache(maxsize=64)
+def _escaped_lines(text: str) -> tuple[str, ...]:
+    """The file's lines as HTML (a file is shown on many pages: the solution on every one)."""
+    return tuple(str(escape(line)) or "&nbsp;" for line in text.splitlines())
+
+
 def _highlight(text: str, span: tuple[int, int], marked: frozenset[int]) -> Markup:
-    lines = text.splitlines()
+    lines = _escaped_lines(text)
     first, last = span
     html = []
     for number in range(first, min(last, len(lines)) + 1):
-        line = escape(lines[number - 1]) or "&nbsp;"
         cls = ' class="hit"' if number in marked else ""
-        html.append(f"<span{cls}><i>{number}</i>{line}</span>")
+        html.append(f"<span{cls}><i>{number}</i>{lines[number - 1]}</span>")
     return Markup("".join(html))
 
 

@@ -25,6 +25,7 @@ import keyword
 import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator
 
 from grader.integrity import lexer
@@ -78,6 +79,7 @@ def _salt(name: str) -> int:
     return (zlib.crc32(data) << 29 ^ zlib.adler32(data)) & _MOD
 
 
+@lru_cache(maxsize=1 << 16)
 def _token_id(text: str) -> int:
     return zlib.crc32(text.encode("utf-8", "surrogatepass")) + 1
 
@@ -144,20 +146,20 @@ def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW, salt
     if n <= 0:
         return {}
     top = pow(_BASE, k - 1, _MOD)
-    grams: list[int] = []
+    ids = [tid for tid, _ in tokens]
     h = 0
-    for i, (tid, _) in enumerate(tokens):
-        if i >= k:
-            h = (h - tokens[i - k][0] * top) % _MOD
+    for tid in ids[: k - 1]:
         h = (h * _BASE + tid) % _MOD
-        if i >= k - 1:
-            grams.append(h)
+    grams: list[int] = []
+    for tid, leaving in zip(ids[k - 1 :], [0, *ids[: n - 1]]):  # the K-gram ending here, rolled from the last
+        h = ((h - leaving * top) * _BASE + tid) % _MOD
+        grams.append(h)
     selected: dict[int, int] = {}
     last = -1
     for start in range(max(1, n - window + 1)):
         chunk = grams[start : start + window]
         low = min(chunk)
-        position = start + max(j for j, g in enumerate(chunk) if g == low)  # rightmost minimum
+        position = start + len(chunk) - 1 - chunk[::-1].index(low)  # rightmost minimum
         if position != last:
             last = position
             key = low ^ salt

@@ -59,9 +59,32 @@ def _limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
 
 
-def _text_stream(fd: int, **options: bool) -> io.TextIOWrapper:
+class _CappedText(io.TextIOWrapper):
+    """The child's sys.stdout and sys.stderr. Once `room` characters have been written
+    (`cap_output`), more text is dropped here, without a system call: the worker keeps
+    only the first `output_bytes` of each pipe, and a `print` loop would otherwise cost it
+    a read per line. A second line only: `os.write(1, ...)` still reaches the pipe, where
+    the worker's `Capture` is the cap."""
+
+    room: int | None = None  # None until the job's limits are known
+
+    def write(self, text: str) -> int:
+        if self.room is not None and type(text) is str:
+            if self.room <= 0:
+                return len(text)
+            self.room -= len(text)
+        return super().write(text)
+
+
+def _text_stream(fd: int, **options: bool) -> _CappedText:
     raw = io.BufferedWriter(io.FileIO(fd, "w", closefd=False))
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", **options)
+    return _CappedText(raw, encoding="utf-8", errors="backslashreplace", **options)
+
+
+def cap_output(characters: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, _CappedText):
+            stream.room = characters
 
 
 def _redirect(out_w: int, err_w: int, result_w: int, job_r: int) -> None:
@@ -106,6 +129,7 @@ def restrict(config: dict[str, Any], limits: dict[str, Any], cwd: str, cpu_left:
     _limit(resource.RLIMIT_AS, int(limits["address_space"]))
     _limit(resource.RLIMIT_NPROC, int(limits["processes"]))
     _limit(resource.RLIMIT_NOFILE, 1024)
+    cap_output(int(limits["output_bytes"]))
     os.environ.clear()
     os.environ.update({"HOME": cwd, "TMPDIR": config.get("tmpdir") or cwd, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     sys.argv = [harness.FILENAME]

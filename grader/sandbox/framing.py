@@ -27,7 +27,10 @@ TOO_COMPLEX = "too-complex"
 Frame = tuple[dict[str, Any], list[bytes]]
 
 
-def widen_pipe(fd: int, size: int = 1 << 20) -> None:
+PIPE_BYTES = 1 << 20
+
+
+def widen_pipe(fd: int, size: int = PIPE_BYTES) -> None:
     """Ask for a larger pipe buffer, so that a whole job or result usually fits in it and
     the writer need not wait for the reader to be scheduled (best effort)."""
     try:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 POLL = 0.02
 BATCH = 0.001
+FLOOD_PAUSE = 0.0005
 MEMORY_POLL = 0.25
 SLACK = 1 << 20
 CALL_STATUSES = frozenset(("ok", "error", "not-implemented", "missing-function", "memory", "forbidden", "bad-output"))
@@ -58,14 +59,25 @@ def _describe_exit(status: int) -> str:
 
 @dataclass
 class Capture:
-    """The first `cap` bytes written to one output pipe; the rest is read and dropped."""
+    """The first `cap` bytes written to one output pipe; the rest is read and dropped.
+
+    Once full it reads a whole pipe's worth (`framing.PIPE_BYTES`) at a time into one
+    reused buffer, and `full` tells the watcher to let the pipe fill before reading again:
+    a flood then costs the worker a wake-up per megabyte, not one per `print`."""
 
     cap: int
     data: bytearray = field(default_factory=bytearray)
     dropped: int = 0
+    _scratch: bytearray = field(default_factory=bytearray, repr=False)
+
+    @property
+    def full(self) -> bool:
+        return len(self.data) >= self.cap
 
     def read(self, fd: int) -> bool:
         """Read what is available; False at end of stream."""
+        if self.full:
+            return self._drop(fd)
         try:
             chunk = os.read(fd, 1 << 16)
         except BlockingIOError:
@@ -77,6 +89,16 @@ class Capture:
         self.dropped += len(chunk) - min(room, len(chunk))
         return True
 
+    def _drop(self, fd: int) -> bool:
+        if not self._scratch:
+            self._scratch = bytearray(framing.PIPE_BYTES)
+        try:
+            count = os.readv(fd, [self._scratch])
+        except BlockingIOError:
+            return True
+        self.dropped += count
+        return count > 0
+
 
 class Child:
     """A child forked by the template for `uid` (see `child.main`), and the worker's ends
@@ -87,7 +109,7 @@ class Child:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         job_r, job_w = os.pipe()
-        for fd in (result_r, out_r, job_r):
+        for fd in (result_r, out_r, err_r, job_r):
             framing.widen_pipe(fd)
         try:
             pid = worker.template.spawn(uid, worker.cwd, warm, (out_w, err_w, result_w, job_r))
@@ -335,8 +357,11 @@ class Session:
             self.sub.worker.flush()
             if self.finished or self.stop_reason:
                 return
-            if child.result_fd in ready and child.pidfd not in ready:
-                time.sleep(BATCH)  # let the child's next results pile up: fewer wake-ups on both sides
+            if child.pidfd not in ready:
+                if child.result_fd in ready:
+                    time.sleep(BATCH)  # let the child's next results pile up: fewer wake-ups on both sides
+                elif self.sub.out.full and child.out_fd in ready or self.sub.err.full and child.err_fd in ready:
+                    time.sleep(FLOOD_PAUSE)  # output past its cap: let the pipe fill, drop it in one read
             if child.pidfd in ready:
                 self.read_results()  # what it wrote before dying
                 if not self.finished and not self.stop_reason:

@@ -69,6 +69,37 @@ def test_a_failing_record_leaves_the_previous_results_intact(tmp_path: Path) -> 
     assert book.submission("s2").content_hash == "s2"  # type: ignore[union-attr]
 
 
+def _class_scores(book: Gradebook) -> dict[tuple[str, str], float]:
+    return {(r.student, r.item): r.score for r in book.results()}
+
+
+def test_the_class_results_follow_every_write_to_the_gradebook(tmp_path: Path) -> None:
+    """results() is read once per version of the gradebook: a write through this
+    connection (record, replace_result, a raw statement, a failed transaction) or a commit
+    by another connection must show in the next call."""
+    book = tiny_gradebook(tmp_path / "g.sqlite")
+    assert _class_scores(book)[("s1", "B")] == 2.0
+    book.replace_result("s1", ItemResult("B", 0.5, 2.0, "partial"))
+    assert _class_scores(book)[("s1", "B")] == 0.5
+    book.record("s5", [ItemResult("A", 1.0, 1.0, "correct")], status="graded", content_hash="again",
+                key_hash="k", files=[], notes=[], duration=0.1)
+    scores = _class_scores(book)
+    assert scores[("s5", "A")] == 1.0 and ("s5", "B") not in scores
+    book.db.execute("UPDATE results SET score = 0.25 WHERE student = 's2' AND item = 'C'")
+    assert _class_scores(book)[("s2", "C")] == 0.25
+    other = Gradebook(tmp_path / "g.sqlite")
+    other.db.execute("UPDATE results SET score = 0.75 WHERE student = 's3' AND item = 'A'")
+    other.close()
+    assert _class_scores(book)[("s3", "A")] == 0.75
+    with pytest.raises(sqlite3.IntegrityError):
+        book.record("s4", [ItemResult("A", 1.0, 1.0, "correct")] * 2, status="graded", content_hash="x",
+                    key_hash="k", files=[], notes=[], duration=0.0)
+    assert _class_scores(book)[("s4", "B")] == 1.0  # rolled back: the old rows
+    rows = book.results()
+    rows.clear()  # a caller's list is its own
+    assert len(book.results()) == len(_class_scores(book)) > 0
+
+
 def test_gradebook_is_in_wal_mode_and_belongs_to_one_quiz(tmp_path: Path) -> None:
     book = tiny_gradebook(tmp_path / "g.sqlite")
     assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
