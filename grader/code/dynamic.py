@@ -33,7 +33,9 @@ import sys
 import types
 from typing import Iterable, Iterator
 
-from grader.code.scan import NOT_FOUND, ForbiddenUse, ModuleScan, import_aliases, is_main_guard, qualified_name, resolve_static
+from grader.code.scan import (
+    NOT_FOUND, ForbiddenUse, ModuleScan, every_node, import_aliases, is_main_guard, qualified_name, resolve_static,
+)
 
 ALLOWED_IMPORTS = frozenset(
     {
@@ -181,25 +183,24 @@ def _statement_findings(scan: ModuleScan, statement: ast.stmt, aliases: dict[str
         nodes: list[ast.AST] = []
         calls: list[ast.Call] = []
         for part in _executed(statement):
-            for node in ast.walk(part):
+            for node in every_node(part):
                 if isinstance(node, (ast.Name, ast.Attribute, ast.Import, ast.ImportFrom)):
                     nodes.append(node)
                 elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     calls.append(node)
     else:
         nodes, calls = scan.nodes_of(statement)
-    return list(_findings(nodes, calls, aliases)) + list(_match_findings(statement))
+    return list(_findings(nodes, calls, aliases)) + list(_match_findings(scan.class_patterns(statement)))
 
 
-def _match_findings(statement: ast.stmt) -> Iterator[ForbiddenUse]:
+def _match_findings(patterns: list[ast.MatchClass]) -> Iterator[ForbiddenUse]:
     """Attributes read by `match` class patterns (`case object(__globals__=g)`): no attribute
     node stands for them, so they are judged here by the attribute rules."""
-    for node in ast.walk(statement):
-        if isinstance(node, ast.MatchClass):
-            for attr in node.kwd_attrs:
-                rule = _attribute_rule(attr) or (f"the private attribute {attr}" if attr.startswith("_") else None)
-                if rule:
-                    yield _use(f"{rule} (read by a match pattern)", node)
+    for node in patterns:
+        for attr in node.kwd_attrs:
+            rule = _attribute_rule(attr) or (f"the private attribute {attr}" if attr.startswith("_") else None)
+            if rule:
+                yield _use(f"{rule} (read by a match pattern)", node)
 
 
 def _findings(nodes: list[ast.AST], calls: list[ast.Call], aliases: dict[str, str]) -> Iterator[ForbiddenUse]:

@@ -304,7 +304,7 @@ def _judge_test(planned: PlannedTest, expected: Any, call: Any) -> _Judged:
             verdict = comparison_for(exercise)(test, expected, got, exercise.tolerance, reveal)
         except Exception as error:  # a comparison must never crash the batch
             verdict = Verdict(False, f"the output could not be compared ({type(error).__name__})")
-        focus = first_difference(expected, got, exercise.tolerance) if reveal else None
+        focus = first_difference(expected, got, exercise.tolerance) if reveal and not verdict.ok else None
         shown = {"got": describe(got, focus=focus)} if reveal else {}
         if reveal and exercise.deterministic:
             shown["expected"] = describe(expected, focus=focus)

@@ -236,7 +236,7 @@ def describe(value: Any, limit: int = 200, focus: int | None = None) -> str:
         start = 0
         if focus is not None and 0 <= focus < flat.numel() and focus >= _MAX_SHOWN - 1:
             start = max(0, focus - 2)
-        shown = ", ".join(_number(v.item()) for v in flat[start:start + _MAX_SHOWN])
+        shown = ", ".join(_number(v) for v in flat[start:start + _MAX_SHOWN].tolist())
         more = ", ..." if flat.numel() > start + _MAX_SHOWN else ""
         if start:
             where = index_text(unravel(start, tuple(value.shape))) if value.dim() else "[]"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from exercises.code._common import AUTOGRAD
 from grader.code.exercise import resolve_qualified_name
-from grader.code.scan import ForbiddenIndex, ModuleScan, forbidden_uses, top_level_names
+from grader.code.scan import ForbiddenIndex, ModuleScan, every_node, forbidden_uses, top_level_names
 
 CONV = ("torch.nn.functional.conv2d", "torch.conv2d", "torch.nn.Conv2d")
 
@@ -143,3 +145,24 @@ def test_top_level_names_and_missing_function() -> None:
     tree = ast.parse("import torch\nfrom math import sqrt as root\nx = 1\ndef f():\n    pass\nclass C:\n    pass\n")
     assert set(top_level_names(tree)) == {"torch", "root", "x", "f", "C"}
     assert ModuleScan(tree).forbidden_uses("conv2d", index(CONV)) == []
+
+
+def _parsed_files() -> list[tuple[str, ast.Module]]:
+    """Real code of every shape: the solutions, the bank, the grader and the standard library's ast module."""
+    root = Path(__file__).resolve().parents[2]
+    paths = [*sorted((root / "solutions").glob("*.py")), *sorted((root / "grader" / "code").glob("*.py")),
+             *sorted((root / "exercises" / "code").glob("*.py")), Path(ast.__file__)]
+    return [(str(p), ast.parse(p.read_text(encoding="utf-8"))) for p in paths]
+
+
+def test_every_node_visits_what_ast_walk_visits():
+    """The scans walk with `every_node`: the same nodes as `ast.walk`, as many times (the
+    shared `Load()`/`Store()` contexts come once per use)."""
+    match_source = "match x:\n    case C(a=1, __globals__=g) if [y async for y in z]:\n        pass\n"
+    visited = 0
+    for name, tree in [*_parsed_files(), ("match", ast.parse(match_source))]:
+        walked = Counter(id(n) for n in ast.walk(tree))
+        ours = Counter(id(n) for n in every_node(tree))
+        assert ours == walked, name
+        visited += sum(ours.values())
+    assert visited > 10_000
