@@ -178,6 +178,9 @@ class _WorkerProcess:
             except TimeoutError:
                 events.lost = ("timeout", "the sandbox stopped answering")
                 return events
+            except OSError:  # its pipes were closed under us: the pool is closing
+                events.lost = ("crashed", "the sandbox worker was stopped")
+                return events
             except framing.FrameError:
                 frame = ({"ev": "malformed"}, [])
             if frame is None:

@@ -94,3 +94,77 @@ def test_long_lists_of_watched_ops_reach_the_template_without_killing_it():
             result = pool.run(SOURCE, [Call(f"c{round_}", "add", (1, 2), forbidden=names)])
             assert result.status == "ok" and result.calls[f"c{round_}"].value == 3
         assert worker_root(pool) == before  # the same worker: its template is alive
+
+
+def test_jobs_waiting_for_one_worker_each_get_their_own_results():
+    """Six threads sharing one worker: each reads exactly its own submission's results."""
+    with ExecutorPool(workers=1, limits=TEST_LIMITS) as pool:
+        results: dict[int, int] = {}
+
+        def grade(n: int) -> None:
+            source = f"def add(a, b):\n    return a + b + {1000 * n}\n"
+            results[n] = pool.run(source, [Call("a", "add", (n, n))]).calls["a"].value
+
+        threads = [threading.Thread(target=grade, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == {n: 1000 * n + 2 * n for n in range(6)}
+
+
+def test_a_worker_killed_with_jobs_waiting_for_it_loses_only_its_own():
+    """The job running when the worker dies is "crashed"; the jobs that were waiting for
+    that worker go to its replacement."""
+    needs_bwrap()
+    with ExecutorPool(workers=1, limits=TEST_LIMITS, isolation="bwrap") as pool:
+        pool.run(SOURCE, [Call("a", "add", (1, 2))])
+        victim = worker_root(pool)
+        outcomes: dict[str, object] = {}
+
+        def slow() -> None:
+            outcomes["slow"] = pool.run(SOURCE, [Call("slow", "slow")]).status
+
+        def waiting(n: int) -> None:
+            outcomes[f"add{n}"] = pool.run(SOURCE, [Call("a", "add", (n, 1))]).calls["a"].value
+
+        first = threading.Thread(target=slow)
+        first.start()
+        threading.Event().wait(0.3)  # the slow job has the worker
+        others = [threading.Thread(target=waiting, args=(n,)) for n in range(3)]
+        for thread in others:
+            thread.start()
+        threading.Event().wait(0.3)
+        os.kill(victim, signal.SIGKILL)
+        for thread in [first, *others]:
+            thread.join()
+        assert outcomes == {"slow": "crashed", "add0": 1, "add1": 2, "add2": 3}
+
+
+def test_closing_the_pool_wakes_the_threads_waiting_for_a_worker():
+    """...and the run in progress ends as "crashed" (its worker's pipes close under it)."""
+    pool = ExecutorPool(workers=1, limits=TEST_LIMITS)
+    pool.run(SOURCE, [Call("a", "add", (1, 2))])  # the worker is up
+    errors: list[str] = []
+    statuses: list[str] = []
+
+    def slow() -> None:
+        statuses.append(pool.run(SOURCE, [Call("slow", "slow")]).status)
+
+    def waiting() -> None:
+        try:
+            pool.run(SOURCE, [Call("a", "add", (1, 1))])
+        except RuntimeError as error:
+            errors.append(str(error))
+
+    first = threading.Thread(target=slow)
+    first.start()
+    threading.Event().wait(0.3)
+    second = threading.Thread(target=waiting)
+    second.start()
+    threading.Event().wait(0.3)
+    pool.close()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert not second.is_alive() and errors == ["the ExecutorPool is closed"]
+    assert statuses == ["crashed"]  # the run in progress ends when its worker is killed
