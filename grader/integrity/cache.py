@@ -29,22 +29,8 @@ def key(data: bytes, stub: str) -> str:
     return hashlib.sha256(f"{VERSION}\0{stub}\0".encode() + data).hexdigest()
 
 
-def load(folder: Path, entry: str, data: bytes) -> FilePrint | None:
-    """The cached fingerprints of `data`, or None."""
-    try:
-        document = json.loads((folder / f"{entry}.json").read_text(encoding="utf-8"))
-        functions = {
-            name: FunctionPrint(name, (int(f["lines"][0]), int(f["lines"][1])), {int(h): int(s) for h, s in f["hashes"]})
-            for name, f in document["functions"].items()
-        }
-        error = str(document["error"])
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        return None
-    text = "" if error else data.decode("utf-8", "replace")
-    return FilePrint(text, functions, error)
-
-
-def store(folder: Path, entry: str, prints: FilePrint) -> None:
+def to_json(prints: FilePrint) -> str:
+    """A file's fingerprints as one line of JSON (without its text, which is the file's)."""
     document = {
         "error": prints.error,
         "functions": {
@@ -52,7 +38,37 @@ def store(folder: Path, entry: str, prints: FilePrint) -> None:
             for name, f in prints.functions.items()
         },
     }
-    write_atomic(folder / f"{entry}.json", json.dumps(document, separators=(",", ":")))
+    return json.dumps(document, separators=(",", ":"))
+
+
+def from_json(text: str | bytes, data: bytes) -> FilePrint:
+    """The fingerprints `to_json` wrote for the file `data`; ValueError when malformed."""
+    try:
+        document = json.loads(text)
+        functions = {
+            name: FunctionPrint(name, (int(f["lines"][0]), int(f["lines"][1])), {int(h): int(s) for h, s in f["hashes"]})
+            for name, f in document["functions"].items()
+        }
+        error = str(document["error"])
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as problem:
+        raise ValueError(f"malformed fingerprints ({type(problem).__name__})") from None
+    try:
+        text = data.decode("utf-8")  # as fingerprint_file read it
+    except UnicodeDecodeError:
+        text = ""
+    return FilePrint(text, functions, error)
+
+
+def load(folder: Path, entry: str, data: bytes) -> FilePrint | None:
+    """The cached fingerprints of `data`, or None."""
+    try:
+        return from_json((folder / f"{entry}.json").read_bytes(), data)
+    except (OSError, ValueError):
+        return None
+
+
+def store(folder: Path, entry: str, prints: FilePrint) -> None:
+    write_atomic(folder / f"{entry}.json", to_json(prints))
 
 
 def prune(folder: Path, keep: Iterable[str]) -> None:

@@ -7,6 +7,9 @@ Nothing is ever run: code is only tokenized."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -14,7 +17,7 @@ from grader.answers.base import AnswerParseError
 from grader.code.stubs import SOLUTION_PATH, stub_file
 from grader.gradebook.store import Gradebook
 from grader.gradebook.submissions import CODE_FILE, DEFAULT_MAX_FILE_BYTES, read_capped
-from grader.integrity import cache
+from grader.integrity import cache, fingerprint_worker
 from grader.integrity.answer_pairs import AnswerRecord
 from grader.integrity.winnow import FilePrint, fingerprint_file
 from grader.quiz.model import StudentQuiz
@@ -65,24 +68,35 @@ PARALLEL_FROM = 64
 def fingerprint_many(
     sources: Mapping[str, bytes], stub: FilePrint | None, jobs: int | None = None
 ) -> dict[str, FilePrint]:
-    """`fingerprint_file` of each source; from PARALLEL_FROM files on, in `jobs` spawned
-    processes (default: the number of cores). Spawned, not forked: the grader process may
-    hold threads and torch."""
+    """`fingerprint_file` of each source; from PARALLEL_FROM files on, shared among `jobs`
+    processes (default: the number of cores) that run `fingerprint_worker`; in this
+    process when they cannot be started or fail."""
     jobs = jobs or os.cpu_count() or 1
     if jobs < 2 or len(sources) < PARALLEL_FROM:
         return {k: fingerprint_file(v, stub) for k, v in sources.items()}
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-    from multiprocessing import get_context
-
     keys = list(sources)
-    chunk = max(1, len(keys) // (4 * jobs))
+    shares = [keys[i::jobs] for i in range(jobs)]
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            prints = pool.map(fingerprint_file, [sources[k] for k in keys], [stub] * len(keys), chunksize=chunk)
-            return dict(zip(keys, prints))
-    except (BrokenProcessPool, OSError):  # e.g. a __main__ that spawned workers cannot import
+        with ThreadPoolExecutor(max_workers=jobs) as threads:
+            parts = list(threads.map(lambda share: _in_worker([sources[k] for k in share], stub), shares))
+    except (OSError, ValueError, subprocess.SubprocessError):
         return {k: fingerprint_file(v, stub) for k, v in sources.items()}
+    return {k: fp for share, part in zip(shares, parts) for k, fp in zip(share, part)}
+
+
+def _in_worker(sources: list[bytes], stub: FilePrint | None) -> list[FilePrint]:
+    """Fingerprint `sources` in a `fingerprint_worker` process (ValueError when its
+    output does not match its input)."""
+    package_root = str(Path(fingerprint_worker.__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.integrity.fingerprint_worker"],
+        input=fingerprint_worker.pack(stub, sources), capture_output=True, check=True, env=env,
+    )
+    lines = done.stdout.splitlines()
+    if len(lines) != len(sources):
+        raise ValueError(f"the fingerprint worker answered {len(lines)} of {len(sources)} files")
+    return [cache.from_json(line, data) for line, data in zip(lines, sources)]
 
 
 def student_code(
