@@ -343,6 +343,22 @@ def _caller_locals():
     _caller_locals()["hits"].clear()
     return out
 '''),
+    # Keyword patterns read methods too: no `.backward` attribute node (the in-sandbox
+    # record catches this one when it runs; the scan is the rule).
+    Route("relu_backward", "match keyword patterns reading requires_grad_, backward and grad", '''import torch
+
+def relu_backward(dout, x):
+    x = x.detach().clone()
+    match x:
+        case object(requires_grad_=track):
+            track(True)
+    match torch.relu(x):
+        case object(backward=run):
+            run(dout)
+    match x:
+        case object(grad=gradient):
+            return gradient
+'''),
 ]
 ROUTES += MATCH_ROUTES
 
