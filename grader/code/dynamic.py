@@ -201,8 +201,8 @@ def _match_findings(patterns: list[ast.MatchClass]) -> Iterator[ForbiddenUse]:
     not allowed; `case C(attribute=g)` says which."""
     for node in patterns:
         if node.patterns:
-            yield _use("a positional class pattern (it reads the attributes the class's __match_args__ "
-                       "names; write case C(attribute=...))", node)
+            yield _use("a positional class pattern (case C(x) reads what C.__match_args__ names; "
+                       "write case C(attribute=x))", node)
         for attr in node.kwd_attrs:
             rule = _attribute_rule(attr) or (f"the private attribute {attr}" if attr.startswith("_") else None)
             if rule:
