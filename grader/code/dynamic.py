@@ -195,8 +195,14 @@ def _statement_findings(scan: ModuleScan, statement: ast.stmt, aliases: dict[str
 
 def _match_findings(patterns: list[ast.MatchClass]) -> Iterator[ForbiddenUse]:
     """Attributes read by `match` class patterns (`case object(__globals__=g)`): no attribute
-    node stands for them, so they are judged here by the attribute rules."""
+    node stands for them, so they are judged here by the attribute rules.  A positional
+    sub-pattern (`case C(g)`) reads the attribute C's `__match_args__` names, a string
+    the scan cannot follow (`abc.ABCMeta("C", (), {"__match_args__": ("__globals__",), ...})`):
+    not allowed; `case C(attribute=g)` says which."""
     for node in patterns:
+        if node.patterns:
+            yield _use("a positional class pattern (case C(x) reads what C.__match_args__ names; "
+                       "write case C(attribute=x))", node)
         for attr in node.kwd_attrs:
             rule = _attribute_rule(attr) or (f"the private attribute {attr}" if attr.startswith("_") else None)
             if rule:

@@ -233,6 +233,7 @@ class ModuleScan:
                         local_imports.append(node)
                 elif isinstance(node, ast.MatchClass):
                     patterns.append(node)
+                    candidates.append(node)  # `case object(backward=run)` reads .backward
             self._refs[id(statement)] = refs
             self._class_patterns[id(statement)] = patterns
             self._candidates[id(statement)] = candidates
@@ -240,7 +241,8 @@ class ModuleScan:
             self._local_imports[id(statement)] = local_imports
 
     def nodes_of(self, statement: ast.AST) -> tuple[list[ast.AST], list[ast.Call]]:
-        """The names, attributes and imports in a top-level statement (and `getattr` calls),
+        """The names, attributes and imports in a top-level statement (and `getattr` calls and
+        `match` class patterns, which read attributes),
         and its calls of a plain name (`f(...)`), from the single walk."""
         return self._candidates.get(id(statement), []), self._name_calls.get(id(statement), [])
 
@@ -319,6 +321,10 @@ def _use_of(node: ast.AST, aliases: dict[str, str], index: ForbiddenIndex) -> Fo
         return None
     if isinstance(node, ast.Call):
         return _getattr_use(node, aliases, index)
+    if isinstance(node, ast.MatchClass):
+        method = next((attr for attr in node.kwd_attrs if attr in index.methods), None)
+        if method is not None:
+            return ForbiddenUse(index.methods[method], node.lineno, f".{method} (read by a match pattern)")
     return None
 
 

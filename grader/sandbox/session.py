@@ -62,8 +62,9 @@ class Capture:
     """The first `cap` bytes written to one output pipe; the rest is read and dropped.
 
     Once full it reads a whole pipe's worth (`framing.PIPE_BYTES`) at a time into one
-    reused buffer, and `full` tells the watcher to let the pipe fill before reading again:
-    a flood then costs the worker a wake-up per megabyte, not one per `print`."""
+    reused buffer.  The watcher lets a pipe fill (`FLOOD_PAUSE`) after each read, full or
+    not: a flood, or a cap's worth written a byte at a time, then costs the worker a
+    wake-up per pause, not one per `print` or `os.write`."""
 
     cap: int
     data: bytearray = field(default_factory=bytearray)
@@ -360,8 +361,8 @@ class Session:
             if child.pidfd not in ready:
                 if child.result_fd in ready:
                     time.sleep(BATCH)  # let the child's next results pile up: fewer wake-ups on both sides
-                elif self.sub.out.full and child.out_fd in ready or self.sub.err.full and child.err_fd in ready:
-                    time.sleep(FLOOD_PAUSE)  # output past its cap: let the pipe fill, drop it in one read
+                elif child.out_fd in ready or child.err_fd in ready:
+                    time.sleep(FLOOD_PAUSE)  # let the output pile up: a read per pause, not one per write
             if child.pidfd in ready:
                 self.read_results()  # what it wrote before dying
                 if not self.finished and not self.stop_reason:

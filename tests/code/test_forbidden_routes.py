@@ -53,6 +53,7 @@ THROUGH_THE_JUDGE = [
     "lstm_cell:torch._VF.lstm_cell",
     "relu_backward:y.grad_fn(dout)",
     "relu_backward:Variable._execution_engine",
+    "conv2d:match positional patterns through __match_args__, muting the in-sandbox record",
 ]
 
 

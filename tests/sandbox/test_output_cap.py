@@ -7,9 +7,13 @@ from __future__ import annotations
 import os
 import threading
 
-from grader.sandbox import framing
+import pytest
+
+from grader.sandbox import Call, ExecutorPool, Limits, framing
 from grader.sandbox.child import _text_stream
 from grader.sandbox.session import Capture
+
+from .conftest import needs_bwrap
 
 
 def _pipe_contents(read_fd: int) -> bytes:
@@ -76,3 +80,65 @@ def test_capture_keeps_the_first_bytes_and_counts_every_dropped_byte():
     assert bytes(capture.data) == sent[:1000]
     assert capture.dropped == len(sent) - 1000
     assert capture.full
+
+
+# ----------------------------------------------------------------- through the real sandbox
+
+_SMALL_CAP = 5000
+_MIXED = '''
+import os, sys, threading
+
+def mixed(n):
+    os.write(1, b"a" * 3000)
+    for i in range(n):
+        print(f"line {i}")
+    sys.stdout.buffer.write(b"b" * 100)
+    sys.stdout.flush()
+    os.write(1, b"c" * 100000)
+    def trickle():
+        for _ in range(2000):
+            os.write(2, b"e")
+    threads = [threading.Thread(target=trickle) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return n + 1
+
+def tail():
+    print("after the cap")
+    return "tail"
+'''
+
+
+def _expected_stdout(n: int) -> str:
+    written = "a" * 3000 + "".join(f"line {i}\n" for i in range(n)) + "b" * 100 + "c" * 100000
+    return written[:_SMALL_CAP]
+
+
+@pytest.fixture(scope="module")
+def small_cap_pool():
+    needs_bwrap()
+    with ExecutorPool(workers=1, limits=Limits(cpu_per_test=5.0, output_bytes=_SMALL_CAP), isolation="bwrap") as pool:
+        yield pool
+
+
+@pytest.mark.parametrize("n", [10, 200, 100_000])
+def test_the_kept_output_is_the_first_bytes_written_however_they_were_written(small_cap_pool, n):
+    """print, sys.stdout.buffer and os.write on fd 1, threads on fd 2, before, across and past
+    the cap: stdout is exactly the first bytes written, stderr as many 'e' as the cap allows,
+    and every call (the one that flooded and the one after) has its own value."""
+    result = small_cap_pool.run(_MIXED, [Call("flood", "mixed", (n,)), Call("after", "tail")])
+    assert result.status == "ok", result.message
+    assert (result.calls["flood"].status, result.calls["flood"].value) == ("ok", n + 1)
+    assert (result.calls["after"].status, result.calls["after"].value) == ("ok", "tail")
+    assert result.stdout == _expected_stdout(n)
+    assert result.stderr == "e" * _SMALL_CAP
+
+
+def test_output_under_the_cap_written_just_before_the_end_is_kept(small_cap_pool):
+    """The last call's output, the submission's only output, arrives with the child's last
+    result: it is read before the submission is reported."""
+    result = small_cap_pool.run("def f():\n    print('x' * 4999)\n    return 1\n", [Call("f", "f")])
+    assert result.calls["f"].status == "ok"
+    assert result.stdout == "x" * 4999 + "\n"
