@@ -29,7 +29,7 @@ from typing import Any
 
 from . import framing, isolation as isolation_mod
 from .api import Call, Limits, SandboxError, SubmissionResult
-from .results import Budget, Events, assemble, checked_call, failed_submission
+from .results import Events, assemble, failed_submission
 from .source import check_source
 
 START_TIMEOUT = 180.0
@@ -171,7 +171,6 @@ class _WorkerProcess:
         count = len(job["calls"])
         # what a well-behaved worker can send: the values, the output, and bounded messages
         budget = self.decoder.consumed + limits.results_total_bytes + 2 * limits.output_bytes + (count + 32) * 32768
-        values = Budget(limits.results_total_bytes, limits.results_total_nodes)
         while True:
             try:
                 frame = self.next_event(deadline)
@@ -194,8 +193,8 @@ class _WorkerProcess:
             index = header.get("index")
             if event == "load" and events.load is None:
                 events.load = (header.get("status"), header.get("message") if type(header.get("message")) is str else "")
-            elif event == "call" and type(index) is int and 0 <= index < count and index not in events.calls:
-                events.calls[index] = checked_call(header, frame_buffers, limits, values)
+            elif event == "call" and type(index) is int and 0 <= index < count and index not in events.frames:
+                events.frames[index] = (header, frame_buffers)  # checked once the worker is free
             elif event == "done":
                 events.done = (header, frame_buffers)
                 return events

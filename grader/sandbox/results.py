@@ -30,14 +30,23 @@ class Budget:
 
 @dataclass
 class Events:
-    """What one worker said about one job (each call already checked, see
-    `checked_call`).  `lost` is set (status, message) when the worker died or stopped
-    answering before it was done."""
+    """What one worker said about one job.  `frames`: each call's frame as it came, index
+    -> (header, buffers); `calls`: the same calls checked (`check`, done by `assemble`).  `lost` is set (status, message) when the
+    worker died or stopped answering before it was done."""
 
     load: tuple[str, str] | None = None
+    frames: dict[int, tuple[dict[str, Any], list[bytes]]] = field(default_factory=dict)
     calls: dict[int, CallResult] = field(default_factory=dict)
     done: tuple[dict[str, Any], list[bytes]] | None = None
     lost: tuple[str, str] | None = None
+
+    def check(self, limits: Limits) -> None:
+        """`checked_call` each frame, in call order, against one budget for the submission."""
+        budget = Budget(limits.results_total_bytes, limits.results_total_nodes)
+        for index in sorted(self.frames):
+            header, buffers = self.frames[index]
+            self.calls[index] = checked_call(header, buffers, limits, budget)
+        self.frames.clear()
 
 
 def _text(value: Any) -> str:
@@ -88,7 +97,9 @@ def checked_call(header: dict[str, Any], buffers: list[bytes], limits: Limits, b
 
 
 def assemble(calls: Sequence[Call], events: Events, limits: Limits, isolation: str, duration: float) -> SubmissionResult:
-    """The SubmissionResult for a job, from the worker's events."""
+    """The SubmissionResult for a job, from the worker's events (its call frames checked
+    here: the pool assembles once the worker is free for its next job)."""
+    events.check(limits)
     status, message = "ok", ""
     stdout = stderr = ""
     if events.load is not None and events.load[0] != "ok":
