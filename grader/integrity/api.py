@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -89,12 +90,15 @@ def analyse(
     started = time.perf_counter()
     students = len(gradebook.students())
     result = SimilarityResult(answer_threshold=answers_mod.threshold(students))
-    records = collect.answer_records(gradebook, quizzes)
-    result.answer_pairs = answers_mod.find_pairs(records, students=students)
     stub = collect.boilerplate(quizzes)
-    code = {} if submissions is None else collect.student_code(
-        gradebook, submissions, stub, unread=result.unread, cache_dir=out / pages.PAGES_DIR / cache.FOLDER
-    )
+    with ThreadPoolExecutor(max_workers=1) as background:  # its worker processes fingerprint the code...
+        printing = None if submissions is None else background.submit(
+            collect.fingerprints, collect.student_sources(gradebook, submissions, unread=result.unread), stub,
+            cache_dir=out / pages.PAGES_DIR / cache.FOLDER,
+        )
+        records = collect.answer_records(gradebook, quizzes)  # ...while this thread finds the answer pairs
+        result.answer_pairs = answers_mod.find_pairs(records, students=students)
+        code = {} if printing is None else printing.result()
     references = collect.reference_code(against, stub, solution=solution) if code else {}
     result.code_files, result.references = len(code), len(references)
     result.code_pairs = code_mod.find_pairs(code, references, uncapped=[collect.SOLUTION_ID])

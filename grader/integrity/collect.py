@@ -99,14 +99,12 @@ def _in_worker(sources: list[bytes], stub: FilePrint | None) -> list[FilePrint]:
     return [cache.from_json(line, data) for line, data in zip(lines, sources)]
 
 
-def student_code(
-    gradebook: Gradebook, submissions: Path, stub: FilePrint | None, cap: int = DEFAULT_MAX_FILE_BYTES,
-    jobs: int | None = None, unread: list[str] | None = None, cache_dir: Path | None = None,
-) -> dict[str, FilePrint]:
-    """Fingerprints of each graded student's exercise.py, found where `grade` read it
-    (its recorded origin under `submissions`); students whose file is no longer there
-    (changed since, or a name `grade` could only show escaped) are appended to `unread`.
-    With `cache_dir`, files fingerprinted by an earlier run are read from the cache."""
+def student_sources(
+    gradebook: Gradebook, submissions: Path, cap: int = DEFAULT_MAX_FILE_BYTES, unread: list[str] | None = None
+) -> dict[str, bytes]:
+    """Each graded student's exercise.py, found where `grade` read it (its recorded origin
+    under `submissions`); students whose file is no longer there (changed since, or a name
+    `grade` could only show escaped) are appended to `unread`."""
     roster = {s for s, _, _ in gradebook.students()}
     sources: dict[str, bytes] = {}
     for student, row in gradebook.submissions().items():
@@ -119,6 +117,15 @@ def student_code(
                     sources[student] = data
                 elif unread is not None:
                     unread.append(student)
+    return sources
+
+
+def fingerprints(
+    sources: Mapping[str, bytes], stub: FilePrint | None, jobs: int | None = None, cache_dir: Path | None = None
+) -> dict[str, FilePrint]:
+    """`fingerprint_many` of `sources`; with `cache_dir`, files fingerprinted by an earlier
+    run are read from the cache, the others added to it. Touches no gradebook: it may run
+    in a thread of its own."""
     if cache_dir is None:
         return fingerprint_many(sources, stub, jobs)
     stub_key = cache.stub_digest(stub)
