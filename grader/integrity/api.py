@@ -94,7 +94,7 @@ def analyse(
     with ThreadPoolExecutor(max_workers=1) as background:  # its worker processes fingerprint the code...
         printing = None if submissions is None else background.submit(
             collect.fingerprints, collect.student_sources(gradebook, submissions, unread=result.unread), stub,
-            cache_dir=out / pages.PAGES_DIR / cache.FOLDER,
+            out / pages.PAGES_DIR / cache.FOLDER,
         )
         records = collect.answer_records(gradebook, quizzes)  # ...while this thread finds the answer pairs
         result.answer_pairs = answers_mod.find_pairs(records, students=students)

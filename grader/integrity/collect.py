@@ -121,13 +121,11 @@ def student_sources(
 
 
 def fingerprints(
-    sources: Mapping[str, bytes], stub: FilePrint | None, jobs: int | None = None, cache_dir: Path | None = None
+    sources: Mapping[str, bytes], stub: FilePrint | None, cache_dir: Path, jobs: int | None = None
 ) -> dict[str, FilePrint]:
-    """`fingerprint_many` of `sources`; with `cache_dir`, files fingerprinted by an earlier
-    run are read from the cache, the others added to it. Touches no gradebook: it may run
-    in a thread of its own."""
-    if cache_dir is None:
-        return fingerprint_many(sources, stub, jobs)
+    """`fingerprint_many` of `sources`, the files fingerprinted by an earlier run read from
+    the cache in `cache_dir`, the others added to it. Touches no gradebook: it may run in a
+    thread of its own."""
     stub_key = cache.stub_digest(stub)
     keys = {student: cache.key(data, stub_key) for student, data in sources.items()}
     prints: dict[str, FilePrint] = {}

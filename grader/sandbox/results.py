@@ -31,8 +31,9 @@ class Budget:
 @dataclass
 class Events:
     """What one worker said about one job.  `frames`: each call's frame as it came, index
-    -> (header, buffers); `calls`: the same calls checked (`check`, done by `assemble`).  `lost` is set (status, message) when the
-    worker died or stopped answering before it was done."""
+    -> (header, buffers); `calls`: the same calls checked (`check`, done by `assemble`).
+    `lost` is set (status, message) when the worker died or stopped answering before it
+    was done."""
 
     load: tuple[str, str] | None = None
     frames: dict[int, tuple[dict[str, Any], list[bytes]]] = field(default_factory=dict)
