@@ -89,8 +89,8 @@ def _in_worker(sources: list[bytes], stub: FilePrint | None) -> list[FilePrint]:
     output does not match its input)."""
     package_root = str(Path(fingerprint_worker.__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-    done = subprocess.run(
-        [sys.executable, "-m", "grader.integrity.fingerprint_worker"],
+    done = subprocess.run(  # -P: the current folder (maybe a student's) is not put on sys.path
+        [sys.executable, "-P", "-m", "grader.integrity.fingerprint_worker"],
         input=fingerprint_worker.pack(stub, sources), capture_output=True, check=True, env=env,
     )
     lines = done.stdout.splitlines()

@@ -59,3 +59,16 @@ def test_the_workers_do_not_import_the_callers_main(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 0
     assert marker.read_text() == "x"  # the script's own run only
+
+
+def test_the_workers_import_nothing_from_the_current_folder(tmp_path: Path, monkeypatch):
+    """Red team 4: `python -m` puts the current folder first on sys.path, ahead of the
+    standard library. `grade` run from a folder holding a student's `json.py` (say, inside
+    an unpacked submission) would have run that file, unsandboxed, in every worker."""
+    marker = tmp_path / "ran"
+    (tmp_path / "json.py").write_text(f"open({str(marker)!r}, 'a').close()\nraise SystemExit(3)\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    files = {f"s{i}": f"def f(x):\n    return x * {i} + 1\n".encode() for i in range(PARALLEL_FROM + 1)}
+    prints = fingerprint_many(files, None, jobs=2)
+    assert not marker.exists()
+    assert _as_plain(prints) == _as_plain({k: fingerprint_file(v) for k, v in files.items()})
