@@ -40,13 +40,16 @@ class Events:
     calls: dict[int, CallResult] = field(default_factory=dict)
     done: tuple[dict[str, Any], list[bytes]] | None = None
     lost: tuple[str, str] | None = None
+    budget: Budget | None = None  # the submission's, from the first check on
 
     def check(self, limits: Limits) -> None:
-        """`checked_call` each frame, in call order, against one budget for the submission."""
-        budget = Budget(limits.results_total_bytes, limits.results_total_nodes)
+        """`checked_call` the frames kept so far, in call order, against one budget for
+        the submission (frames arrive in call order: checking in several goes is the same)."""
+        if self.budget is None:
+            self.budget = Budget(limits.results_total_bytes, limits.results_total_nodes)
         for index in sorted(self.frames):
             header, buffers = self.frames[index]
-            self.calls[index] = checked_call(header, buffers, limits, budget)
+            self.calls[index] = checked_call(header, buffers, limits, self.budget)
         self.frames.clear()
 
 
