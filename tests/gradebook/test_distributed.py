@@ -124,8 +124,13 @@ def test_each_worker_keeps_one_warm_bubblewrap_pool(cluster: Any) -> None:
         first = cluster[1].run(pool_info, name)
     assert [info[0] for info in first.values()] == ["bwrap"] * 2
     assert all(info[1] for info in first.values())  # a live sandbox process on each worker
-    with open_cluster(address(cluster)):  # a second run finds the same warm pools
-        assert cluster[1].run(pool_info, name) == first
+    with open_cluster(address(cluster)):  # a second run finds the same warm pools, still running
+        second = cluster[1].run(pool_info, name)
+    # the pools boot without waiting, so a worker's spare child may appear between the two
+    # looks; a restarted pool would have lost every process of the first look
+    for worker, (isolation, pids) in first.items():
+        assert second[worker][0] == isolation
+        assert set(pids) <= set(second[worker][1])
 
 
 def test_workers_without_bubblewrap_are_refused_unless_unconfined_is_allowed(cluster: Any) -> None:
