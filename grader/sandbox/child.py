@@ -3,8 +3,9 @@
 Runs inside the sandbox, in a process forked for one submission (or for the rest of one,
 after a call crashed or timed out) by the template (`template`), never by the worker.  It never returns: it reads its job from fd 4,
 reports over the result pipe (fd 3) and exits with os._exit.  The child for the next
-submission is made ahead of time ("warm"), so that the fork and the first touches
-of torch's memory are paid while idle.
+submission is forked ahead of time (the worker's spare), while the worker waits for its
+job.  It is not warmed up: running torch's common paths in every child cost about 13 ms
+of CPU per submission, which a busy machine has no idle core to hide.
 
 Messages on the result pipe, in order: {"ev": "load", "status", "message"}, then one
 {"ev": "call", "index", "status", "message", "forbidden", "duration", "value"} (+ value
@@ -99,11 +100,9 @@ def _redirect(out_w: int, err_w: int, result_w: int, job_r: int) -> None:
     sys.stderr = _text_stream(2, write_through=True)
 
 
-def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool,
-            uid: int | None, parent: int) -> None:
+def prepare(cwd: str, pipes: tuple[int, int, int, int], uid: int | None, parent: int) -> None:
     """Detach, redirect fds, drop privileges to `uid` (the submission's own; None: keep
-    ours); with `warm`, touch the common torch code paths now (copy-on-write faults taken
-    while idle, not while grading).  Dies with `parent`, the template."""
+    ours).  Dies with `parent`, the template."""
     os.setsid()
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
@@ -116,8 +115,6 @@ def prepare(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], 
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     prctl(PR_SET_DUMPABLE, 1)  # its own /proc entries, so that the worker may measure its memory (smaps_rollup)
-    if warm:
-        harness.warm_up()
 
 
 def restrict(config: dict[str, Any], limits: dict[str, Any], cwd: str, cpu_left: float) -> None:
@@ -192,12 +189,11 @@ def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
     _exit(0)
 
 
-def main(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], warm: bool,
-         uid: int | None, parent: int) -> None:
+def main(config: dict[str, Any], cwd: str, pipes: tuple[int, int, int, int], uid: int | None, parent: int) -> None:
     """Entry point right after fork: prepare, wait for the job on fd 4 ({"start", "cpu_left"},
     then the job frame as the trusted side sent it), run it.  Never returns."""
     try:
-        prepare(config, cwd, pipes, warm, uid, parent)
+        prepare(cwd, pipes, uid, parent)
         reader = framing.FrameReader(JOB_FD, 1 << 40)
         control = reader.next()
         frame = reader.next()

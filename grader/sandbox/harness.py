@@ -464,8 +464,8 @@ def run_call(
 
 
 def warm_up() -> None:
-    """Run the common torch paths once (one thread), so that processes forked afterwards
-    find them initialised and, run in a fresh fork, take its copy-on-write faults early."""
+    """Run the common torch paths once (one thread), in the worker before it forks the
+    template, so that every child forked afterwards finds them initialised."""
     import torch.nn.functional as F
 
     torch.set_num_threads(1)

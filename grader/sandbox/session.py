@@ -105,7 +105,7 @@ class Child:
     """A child forked by the template for `uid` (see `child.main`), and the worker's ends
     of its pipes."""
 
-    def __init__(self, worker: Worker, uid: int | None, warm: bool) -> None:
+    def __init__(self, worker: Worker, uid: int | None) -> None:
         result_r, result_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -113,7 +113,7 @@ class Child:
         for fd in (result_r, out_r, err_r, job_r):
             framing.widen_pipe(fd)
         try:
-            pid = worker.template.spawn(uid, worker.cwd, warm, (out_w, err_w, result_w, job_r))
+            pid = worker.template.spawn(uid, worker.cwd, (out_w, err_w, result_w, job_r))
         except BaseException:
             for fd in (result_r, result_w, out_r, out_w, err_r, err_w, job_r, job_w):
                 os.close(fd)
@@ -210,7 +210,7 @@ class Submission:
                 return candidate
             candidate.kill()
             candidate.close()
-        fresh = self.worker.spawn(self.uid, warm=False)
+        fresh = self.worker.spawn(self.uid)
         fresh.start(self.raw_job, start, self.cpu_left)
         return fresh
 
@@ -319,7 +319,7 @@ class Session:
         self.reaped_at_start = submission.worker.reaped_cpu
         self.scanned_cpu = 0.0  # at the last scan: the other processes', and the child's reaped children's
         self.cpu_now: float | None = None  # the submission's CPU time, read once per batch of results
-        self.phase_cpu = self.cpu_at_start = self.tree_cpu()  # a warm child's warm-up is not the student's
+        self.phase_cpu = self.cpu_at_start = self.tree_cpu()  # what a child used before its job is not the student's
 
     def tree_cpu(self) -> float:
         """CPU seconds used by every process of this session: the child's own (read now),

@@ -8,7 +8,7 @@ nothing of an earlier one in its memory, heap leftovers included.
 The worker talks to the template over a socketpair (SOCK_SEQPACKET), one request and
 one answer at a time:
 
-    {"op": "spawn", "uid", "cwd", "warm"} + the child's four pipe ends (stdout, stderr
+    {"op": "spawn", "uid", "cwd"} + the child's four pipe ends (stdout, stderr
         and result write ends, job read end) as SCM_RIGHTS  ->  {"pid"} or {"error"}
     {"op": "reap", "pid"} (the worker killed it)  ->  {"status", "cpu"}: its wait status,
         and the CPU seconds it and the children it waited for used
@@ -70,9 +70,9 @@ class Template:
             raise TemplateGone("the template closed its socket")
         return json.loads(answer)
 
-    def spawn(self, uid: int | None, cwd: str, warm: bool, fds: tuple[int, int, int, int]) -> int:
+    def spawn(self, uid: int | None, cwd: str, fds: tuple[int, int, int, int]) -> int:
         """Have the template fork a child with these pipe ends; the child's pid."""
-        reply = self._ask({"op": "spawn", "uid": uid, "cwd": cwd, "warm": warm}, fds)
+        reply = self._ask({"op": "spawn", "uid": uid, "cwd": cwd}, fds)
         if "pid" not in reply:
             raise OSError(f"the template could not fork: {reply.get('error')}")
         return int(reply["pid"])
@@ -134,7 +134,7 @@ def _serve(config: dict[str, Any], sock: socket.socket, worker_pid: int) -> None
                 pid = os.fork()
                 if pid == 0:
                     sock.close()
-                    child.main(config, request["cwd"], tuple(fds), bool(request["warm"]), request["uid"], template_pid)
+                    child.main(config, request["cwd"], tuple(fds), request["uid"], template_pid)
                     os._exit(70)
                 reply = {"pid": pid}
         except ChildProcessError:

@@ -72,10 +72,10 @@ class Worker:
         self.submissions += 1
         return first + self.submissions % count
 
-    def spawn(self, uid: int | None, warm: bool) -> Child:
+    def spawn(self, uid: int | None) -> Child:
         """A child forked by the template; a worker whose template is gone exits."""
         try:
-            return Child(self, uid, warm)
+            return Child(self, uid)
         except TemplateGone as error:
             self.template_died(str(error))
 
@@ -202,10 +202,10 @@ class Worker:
             framing.write_all(self.control_out, data)
 
     def spare(self) -> Child:
-        """A fresh, warmed-up child, with a uid of its own, waiting for the next submission."""
+        """A fresh child, with a uid of its own, waiting for the next submission."""
         uid = self.next_uid()
         self.prepare_cwd(uid)
-        return self.spawn(uid, warm=True)
+        return self.spawn(uid)
 
     def learn_ops(self, calls: list[dict[str, Any]]) -> None:
         """Tell the template the ATen ops this job's calls watch that it does not know yet."""
