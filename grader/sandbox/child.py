@@ -155,7 +155,9 @@ def _flush() -> None:
 def run(job: dict[str, Any], buffers: list[bytes], start: int) -> None:
     """Import exercise.py and run the calls from `start`, reporting each; then exit."""
     calls = job["calls"]
-    forbidden = tuple(name for call in calls[start:] for name in call.get("forbidden", ()))
+    for call in calls:
+        call["forbidden"] = job["forbidden"][call["forbidden"]]
+    forbidden = tuple({name for call in calls[start:] for name in call["forbidden"]})
     guard = harness.ForbiddenGuard(forbidden)
     guard.install()
     with harness.op_watch_key(forbidden):

@@ -272,18 +272,23 @@ def _check_calls(calls: Sequence[Call]) -> None:
 
 
 def make_job(text: str, calls: Sequence[Call], limits: Limits) -> tuple[dict[str, Any], list[bytes]]:
-    """The job frame for a worker: source, calls with encoded arguments, limits."""
+    """The job frame for a worker: source, calls with encoded arguments, limits.  Each
+    distinct list of forbidden names is sent once (most calls of a function share one);
+    a call's "forbidden" is its index in the job's "forbidden"."""
     from . import codec
 
     try:
         headers, buffers = codec.encode_many([(tuple(call.args), dict(call.kwargs)) for call in calls])
     except codec.CodecError as error:
         raise ValueError(f"call arguments must be plain data: {error}") from None
+    lists: dict[tuple[str, ...], int] = {}
     described = [
-        {"id": call.id, "function": call.function, "forbidden": list(call.forbidden), "args": header}
+        {"id": call.id, "function": call.function, "forbidden": lists.setdefault(tuple(call.forbidden), len(lists)),
+         "args": header}
         for call, header in zip(calls, headers)
     ]
-    return {"op": "run", "source": text, "calls": described, "limits": limits.to_json()}, buffers
+    return {"op": "run", "source": text, "calls": described, "forbidden": [list(names) for names in lists],
+            "limits": limits.to_json()}, buffers
 
 
 class ExecutorPool:

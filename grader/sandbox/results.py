@@ -89,12 +89,15 @@ def checked_call(header: dict[str, Any], buffers: list[bytes], limits: Limits, b
         if budget.value_bytes < 0:
             status, message = "bad-output", f"the submission's values exceed {limits.results_total_bytes} bytes in total"
         else:
+            cap = max(0, min(limits.result_nodes, budget.nodes))
             try:
                 value, nodes = codec.decode_counted(header.get("value"), buffers, max_bytes=limits.result_bytes,
-                                                    max_nodes=max(0, min(limits.result_nodes, budget.nodes)))
+                                                    max_nodes=cap)
                 budget.nodes -= nodes
             except codec.CodecError as error:
                 status, message = "bad-output", _text(str(error))
+                if cap < limits.result_nodes and message == f"the value has more than {cap} parts":
+                    message = f"the submission's values have more than {limits.results_total_nodes} parts in total"
     elif status == "forbidden" and not forbidden_calls:
         forbidden_calls = ("a function that is not allowed",)
     return CallResult("", status, value, message, duration, forbidden_calls)

@@ -9,9 +9,11 @@ its answer is blamed and reported, every process of the submission is killed, an
 next session resumes with the next call, in a fresh child with the submission's uid.
 
 What a child reports is checked before it is forwarded: frames are capped in bytes and in
-JSON tokens before they are parsed, and each value is decoded (`codec.decode`, with caps
-on bytes, parts and depth, and on the parts of all the submission's values) and encoded
-again, so the trusted side receives only canonical, bounded values.
+JSON tokens before they are parsed, events must come in order with known statuses,
+messages are clipped, and the submission's values are capped in total bytes.  The values
+themselves are forwarded as sent: the trusted side decodes each with its caps on bytes,
+parts and depth, per value and for the whole submission (`results.checked_call`), and
+that check is the boundary.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import codec, framing, processes
+from . import framing, processes
 
 if TYPE_CHECKING:
     from .worker import Worker
@@ -199,7 +201,6 @@ class Submission:
         self.max_frame = int(self.limits["result_bytes"]) + SLACK
         self.max_tokens = int(self.limits["frame_tokens"])
         self.value_bytes = 0
-        self.value_nodes = 0
         self.uid = spare.uid
 
     def child(self, start: int) -> Child:
@@ -247,10 +248,9 @@ class Submission:
             last.stop()
 
     def forward(self, header: dict[str, Any], buffers: list[bytes]) -> None:
-        """Pass a call's result on, its value checked and encoded again; a value over its
-        caps, or over the submission's total caps, becomes "bad-output"."""
-        if header["status"] == "ok":
-            header, buffers = self.reencode(header, buffers)
+        """Pass a call's result on as the child sent it; once the submission's values
+        exceed their total bytes, "bad-output" instead.  The value itself is decoded and
+        checked by the trusted side (`results.checked_call`), the boundary."""
         frame = framing.pack(header, buffers)
         if header["status"] == "ok":
             self.value_bytes += len(frame)
@@ -259,26 +259,6 @@ class Submission:
                 header = dict(header, status="bad-output", message=f"the submission's values exceed {cap} bytes in total", value=None)
                 frame = framing.pack(header)
         self.worker.send_packed(frame)
-
-    def reencode(self, header: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
-        """The call's value decoded with every cap and encoded again (a fresh header and
-        only the buffers it uses), or a "bad-output" header."""
-        nodes_left = int(self.limits["results_total_nodes"]) - self.value_nodes
-        per_value = int(self.limits["result_nodes"])
-        max_bytes = int(self.limits["result_bytes"])
-        cap = min(per_value, max(nodes_left, 0))
-        try:
-            value, nodes = codec.decode_counted(header["value"], buffers, max_bytes=max_bytes, max_nodes=cap)
-            encoded, fresh = codec.encode(value, max_bytes=max_bytes)
-        except codec.CodecError as error:
-            message = str(error)
-            if cap < per_value and message == f"the value has more than {cap} parts":
-                message = f"the submission's values have more than {self.limits['results_total_nodes']} parts in total"
-            return dict(header, status="bad-output", message=_clip(message), value=None), []
-        except MemoryError:
-            return dict(header, status="bad-output", message="the value is too large to check", value=None), []
-        self.value_nodes += nodes
-        return dict(header, value=encoded), fresh
 
     def fail_rest(self, start: int, load: str, message: str) -> None:
         """exercise.py failed when imported again after a call was stopped."""

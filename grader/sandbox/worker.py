@@ -4,7 +4,8 @@ Runs inside the sandbox (under bwrap: alone in its own pid, network, ipc and uts
 with only the interpreter mounted).  It talks to the trusted process over its original
 stdin/stdout with `framing` frames:
 
-    trusted -> worker   {"op": "run", "source", "calls": [{"id", "function", "forbidden", "args"}], "limits"} + buffers
+    trusted -> worker   {"op": "run", "source", "calls": [{"id", "function", "forbidden", "args"}], "forbidden",
+                        "limits"} + buffers; a call's "forbidden" is an index into the job's list of name lists
     worker -> trusted   {"ev": "ready"} once; then per job {"ev": "accepted"}, {"ev": "load", "status", "message"},
                         {"ev": "call", "index", "status", "message", "forbidden", "duration", "value"} + buffers
                         per call, and last {"ev": "done", "status", "message"} + [stdout bytes, stderr bytes]
@@ -19,8 +20,8 @@ each submission nothing of it is left: no process, no file, no IPC object (else 
 worker exits and the pool starts a fresh one).  A worker whose template died exits too.
 
 While it runs a job, the worker's own address space may grow by `MEMORY_HEADROOM` at most
-(RLIMIT_AS): what a child sends is capped and re-encoded (`session`), and a worker that
-still runs out of memory dies alone, and is replaced.
+(RLIMIT_AS): what a child sends is capped (`session`), and a worker that still runs out
+of memory dies alone, and is replaced.
 """
 
 from __future__ import annotations
@@ -207,9 +208,9 @@ class Worker:
         self.prepare_cwd(uid)
         return self.spawn(uid)
 
-    def learn_ops(self, calls: list[dict[str, Any]]) -> None:
+    def learn_ops(self, forbidden: list[list[str]]) -> None:
         """Tell the template the ATen ops this job's calls watch that it does not know yet."""
-        new = harness.aten_ops(name for call in calls for name in call.get("forbidden", ())) - self.watched_ops
+        new = harness.aten_ops(name for names in forbidden for name in names) - self.watched_ops
         if new:
             self.watched_ops |= new
             try:
@@ -245,7 +246,7 @@ class Worker:
             self.flush()
             with memory_headroom(MEMORY_HEADROOM):
                 Submission(self, header, raw, spare).run()
-                self.learn_ops(header["calls"])
+                self.learn_ops(header["forbidden"])
                 del header, raw
                 self.kill_everything()
             self.wipe_files()
