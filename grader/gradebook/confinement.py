@@ -33,6 +33,14 @@ def sandbox_problem() -> tuple[str, str] | None:
     return problem, probe.fix_for(problem)
 
 
+def start_sandbox_check() -> None:
+    """Begin the check `sandbox_problem` makes, in the background (it boots a real
+    worker, about a second); a later `sandbox_mode` waits for its answer."""
+    from grader.sandbox import probe
+
+    probe.start()
+
+
 def sandbox_mode(confined: bool = True) -> str:
     """"bwrap" or "unconfined" (see the module docstring); SandboxUnavailable when the
     sandbox does not work and `confined`."""

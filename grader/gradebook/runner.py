@@ -48,7 +48,14 @@ from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
 from grader.gradebook.backend import BackendFactory, LocalBackend, PoolFactory
 from grader.gradebook.late import submission_time
 from grader.rounding import score_text
-from grader.gradebook.confinement import CONFINED, UNCONFINED, SandboxUnavailable, pool_isolation, sandbox_mode
+from grader.gradebook.confinement import (
+    CONFINED,
+    UNCONFINED,
+    SandboxUnavailable,
+    pool_isolation,
+    sandbox_mode,
+    start_sandbox_check,
+)
 from grader.gradebook.grade_one import Graded, grade_answers
 from grader.gradebook.reporting import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
@@ -68,7 +75,7 @@ from grader.integrity.api import after_grading
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
 from grader.quiz.policy import QuizPolicy, read_policy
-from grader.quiz.spec import SpecError
+from grader.quiz.spec import QuizSpec, SpecError
 from grader.results import ItemResult
 
 LOCK_FILE = ".grader-grade.lock"
@@ -290,6 +297,8 @@ def grade_batch(
     if jobs < 1:
         raise BatchError("--jobs must be at least 1")
     loaded, policy = _open_quiz(quiz_dir)
+    if backend_factory is None and loaded.spec.kind != "answer":
+        start_sandbox_check()  # its worker boots while the students' variants are rebuilt
     quizzes = _student_quizzes(loaded)
     wanted = _check_only(only, loaded.student_ids())
     has_code = any(quiz.code for quiz in quizzes.values())
@@ -346,6 +355,7 @@ class _Batch:
     backend_factory: BackendFactory | None = None
     run_id: int = 0
     alternatives: dict[str, list[str]] = field(default_factory=dict)
+    early_pool: Any = None  # started before the plan, so its workers boot meanwhile
 
     def run(self) -> BatchSummary:
         spec = self.loaded.spec
@@ -353,6 +363,16 @@ class _Batch:
             self.gradebook.set_quiz(spec.quiz_id, spec.title, spec.mode, str(self.loaded.path.resolve()))
         except GradebookError as error:
             raise BatchError(str(error)) from None
+        if self.backend_factory is None and any(quiz.code for quiz in self.quizzes.values()):
+            self.early_pool = self.pool_factory(self.jobs)
+        try:
+            return self._run(spec)
+        finally:
+            if self.early_pool is not None:  # no submission needed it
+                self.early_pool.close()
+                self.early_pool = None
+
+    def _run(self, spec: QuizSpec) -> BatchSummary:
         known = {(i.student, i.item, i.exercise): i.prompt for i in self.gradebook.items() if i.prompt}
         self.gradebook.set_roster(
             [(s.id, s.name, s.email) for s in spec.students], _items(self.quizzes, known), _sentences(self.quizzes)
@@ -493,9 +513,9 @@ class _Batch:
             backend.close()
 
     def _open_pool(self, summary: BatchSummary) -> Any:
-        """The sandbox pool; SandboxUnavailable when it is not confined and must be.
-        Records how this run runs student code."""
-        pool = self.pool_factory(self.jobs)
+        """The sandbox pool (the one started early, if any); SandboxUnavailable when it is
+        not confined and must be.  Records how this run runs student code."""
+        pool, self.early_pool = self.early_pool or self.pool_factory(self.jobs), None
         sandbox = CONFINED if getattr(pool, "isolation", None) == "bwrap" else UNCONFINED
         if sandbox == UNCONFINED and self.confined:
             pool.close()

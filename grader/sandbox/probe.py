@@ -61,6 +61,16 @@ def probe() -> ProbeResult:
         return _cache
 
 
+def start() -> None:
+    """Begin `probe` in a background thread: its worker's cold start (about a second)
+    overlaps the caller's own work, and a later `probe()` waits for it instead of probing
+    again.  The thread starts and kills the probe's worker itself."""
+    with _lock:
+        if _cache is not None:
+            return
+    threading.Thread(target=probe, name="grader-sandbox-probe", daemon=True).start()
+
+
 def fix_for(problem: str) -> str:
     """How to fix a problem `probe` reported."""
     if problem.startswith(MISSING):
