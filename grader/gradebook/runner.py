@@ -60,6 +60,7 @@ from grader.gradebook.grade_one import Graded, grade_answers
 from grader.gradebook.reporting import Reporter, SilentReporter
 from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError, ItemInfo
 from grader.gradebook.submissions import (
+    CODE_FILE,
     DEFAULT_MAX_FILE_BYTES,
     Discovery,
     Found,
@@ -71,7 +72,7 @@ from grader.gradebook.submissions import (
     read_id_map,
 )
 from grader.gradebook.ungraded import FAILED, failure_of, not_graded_items
-from grader.integrity.api import after_grading
+from grader.integrity.api import after_grading, start_prefetch
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
 from grader.quiz.policy import QuizPolicy, read_policy
@@ -493,12 +494,16 @@ class _Batch:
         else:
             backend = LocalBackend(self.jobs, lambda jobs: self._open_pool(summary))
         freeze_long_lived()
+        prefetch = start_prefetch(self.quizzes, self.out)  # the similarity analysis's fingerprints, on idle cores
         inflight: dict[Future[Graded], _InFlight] = {}
         pending: Iterator[_Job] = iter(queue)
         try:
             while True:
                 while len(inflight) < 2 * max(1, backend.capacity) and (job := next(pending, None)) is not None:
                     loaded = load(job.found, self.submissions, self.cap)
+                    code_file = loaded.files.get(CODE_FILE)
+                    if prefetch is not None and code_file is not None and code_file.data:
+                        prefetch.add(code_file.data)
                     future = backend.submit(job.quiz, loaded)
                     answers = grade_answers(job.quiz, loaded, self.policy, self.alternatives)
                     inflight[future] = _InFlight(job, loaded, answers)
@@ -511,6 +516,8 @@ class _Batch:
             for future in inflight:
                 future.cancel()
             backend.close()
+            if prefetch is not None:
+                prefetch.stop()
 
     def _open_pool(self, summary: BatchSummary) -> Any:
         """The sandbox pool (the one started early, if any); SandboxUnavailable when it is

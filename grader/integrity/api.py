@@ -20,6 +20,7 @@ from grader.gradebook.store import GRADEBOOK_FILE, Gradebook, GradebookError
 from grader.integrity import answer_pairs as answers_mod
 from grader.integrity import code_pairs as code_mod
 from grader.integrity import cache, collect, pages
+from grader.integrity.prefetch import Prefetch
 from grader.integrity.section import SIMILARITY_CSV
 from grader.quiz.model import StudentQuiz
 
@@ -169,6 +170,19 @@ def inputs_digest(gradebook: Gradebook, submissions: Path, solution: Path | None
     if solution is not None and solution.is_file():
         digest.update(solution.read_bytes())
     return digest.hexdigest()
+
+
+def start_prefetch(quizzes: Mapping[str, StudentQuiz], out: Path) -> Prefetch | None:
+    """Begin fingerprinting the code `grade` reads, on idle cores, into the cache that
+    `analyse` reads from `out` (see `prefetch`); None when the quiz has no code or the
+    worker cannot start (the analysis then does it all, as before)."""
+    stub = collect.boilerplate(quizzes)
+    if stub is None:
+        return None
+    try:
+        return Prefetch(stub, out / pages.PAGES_DIR / cache.FOLDER)
+    except OSError:
+        return None
 
 
 def after_grading(gradebook: Gradebook, quizzes: Mapping[str, StudentQuiz], submissions: Path, out: Path,

@@ -84,15 +84,20 @@ def fingerprint_many(
     return {k: fp for share, part in zip(shares, parts) for k, fp in zip(share, part)}
 
 
+def worker_command() -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a `fingerprint_worker` process.  -P: the
+    current folder (maybe a student's) is not put on sys.path."""
+    package_root = str(Path(fingerprint_worker.__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    return [sys.executable, "-P", "-m", "grader.integrity.fingerprint_worker"], env
+
+
 def _in_worker(sources: list[bytes], stub: FilePrint | None) -> list[FilePrint]:
     """Fingerprint `sources` in a `fingerprint_worker` process (ValueError when its
     output does not match its input)."""
-    package_root = str(Path(fingerprint_worker.__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-    done = subprocess.run(  # -P: the current folder (maybe a student's) is not put on sys.path
-        [sys.executable, "-P", "-m", "grader.integrity.fingerprint_worker"],
-        input=fingerprint_worker.pack(stub, sources), capture_output=True, check=True, env=env,
-    )
+    command, env = worker_command()
+    done = subprocess.run(command, input=fingerprint_worker.pack(stub, sources), capture_output=True, check=True,
+                          env=env)
     lines = done.stdout.splitlines()
     if len(lines) != len(sources):
         raise ValueError(f"the fingerprint worker answered {len(lines)} of {len(sources)} files")
@@ -107,7 +112,8 @@ def student_sources(
     `grade` could only show escaped) are appended to `unread`."""
     roster = {s for s, _, _ in gradebook.students()}
     sources: dict[str, bytes] = {}
-    for student, row in gradebook.submissions().items():
+    # in id order, not grading order: a pair reads the same in every run
+    for student, row in sorted(gradebook.submissions().items()):
         if student not in roster or row.status != "graded":
             continue
         for entry in row.files:
@@ -124,8 +130,9 @@ def fingerprints(
     sources: Mapping[str, bytes], stub: FilePrint | None, cache_dir: Path, jobs: int | None = None
 ) -> dict[str, FilePrint]:
     """`fingerprint_many` of `sources`, the files fingerprinted by an earlier run read from
-    the cache in `cache_dir`, the others added to it. Touches no gradebook: it may run in a
-    thread of its own."""
+    the cache in `cache_dir`, the others added to it; in the order of `sources` (tied
+    pairs are listed in that order). Touches no gradebook: it may run in a thread of its
+    own."""
     stub_key = cache.stub_digest(stub)
     keys = {student: cache.key(data, stub_key) for student, data in sources.items()}
     prints: dict[str, FilePrint] = {}
@@ -137,7 +144,8 @@ def fingerprints(
     for student, fp in fresh.items():
         cache.store(cache_dir, keys[student], fp)
     cache.prune(cache_dir, keys.values())
-    return {**prints, **fresh}
+    found = {**prints, **fresh}
+    return {student: found[student] for student in sources}  # in the sources' order, cached or not
 
 
 def reference_code(

@@ -22,7 +22,12 @@ LENGTH_BYTES = 8
 def pack(stub: FilePrint | None, sources: list[bytes]) -> bytes:
     """The standard input for a worker that fingerprints `sources`."""
     head = (cache.to_json(stub) if stub is not None else "null").encode() + b"\n"
-    return head + b"".join(len(data).to_bytes(LENGTH_BYTES, "big") + data for data in sources)
+    return head + b"".join(pack_file(data) for data in sources)
+
+
+def pack_file(data: bytes) -> bytes:
+    """One file of a worker's standard input (after the stub's line)."""
+    return len(data).to_bytes(LENGTH_BYTES, "big") + data
 
 
 def _files(stream: BinaryIO) -> Iterator[bytes]:
