@@ -233,3 +233,11 @@ def test_checking_counts_what_decoding_would_without_building_tensors(monkeypatc
         check_counted(header, buffers, max_nodes=nodes - 1)
     with pytest.raises(CodecError, match="larger than 10 bytes"):
         check_counted(header, buffers, max_bytes=10)
+
+
+def test_checking_refuses_buffers_the_value_does_not_use():
+    header, buffers = encode([torch.zeros(2), 1])
+    assert check_counted(header, buffers) == 3
+    with pytest.raises(CodecError, match="does not use"):
+        check_counted(header, buffers + [b""])
+    assert decode(header, buffers + [b""])[1] == 1  # job arguments share one list: decode allows it

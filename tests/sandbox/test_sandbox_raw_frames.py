@@ -17,18 +17,19 @@ from .conftest import needs_bwrap
 RAW_LIMITS = Limits(cpu_per_test=1.0, cpu_per_submission=8.0, wall_per_submission=8.0, result_bytes=1 << 20,
                     output_bytes=16 << 10, results_total_bytes=8 << 20, result_nodes=20_000, results_total_nodes=100_000)
 
-# exercise.py's helpers: `_call(index, value_json)` writes an "ok" call frame whose value is
-# the given JSON text, then the test's function exits the child (its own frame never comes)
+# exercise.py's helpers: `_call(index, value_json, buffers)` writes an "ok" call frame whose
+# value is the given JSON text, with that many empty buffers; the test's function then
+# exits the child (its own frame never comes)
 PRELUDE = '''
 import os, struct
 def _send(data):
     view = memoryview(data)
     while view:
         view = view[os.write(3, view):]
-def _call(index, value_json):
+def _call(index, value_json, buffers=0):
     body = ('{"ev":"call","index":%d,"status":"ok","message":"","forbidden":[],"duration":0.0,"value":' % index
             + value_json + '}').encode("utf-8", "surrogatepass")
-    _send(struct.pack(">II", len(body), 0) + body)
+    _send(struct.pack(">II", len(body), buffers) + body + struct.pack(">Q", 0) * buffers)
 def fine(x):
     return x * 2
 '''
@@ -107,3 +108,22 @@ def test_a_value_that_is_no_value_tree_never_reaches_the_judges_parser(raw_pool,
     assert cheat.status == "bad-output"
     assert cheat.value is None
     assert max(parsed) < 64 << 10, f"the judge parsed a header of {max(parsed)} bytes"
+
+
+def test_buffers_the_value_does_not_use_never_reach_the_judge(raw_pool, monkeypatch):
+    # a frame of 100 000 empty buffers and the value None: each buffer costs the judge's
+    # reader about 0.7 us (a million per 8 MB frame, ~22 s of its CPU per submission)
+    from grader.sandbox import results
+
+    counts: list[int] = []
+    original = results.checked_call
+
+    def spy(header, buffers, limits, budget):
+        counts.append(len(buffers))
+        return original(header, buffers, limits, budget)
+
+    monkeypatch.setattr(results, "checked_call", spy)
+    cheat = _send_raw(raw_pool, repr('{"t":"none"}') + ", 100_000")
+    assert cheat.status == "bad-output"
+    assert "does not use" in cheat.message
+    assert max(counts) == 0
