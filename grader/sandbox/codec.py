@@ -9,7 +9,7 @@ Encoding accepts exact types only (a subclass of list or float is not plain data
 conveniences: numpy bool/integer/floating scalars become Python scalars, and a tensor
 subclass is sent as the plain tensor holding its raw values.  Decoding treats its input as
 hostile: it checks every node's type, the dtype whitelist, shape against byte length, that
-each buffer is used once, the total size, the number of nodes and the nesting depth, and
+each buffer is used once, the total size (counted as `encode` counts it, strings included), the number of nodes and the nesting depth, and
 raises CodecError for anything else: a node with keys `encode` never writes, a non-finite
 number where `encode` writes "nan" or "inf".  It only ever builds plain torch.Tensor,
 numpy.ndarray and builtin values; `check_counted` applies the same checks and caps without
@@ -330,15 +330,17 @@ class _Decoder:
         if kind == "bool" and type(value) is bool:
             return value
         if kind == "int" and type(value) is int:
+            self._reserve(8 + value.bit_length() // 3)
             return value
         if kind == "float":
-            if type(value) is int or (type(value) is float and math.isfinite(value)):
-                return float(value)
-            if value in ("nan", "inf", "-inf"):
+            if type(value) is int or (type(value) is float and math.isfinite(value)) or value in ("nan", "inf", "-inf"):
+                self._reserve(24)
                 return float(value)
         if kind == "str" and type(value) is str:
+            self._reserve(len(value) * 4 + 16)
             return value
         if kind in ("list", "tuple") and type(value) is list:
+            self._reserve(16)
             items = [self.decode(item, depth + 1) for item in value]
             return items if kind == "list" else tuple(items)
         if kind == "dict" and type(value) is list:
@@ -346,6 +348,7 @@ class _Decoder:
             for pair in value:
                 if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
                     raise CodecError("malformed dict entry")
+                self._reserve(len(pair[0]) * 4 + 16)
                 result[pair[0]] = self.decode(pair[1], depth + 1)
             return result
         if kind == "tensor":
@@ -359,6 +362,13 @@ class _Decoder:
             return ModelSpec(layers=layers) if self.build else None
         raise CodecError(f"malformed value node of type {kind[:40]!r}")
 
+    def _reserve(self, nbytes: int) -> None:
+        """Count a part's size as `_Encoder._reserve` does, so that what `encode` accepts
+        within `max_bytes` decodes within it, and nothing larger does."""
+        self.size += nbytes
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise CodecError(f"the value is larger than {self.max_bytes} bytes")
+
     def _raw(self, node: dict[str, Any], itemsize: int) -> tuple[list[int], bytes]:
         shape, index = node.get("shape"), node.get("buf")
         if type(shape) is not list or len(shape) > MAX_NDIM or any(type(d) is not int or not 0 <= d <= MAX_DIM for d in shape):
@@ -369,9 +379,7 @@ class _Decoder:
         raw = self.buffers[index]
         if type(raw) is not bytes:
             raise CodecError("buffers must be a list of bytes")
-        self.size += len(raw)
-        if self.max_bytes is not None and self.size > self.max_bytes:
-            raise CodecError(f"the value is larger than {self.max_bytes} bytes")
+        self._reserve(len(raw) + 64)
         if math.prod(shape) * itemsize != len(raw):
             raise CodecError(f"shape {shape} does not match {len(raw)} bytes of data")
         return shape, raw

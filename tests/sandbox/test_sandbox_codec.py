@@ -241,3 +241,32 @@ def test_checking_refuses_buffers_the_value_does_not_use():
     with pytest.raises(CodecError, match="does not use"):
         check_counted(header, buffers + [b""])
     assert decode(header, buffers + [b""])[1] == 1  # job arguments share one list: decode allows it
+
+
+def _encoded_size(value) -> int:
+    """The least max_bytes that `encode` accepts `value` within."""
+    low, high = 0, 1 << 20
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            encode(value, max_bytes=middle)
+            high = middle
+        except CodecError:
+            low = middle + 1
+    return low
+
+
+@pytest.mark.parametrize("value", ["a" * 100, "é" * 50 + "\U0001f600", 2**100, -7, [1.5, "x", None, True, float("nan")],
+                                   {"key": torch.zeros(3), "k2": ("v",)}, np.zeros(4), np.float32(2.5),
+                                   ModelSpec(layers=(("linear", torch.ones(2, 3, dtype=torch.float64), None),))],
+                         ids=["ascii", "astral", "big-int", "int", "list", "dict", "array", "np-scalar", "model"])
+def test_decoding_counts_a_values_bytes_as_encoding_does(value):
+    # a value a child could not send within max_bytes is not taken from a frame written by hand either
+    size = _encoded_size(value)
+    header, buffers = encode(value)
+    decode(header, buffers, max_bytes=size)
+    assert check_counted(header, buffers, max_bytes=size) >= 1
+    with pytest.raises(CodecError, match="larger"):
+        decode(header, buffers, max_bytes=size - 1)
+    with pytest.raises(CodecError, match="larger"):
+        check_counted(header, buffers, max_bytes=size - 1)

@@ -127,3 +127,12 @@ def test_buffers_the_value_does_not_use_never_reach_the_judge(raw_pool, monkeypa
     assert cheat.status == "bad-output"
     assert "does not use" in cheat.message
     assert max(counts) == 0
+
+
+def test_a_string_over_the_value_cap_is_refused_as_the_childs_encoder_would(raw_pool):
+    # the codec counts 4 bytes a character: a string of result_bytes / 4 characters and
+    # more is refused when a child returns it, and was taken when written by hand
+    chars = RAW_LIMITS.result_bytes // 4 + 1
+    cheat = _send_raw(raw_pool, repr('{"t":"str","v":"') + f" + 'a' * {chars} + " + repr('"}'))
+    assert cheat.status == "bad-output"
+    assert f"larger than {RAW_LIMITS.result_bytes} bytes" in cheat.message
