@@ -41,9 +41,16 @@ MEMORY_POLL = 0.25
 SLACK = 1 << 20
 CALL_STATUSES = frozenset(("ok", "error", "not-implemented", "missing-function", "memory", "forbidden", "bad-output"))
 LOAD_STATUSES = frozenset(("ok", "syntax-error", "import-error"))
+MESSAGE_CHARS = 4000
+FORBIDDEN_NAMES = 50
+NAME_CHARS = 200
+CALL_FRAME_BYTES = 4 * (MESSAGE_CHARS + FORBIDDEN_NAMES * (NAME_CHARS + 4)) + 4096
+"""The most a forwarded call frame holds besides its value and buffers: its message and
+forbidden names (clipped to these many characters, 4 bytes each at most in UTF-8, with
+their quotes and commas) and its other fields.  The trusted side allows this much per call."""
 
 
-def _clip(text: Any, limit: int = 4000) -> str:
+def _clip(text: Any, limit: int = MESSAGE_CHARS) -> str:
     return text[:limit] if type(text) is str else ""
 
 
@@ -496,7 +503,7 @@ class Session:
                     "index": self.phase,
                     "status": status,
                     "message": _clip(header.get("message")),
-                    "forbidden": [_clip(name, 200) for name in forbidden[:50]],
+                    "forbidden": [_clip(name, NAME_CHARS) for name in forbidden[:FORBIDDEN_NAMES]],
                     "duration": _seconds(header.get("duration")),
                     "value": header.get("value") if status == "ok" else None,
                 },

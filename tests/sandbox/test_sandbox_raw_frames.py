@@ -136,3 +136,34 @@ def test_a_string_over_the_value_cap_is_refused_as_the_childs_encoder_would(raw_
     cheat = _send_raw(raw_pool, repr('{"t":"str","v":"') + f" + 'a' * {chars} + " + repr('"}'))
     assert cheat.status == "bad-output"
     assert f"larger than {RAW_LIMITS.result_bytes} bytes" in cheat.message
+
+
+WORST_FRAMES = '''
+import json
+def _frame(header, buffers=()):
+    body = json.dumps(header, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    parts = [struct.pack(">II", len(body), len(buffers)), body]
+    for b in buffers:
+        parts += [struct.pack(">Q", len(b)), b]
+    return b"".join(parts)
+def worst(values, errors):
+    for index in range(values):  # the submission's values, up to their total cap
+        _send(_frame({"ev": "call", "index": index, "status": "ok", "message": "", "forbidden": [], "duration": 0.0,
+                      "value": {"t": "tensor", "dtype": "uint8", "shape": [1_000_000], "buf": 0}}, [bytes(1_000_000)]))
+    for index in range(values, values + errors):  # the longest message and forbidden names the worker forwards
+        _send(_frame({"ev": "call", "index": index, "status": "error", "message": "\\U0001f600" * 4000,
+                      "forbidden": ["\\U0001f600" * 200] * 50, "duration": 0.0, "value": None}))
+    _send(_frame({"ev": "end"}))
+    os._exit(0)
+'''
+
+
+def test_the_longest_messages_the_worker_forwards_fit_the_judges_budget(raw_pool):
+    # 4 000 characters of message and 50 names of 200, 4 bytes each: 56 KB a call frame,
+    # where the judge allowed 32 KB; past its budget it dropped the worker as flooding
+    values, errors = 8, 120
+    calls = [Call("c0", "worst", (values, errors))] + [Call(f"c{i}", "worst", (0, 0)) for i in range(1, values + errors)]
+    result = raw_pool.run(PRELUDE + WORST_FRAMES, calls)
+    assert result.status == "ok", result.message
+    statuses = [result.calls[f"c{i}"].status for i in range(values + errors)]
+    assert statuses == ["ok"] * values + ["error"] * errors
