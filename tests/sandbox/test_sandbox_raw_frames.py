@@ -167,3 +167,14 @@ def test_the_longest_messages_the_worker_forwards_fit_the_judges_budget(raw_pool
     assert result.status == "ok", result.message
     statuses = [result.calls[f"c{i}"].status for i in range(values + errors)]
     assert statuses == ["ok"] * values + ["error"] * errors
+
+
+def test_the_submissions_parts_are_capped_in_the_sandbox(raw_pool, parsed):
+    per_call = RAW_LIMITS.result_nodes - 1  # the list and its items: result_nodes parts
+    calls = [Call(f"c{i}", "many", (per_call,)) for i in range(6)]
+    result = raw_pool.run("def many(n):\n    return list(range(n))\n", calls)
+    statuses = [result.calls[f"c{i}"].status for i in range(6)]
+    assert statuses == ["ok"] * 5 + ["bad-output"]  # 5 x 20 000 = results_total_nodes
+    assert result.calls["c5"].message == f"the submission's values have more than {RAW_LIMITS.results_total_nodes} parts in total"
+    assert result.calls["c4"].value == list(range(per_call))
+    assert sorted(parsed)[-6] < 64 << 10  # the sixth value never reached the judge: five big headers
