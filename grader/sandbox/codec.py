@@ -9,12 +9,13 @@ Encoding accepts exact types only (a subclass of list or float is not plain data
 conveniences: numpy bool/integer/floating scalars become Python scalars, and a tensor
 subclass is sent as the plain tensor holding its raw values.  Decoding treats its input as
 hostile: it checks every node's type, the dtype whitelist, shape against byte length, that
-each buffer is used once, the total size (counted as `encode` counts it, strings included), the number of nodes and the nesting depth, and
-raises CodecError for anything else: a node with keys `encode` never writes, a non-finite
-number where `encode` writes "nan" or "inf".  It only ever builds plain torch.Tensor,
-numpy.ndarray and builtin values; `check_counted` applies the same checks and caps without
-building tensors, arrays or models (the sandbox worker's cheap first look at what a child
-sends; a model's layers are checked only when it is built).
+each buffer is used once, the total size (counted as `encode` counts it, strings included),
+the number of nodes and the nesting depth, and raises CodecError for anything else: a node
+with keys `encode` never writes, a non-finite number where `encode` writes "nan" or "inf".
+It only ever builds plain torch.Tensor, numpy.ndarray and builtin values.  `check_counted`
+applies the same checks and caps without building tensors, arrays or models (the sandbox
+worker's cheap first look at what a child sends; a model's layers are checked only when it
+is built).
 
 This module also runs inside the sandbox: it imports only the standard library, numpy and
 torch (no other part of the project).
