@@ -9,8 +9,13 @@ Encoding accepts exact types only (a subclass of list or float is not plain data
 conveniences: numpy bool/integer/floating scalars become Python scalars, and a tensor
 subclass is sent as the plain tensor holding its raw values.  Decoding treats its input as
 hostile: it checks every node's type, the dtype whitelist, shape against byte length, that
-each buffer is used once, the total size, the number of nodes and the nesting depth, and
-raises CodecError for anything else.  It only ever builds plain torch.Tensor, numpy.ndarray and builtin values.
+each buffer is used once, the total size (counted as `encode` counts it, strings included),
+the number of nodes and the nesting depth, and raises CodecError for anything else: a node
+with keys `encode` never writes, a non-finite number where `encode` writes "nan" or "inf".
+It only ever builds plain torch.Tensor, numpy.ndarray and builtin values.  `check_counted`
+applies the same checks and caps without building tensors, arrays or models (the sandbox
+worker's cheap first look at what a child sends; a model's layers are checked only when it
+is built).
 
 This module also runs inside the sandbox: it imports only the standard library, numpy and
 torch (no other part of the project).
@@ -292,8 +297,12 @@ def encode_many(values: list[Any], *, max_depth: int = MAX_DEPTH) -> tuple[list[
 # ----------------------------------------------------------------------------- decoding
 
 
+_NODE_KEYS = {"none": 1, "tensor": 4, "ndarray": 4}  # how many keys `encode` writes; 2 ("t", "v") for the others
+
+
 class _Decoder:
-    def __init__(self, buffers: list[bytes], max_bytes: int | None, max_depth: int, max_nodes: int | None = None) -> None:
+    def __init__(self, buffers: list[bytes], max_bytes: int | None, max_depth: int, max_nodes: int | None = None,
+                 build: bool = True) -> None:
         if type(buffers) is not list:
             raise CodecError("buffers must be a list of bytes")
         self.buffers = buffers
@@ -303,6 +312,7 @@ class _Decoder:
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self.nodes = 0
+        self.build = build
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > self.max_depth:
@@ -313,21 +323,25 @@ class _Decoder:
         if type(node) is not dict or type(node.get("t")) is not str:
             raise CodecError("malformed value node")
         kind = node["t"]
+        if len(node) != _NODE_KEYS.get(kind, 2):
+            raise CodecError("malformed value node")
         value = node.get("v")
         if kind == "none":
             return None
         if kind == "bool" and type(value) is bool:
             return value
         if kind == "int" and type(value) is int:
+            self._reserve(8 + value.bit_length() // 3)
             return value
         if kind == "float":
-            if type(value) in (int, float):
-                return float(value)
-            if value in ("nan", "inf", "-inf"):
+            if type(value) is int or (type(value) is float and math.isfinite(value)) or value in ("nan", "inf", "-inf"):
+                self._reserve(24)
                 return float(value)
         if kind == "str" and type(value) is str:
+            self._reserve(len(value) * 4 + 16)
             return value
         if kind in ("list", "tuple") and type(value) is list:
+            self._reserve(16)
             items = [self.decode(item, depth + 1) for item in value]
             return items if kind == "list" else tuple(items)
         if kind == "dict" and type(value) is list:
@@ -335,6 +349,7 @@ class _Decoder:
             for pair in value:
                 if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
                     raise CodecError("malformed dict entry")
+                self._reserve(len(pair[0]) * 4 + 16)
                 result[pair[0]] = self.decode(pair[1], depth + 1)
             return result
         if kind == "tensor":
@@ -345,8 +360,15 @@ class _Decoder:
             layers = self.decode(value, depth + 1)
             if type(layers) is not tuple:
                 raise CodecError("malformed model")
-            return ModelSpec(layers=layers)
+            return ModelSpec(layers=layers) if self.build else None
         raise CodecError(f"malformed value node of type {kind[:40]!r}")
+
+    def _reserve(self, nbytes: int) -> None:
+        """Count a part's size as `_Encoder._reserve` does, so that what `encode` accepts
+        within `max_bytes` decodes within it, and nothing larger does."""
+        self.size += nbytes
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise CodecError(f"the value is larger than {self.max_bytes} bytes")
 
     def _raw(self, node: dict[str, Any], itemsize: int) -> tuple[list[int], bytes]:
         shape, index = node.get("shape"), node.get("buf")
@@ -358,9 +380,7 @@ class _Decoder:
         raw = self.buffers[index]
         if type(raw) is not bytes:
             raise CodecError("buffers must be a list of bytes")
-        self.size += len(raw)
-        if self.max_bytes is not None and self.size > self.max_bytes:
-            raise CodecError(f"the value is larger than {self.max_bytes} bytes")
+        self._reserve(len(raw) + 64)
         if math.prod(shape) * itemsize != len(raw):
             raise CodecError(f"shape {shape} does not match {len(raw)} bytes of data")
         return shape, raw
@@ -370,6 +390,8 @@ class _Decoder:
         if dtype is None:
             raise CodecError("unsupported tensor dtype")
         shape, raw = self._raw(node, dtype.itemsize)
+        if not self.build:
+            return None
         if not raw:
             return torch.empty(shape, dtype=dtype)
         return torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
@@ -380,6 +402,8 @@ class _Decoder:
             raise CodecError("unsupported array dtype")
         dtype = np.dtype(name)
         shape, raw = self._raw(node, dtype.itemsize)
+        if not self.build:
+            return None
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
@@ -392,7 +416,24 @@ def decode(header: Any, buffers: list[bytes], *, max_bytes: int | None = None, m
 def decode_counted(header: Any, buffers: list[bytes], *, max_bytes: int | None = None, max_depth: int = MAX_DEPTH,
                    max_nodes: int | None = None) -> tuple[Any, int]:
     """`decode`, and the number of nodes (parts) the value has; CodecError past `max_nodes`."""
-    decoder = _Decoder(buffers, max_bytes, max_depth, max_nodes)
+    return _run(_Decoder(buffers, max_bytes, max_depth, max_nodes), header)
+
+
+def check_counted(header: Any, buffers: list[bytes], *, max_bytes: int | None = None, max_depth: int = MAX_DEPTH,
+                  max_nodes: int | None = None) -> int:
+    """The number of nodes of the value `decode` would build, after the same checks and
+    caps (CodecError), without building its tensors, arrays or models (so a model's layers
+    are not checked: that needs their tensors).  `buffers` must be the value's own: each
+    one used (`encode` writes no others; a frame of a million empty ones costs its reader
+    about 0.7 s)."""
+    decoder = _Decoder(buffers, max_bytes, max_depth, max_nodes, build=False)
+    nodes = _run(decoder, header)[1]
+    if len(decoder.used) != len(buffers):
+        raise CodecError("the value comes with buffers it does not use")
+    return nodes
+
+
+def _run(decoder: _Decoder, header: Any) -> tuple[Any, int]:
     try:
         return decoder.decode(header), decoder.nodes
     except RecursionError:

@@ -167,9 +167,22 @@ class FrameDecoder:
             self._next_length = None
         header, buffers = self._header, self._buffers
         self._reset()
-        if self.max_tokens is not None and header.count(b"[") + header.count(b"{") + header.count(b",") > self.max_tokens:
+        if self.max_tokens is not None and tokens(header) > self.max_tokens:
             return {TOO_COMPLEX: f"its header has more than {self.max_tokens} JSON items"}, []
         return _parse_header(header), buffers
+
+
+def tokens(data: bytes, start: int = 0, end: int | None = None) -> int:
+    """The `[`, `{` and `,` bytes of data[start:end]: in JSON text, an upper bound on its
+    containers and items (what `FrameDecoder`'s `max_tokens` caps)."""
+    end = len(data) if end is None else end
+    return data.count(b"[", start, end) + data.count(b"{", start, end) + data.count(b",", start, end)
+
+
+def header_tokens(frame: bytes) -> int:
+    """`tokens` of the header of a frame made by `pack`."""
+    length, _ = _PREFIX.unpack_from(frame)
+    return tokens(frame, _PREFIX.size, _PREFIX.size + length)
 
 
 def _parse_header(raw: bytes) -> dict[str, Any]:

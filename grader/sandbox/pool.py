@@ -30,6 +30,7 @@ from typing import Any
 from . import framing, isolation as isolation_mod
 from .api import Call, Limits, SandboxError, SubmissionResult
 from .results import Events, assemble, failed_submission
+from .session import CALL_FRAME_BYTES
 from .source import check_source
 
 START_TIMEOUT = 180.0
@@ -174,7 +175,7 @@ class _WorkerProcess:
         deadline = time.monotonic() + limits.wall_per_submission + BACKSTOP
         count = len(job["calls"])
         # what a well-behaved worker can send: the values, the output, and bounded messages
-        budget = self.decoder.consumed + limits.results_total_bytes + 2 * limits.output_bytes + (count + 32) * 32768
+        budget = self.decoder.consumed + limits.results_total_bytes + 2 * limits.output_bytes + (count + 32) * CALL_FRAME_BYTES
         kept_from = self.decoder.consumed
         while True:
             try:

@@ -10,10 +10,14 @@ next session resumes with the next call, in a fresh child with the submission's 
 
 What a child reports is checked before it is forwarded: frames are capped in bytes and in
 JSON tokens before they are parsed, events must come in order with known statuses,
-messages are clipped, and the submission's values are capped in total bytes.  The values
-themselves are forwarded as sent: the trusted side decodes each with its caps on bytes,
-parts and depth, per value and for the whole submission (`results.checked_call`), and
-that check is the boundary.
+messages are clipped.  A value is looked at without being built (`codec.check_counted`:
+the codec's node kinds and keys, caps on bytes, parts and depth, per value and for the
+whole submission), and the frame written again for it must keep within the caps the
+trusted side applies to it (bytes, JSON tokens) and the submission's total bytes; else the
+call is "bad-output".  So what reaches the trusted side is a value tree of bounded size,
+never bulk JSON it would pay to parse (about 1 s of its CPU, GIL held, per 5 MB of empty
+lists).  The value is forwarded as sent, not rebuilt: the trusted side decodes it with
+the same caps (`results.checked_call`), and that check is the boundary.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import framing, processes
+from . import codec, framing, processes
 
 if TYPE_CHECKING:
     from .worker import Worker
@@ -37,9 +41,16 @@ MEMORY_POLL = 0.25
 SLACK = 1 << 20
 CALL_STATUSES = frozenset(("ok", "error", "not-implemented", "missing-function", "memory", "forbidden", "bad-output"))
 LOAD_STATUSES = frozenset(("ok", "syntax-error", "import-error"))
+MESSAGE_CHARS = 4000
+FORBIDDEN_NAMES = 50
+NAME_CHARS = 200
+CALL_FRAME_BYTES = 4 * (MESSAGE_CHARS + FORBIDDEN_NAMES * (NAME_CHARS + 4)) + 4096
+"""The most a forwarded call frame holds besides its value and buffers: its message and
+forbidden names (clipped to these many characters, 4 bytes each at most in UTF-8, with
+their quotes and commas) and its other fields.  The trusted side allows this much per call."""
 
 
-def _clip(text: Any, limit: int = 4000) -> str:
+def _clip(text: Any, limit: int = MESSAGE_CHARS) -> str:
     return text[:limit] if type(text) is str else ""
 
 
@@ -201,6 +212,7 @@ class Submission:
         self.max_frame = int(self.limits["result_bytes"]) + SLACK
         self.max_tokens = int(self.limits["frame_tokens"])
         self.value_bytes = 0
+        self.value_nodes = 0
         self.uid = spare.uid
 
     def child(self, start: int) -> Child:
@@ -248,17 +260,44 @@ class Submission:
             last.stop()
 
     def forward(self, header: dict[str, Any], buffers: list[bytes]) -> None:
-        """Pass a call's result on as the child sent it; once the submission's values
-        exceed their total bytes, "bad-output" instead.  The value itself is decoded and
-        checked by the trusted side (`results.checked_call`), the boundary."""
-        frame = framing.pack(header, buffers)
-        if header["status"] == "ok":
-            self.value_bytes += len(frame)
-            if self.value_bytes > int(self.limits["results_total_bytes"]):
-                cap = self.limits["results_total_bytes"]
-                header = dict(header, status="bad-output", message=f"the submission's values exceed {cap} bytes in total", value=None)
-                frame = framing.pack(header)
+        """Pass a call's result on as the child sent it, an "ok" one only when its value
+        passes `value_problem`; else "bad-output"."""
+        if header["status"] != "ok":
+            self.worker.send_packed(framing.pack(header, buffers))
+            return
+        problem, frame = self.value_problem(header, buffers)
+        if problem:
+            frame = framing.pack(dict(header, status="bad-output", message=_clip(problem), value=None))
         self.worker.send_packed(frame)
+
+    def value_problem(self, header: dict[str, Any], buffers: list[bytes]) -> tuple[str, bytes]:
+        """("", the frame to forward) for a value within every cap, else (why not, b"").
+        The value is checked, not built (`codec.check_counted`, finite numbers only: JSON
+        has no others); the frame written again for it must stay within the byte and token
+        caps of the trusted side's reader (a number can grow, "1e15" to
+        "1000000000000000.0", and an escaped "," is one once written again)."""
+        per_value = int(self.limits["result_nodes"])
+        max_bytes = int(self.limits["result_bytes"])
+        cap = min(per_value, max(int(self.limits["results_total_nodes"]) - self.value_nodes, 0))
+        try:
+            nodes = codec.check_counted(header["value"], buffers, max_bytes=max_bytes, max_nodes=cap)
+        except codec.CodecError as error:
+            message = str(error)
+            if cap < per_value and message == f"the value has more than {cap} parts":
+                message = f"the submission's values have more than {self.limits['results_total_nodes']} parts in total"
+            return message, b""
+        except MemoryError:
+            return "the value is too large to check", b""
+        frame = framing.pack(header, buffers)
+        if len(frame) > self.max_frame:
+            return f"the value is larger than {max_bytes} bytes", b""
+        if framing.header_tokens(frame) > self.max_tokens:
+            return f"the value has more than {per_value} parts", b""
+        self.value_bytes += len(frame)
+        if self.value_bytes > int(self.limits["results_total_bytes"]):
+            return f"the submission's values exceed {self.limits['results_total_bytes']} bytes in total", b""
+        self.value_nodes += nodes
+        return "", frame
 
     def fail_rest(self, start: int, load: str, message: str) -> None:
         """exercise.py failed when imported again after a call was stopped."""
@@ -464,7 +503,7 @@ class Session:
                     "index": self.phase,
                     "status": status,
                     "message": _clip(header.get("message")),
-                    "forbidden": [_clip(name, 200) for name in forbidden[:50]],
+                    "forbidden": [_clip(name, NAME_CHARS) for name in forbidden[:FORBIDDEN_NAMES]],
                     "duration": _seconds(header.get("duration")),
                     "value": header.get("value") if status == "ok" else None,
                 },

@@ -39,3 +39,16 @@ def test_checked_values_are_the_values_sent():
     events.frames[0] = _frame(torch.arange(6.0).reshape(2, 3))
     events.check(Limits())
     assert torch.equal(events.calls[0].value, torch.arange(6.0).reshape(2, 3))
+
+
+def test_the_total_parts_cap_holds_on_the_judges_side_too():
+    # the worker refuses values past the submission's parts, and the judge checks again
+    limits = Limits(result_nodes=1_000, results_total_nodes=2_500)
+    events = Events()
+    for index in range(4):
+        header, buffers = codec.encode(list(range(999)))  # 1 000 parts with its list
+        events.frames[index] = ({"ev": "call", "status": "ok", "value": header}, buffers)
+    events.check(limits)
+    assert [events.calls[i].status for i in range(4)] == ["ok", "ok", "bad-output", "bad-output"]
+    assert events.calls[2].message == "the submission's values have more than 2500 parts in total"
+    assert events.calls[1].value == list(range(999))

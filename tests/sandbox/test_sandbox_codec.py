@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from grader.sandbox import CodecError, ModelSpec, decode, encode
-from grader.sandbox.codec import encode_many
+from grader.sandbox.codec import check_counted, decode_counted, encode_many
 
 
 def roundtrip(value, **options):
@@ -133,13 +133,24 @@ def tensor_node(dtype="float64", shape=(2,), buf=0):
         ({"t": "pickle", "v": "gASV"}, []),
         ({"t": "model", "v": {"t": "tuple", "v": [{"t": "tuple", "v": [{"t": "str", "v": "exec"}]}]}}, []),
         ("not a node", []),
+        ({"t": "int", "v": 1, "x": [[], []]}, []),  # a key encode never writes (any JSON could hide there)
+        ({"t": "none", "v": [[], []]}, []),
+        (dict(tensor_node(), extra=[[], []]), [b"\0" * 16]),
+        ({"t": "float", "v": float("inf")}, []),  # JSON's 1e999: encode writes "inf"
+        ({"t": "float", "v": float("-inf")}, []),
     ],
     ids=["dtype", "shape-mismatch", "negative-dim", "missing-buffer", "reused-buffer", "object-array",
-         "int-key", "bool-as-int", "float-text", "unknown-type", "bad-layer", "not-a-dict"],
+         "int-key", "bool-as-int", "float-text", "unknown-type", "bad-layer", "not-a-dict",
+         "extra-key", "none-with-v", "tensor-extra-key", "inf-number", "minus-inf-number"],
 )
 def test_malformed_encodings_are_rejected(header, buffers):
     with pytest.raises(CodecError):
         decode(header, buffers)
+    if type(header) is dict and header["t"] == "model":
+        assert check_counted(header, buffers) == 4  # a model's layers are checked when it is built
+        return
+    with pytest.raises(CodecError):  # the worker's look without building
+        check_counted(header, buffers)
 
 
 def test_decoding_deep_nesting_is_rejected():
@@ -204,3 +215,58 @@ def test_decoding_counts_parts_and_refuses_more_than_allowed():
     assert decode_counted(header, buffers, max_nodes=6)[1] == 6
     with pytest.raises(CodecError, match="more than 5 parts"):
         decode(header, buffers, max_nodes=5)
+
+
+def test_checking_counts_what_decoding_would_without_building_tensors(monkeypatch):
+    spec = ModelSpec(layers=(("linear", torch.ones(2, 3, dtype=torch.float64), None), ("relu",)))
+    value = {"a": [1, 2.5, "x", None, float("nan")], "t": torch.zeros(3), "n": np.arange(4), "m": spec, "e": ()}
+    header, buffers = encode(value)
+    nodes = decode_counted(header, buffers)[1]
+
+    def no_tensors(*args, **kwargs):
+        raise AssertionError("check_counted built a tensor")
+
+    monkeypatch.setattr(torch, "frombuffer", no_tensors)
+    monkeypatch.setattr(np, "frombuffer", no_tensors)
+    assert check_counted(header, buffers) == nodes
+    with pytest.raises(CodecError, match=f"more than {nodes - 1} parts"):
+        check_counted(header, buffers, max_nodes=nodes - 1)
+    with pytest.raises(CodecError, match="larger than 10 bytes"):
+        check_counted(header, buffers, max_bytes=10)
+
+
+def test_checking_refuses_buffers_the_value_does_not_use():
+    header, buffers = encode([torch.zeros(2), 1])
+    assert check_counted(header, buffers) == 3
+    with pytest.raises(CodecError, match="does not use"):
+        check_counted(header, buffers + [b""])
+    assert decode(header, buffers + [b""])[1] == 1  # job arguments share one list: decode allows it
+
+
+def _encoded_size(value) -> int:
+    """The least max_bytes that `encode` accepts `value` within."""
+    low, high = 0, 1 << 20
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            encode(value, max_bytes=middle)
+            high = middle
+        except CodecError:
+            low = middle + 1
+    return low
+
+
+@pytest.mark.parametrize("value", ["a" * 100, "é" * 50 + "\U0001f600", 2**100, -7, [1.5, "x", None, True, float("nan")],
+                                   {"key": torch.zeros(3), "k2": ("v",)}, np.zeros(4), np.float32(2.5),
+                                   ModelSpec(layers=(("linear", torch.ones(2, 3, dtype=torch.float64), None),))],
+                         ids=["ascii", "astral", "big-int", "int", "list", "dict", "array", "np-scalar", "model"])
+def test_decoding_counts_a_values_bytes_as_encoding_does(value):
+    # a value a child could not send within max_bytes is not taken from a frame written by hand either
+    size = _encoded_size(value)
+    header, buffers = encode(value)
+    decode(header, buffers, max_bytes=size)
+    assert check_counted(header, buffers, max_bytes=size) >= 1
+    with pytest.raises(CodecError, match="larger"):
+        decode(header, buffers, max_bytes=size - 1)
+    with pytest.raises(CodecError, match="larger"):
+        check_counted(header, buffers, max_bytes=size - 1)
