@@ -65,8 +65,9 @@ class CodePair:
 
 
 def _lines(packed: Iterable[int]) -> set[int]:
+    """The source lines the packed spans cover (neighbouring fingerprints share spans)."""
     out: set[int] = set()
-    for value in packed:
+    for value in set(packed):
         first, last = span(value)
         out.update(range(first, last + 1))
     return out
