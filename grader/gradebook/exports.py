@@ -195,21 +195,20 @@ def gradescope_results(
     }
 
 
-def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
-    """Rewrite every output file from the gradebook; returns {what: path}."""
-    from grader.gradebook.feedback import feedback_page
-    from grader.gradebook.report import report_page
-
-    out = Path(out)
+def write_student_files(gradebook: Gradebook, out: Path) -> None:
+    """Rewrite each student's results JSON (Gradescope's format) and feedback page."""
     all_items = gradebook.items()
     results = class_results(gradebook, all_items)
-    submissions = gradebook.submissions()
+    _write_student_files(gradebook, Path(out), results, all_items, gradebook.submissions(), totals(gradebook, results))
+
+
+def _write_student_files(gradebook: Gradebook, out: Path, results: dict[str, list[ResultRow]], all_items: list[ItemInfo],
+                         submissions: dict[str, Any], final: dict[str, Total]) -> None:
+    from grader.gradebook.feedback import feedback_page
+
     items_by_student: dict[str, dict[str, ItemInfo]] = {}
     for info in all_items:
         items_by_student.setdefault(info.student, {})[info.item] = info
-    final = totals(gradebook, results)
-    write_atomic(out / GRADES_CSV, grades_csv(results, final))
-    write_atomic(out / TOTALS_CSV, totals_csv(gradebook, results, final))
     quiz_title = gradebook.quiz_title()
     students = {s: (name, email) for s, name, email in gradebook.students()}
     for student, rows in results.items():
@@ -222,6 +221,23 @@ def write_outputs(gradebook: Gradebook, out: Path) -> dict[str, Path]:
             (out / RESULTS_DIR / f"{student}.json").unlink(missing_ok=True)
         page = feedback_page(quiz_title, student, students[student][0], rows, items, sub, final.get(student))
         write_atomic(out / FEEDBACK_DIR / f"{student}.html", page)
+
+
+def write_outputs(gradebook: Gradebook, out: Path, *, student_files: bool = True) -> dict[str, Path]:
+    """Rewrite every output file from the gradebook; returns {what: path}.
+    `student_files=False`: all but each student's results JSON and feedback page (another
+    process wrote those: `student_files`)."""
+    from grader.gradebook.report import report_page
+
+    out = Path(out)
+    all_items = gradebook.items()
+    results = class_results(gradebook, all_items)
+    submissions = gradebook.submissions()
+    final = totals(gradebook, results)
+    write_atomic(out / GRADES_CSV, grades_csv(results, final))
+    write_atomic(out / TOTALS_CSV, totals_csv(gradebook, results, final))
+    if student_files:
+        _write_student_files(gradebook, out, results, all_items, submissions, final)
     write_atomic(out / REPORT_HTML, report_page(gradebook, results, all_items, submissions, final))
     return {
         "gradebook": out / "gradebook.sqlite",

@@ -11,7 +11,8 @@ The run, in order:
 3. grade the others: answers in this process's main thread (where answer checks can use
    their time budget), code on ONE `ExecutorPool(workers=jobs)` driven by `jobs` threads;
    each submission is committed in its own transaction as soon as it is graded;
-4. rewrite every output file from the gradebook (`exports.write_outputs`).
+4. rewrite every output file from the gradebook (`exports.write_outputs`; each student's
+   files in a process of their own while the similarity analysis runs: `student_files`).
 
 A run killed at any point and started again grades each submission exactly once: the
 committed ones have their hash recorded and are skipped, the others were never written.
@@ -41,7 +42,7 @@ from typing import Any, Iterator, Sequence
 from grader.errors import GraderError
 from grader import __version__
 from grader.bank import BankError
-from grader.gradebook import exports
+from grader.gradebook import exports, student_files
 from grader.gradebook.folder import default_out
 from grader.heap import freeze_long_lived
 from grader.gradebook.adjust import LATE_POLICY_META, accepted_answers
@@ -404,9 +405,11 @@ class _Batch:
             self.reporter.finish()
         if summary.failed and status == "finished":
             status = "incomplete"
+        writer = student_files.start(self.out)  # while the similarity analysis runs
         if not summary.interrupted:
             after_grading(self.gradebook, self.quizzes, self.submissions, self.out, self.reporter.warn)
-        summary.files = exports.write_outputs(self.gradebook, self.out)
+        written = writer is not None and writer.finished()
+        summary.files = exports.write_outputs(self.gradebook, self.out, student_files=not written)
         _class_figures(self.gradebook, summary)
         summary.not_graded = _not_graded(self.gradebook)
         if summary.not_graded and status == "finished":

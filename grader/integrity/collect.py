@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -20,6 +19,7 @@ from grader.gradebook.submissions import CODE_FILE, DEFAULT_MAX_FILE_BYTES, read
 from grader.integrity import cache, fingerprint_worker
 from grader.integrity.answer_pairs import AnswerRecord
 from grader.integrity.winnow import FilePrint, fingerprint_file
+from grader.module_process import module_command
 from grader.quiz.model import StudentQuiz
 
 SKIPPED_STATUSES = frozenset({"missing", "invalid"})
@@ -85,11 +85,8 @@ def fingerprint_many(
 
 
 def worker_command() -> tuple[list[str], dict[str, str]]:
-    """The command line and environment of a `fingerprint_worker` process.  -P: the
-    current folder (maybe a student's) is not put on sys.path."""
-    package_root = str(Path(fingerprint_worker.__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-    return [sys.executable, "-P", "-m", "grader.integrity.fingerprint_worker"], env
+    """The command line and environment of a `fingerprint_worker` process."""
+    return module_command(fingerprint_worker.__name__)
 
 
 def _in_worker(sources: list[bytes], stub: FilePrint | None) -> list[FilePrint]:
