@@ -73,7 +73,7 @@ from grader.gradebook.submissions import (
     read_id_map,
 )
 from grader.gradebook.ungraded import FAILED, failure_of, not_graded_items
-from grader.integrity.api import after_grading, start_prefetch
+from grader.integrity.api import Prefetch, after_grading, start_prefetch
 from grader.quiz.load import LoadedQuiz, load_quiz
 from grader.quiz.model import StudentQuiz
 from grader.quiz.policy import QuizPolicy, read_policy
@@ -358,6 +358,7 @@ class _Batch:
     run_id: int = 0
     alternatives: dict[str, list[str]] = field(default_factory=dict)
     early_pool: Any = None  # started before the plan, so its workers boot meanwhile
+    prefetch: Prefetch | None = None  # fingerprints computed while grading (stopped when it ends)
 
     def run(self) -> BatchSummary:
         spec = self.loaded.spec
@@ -407,7 +408,7 @@ class _Batch:
             status = "incomplete"
         writer = student_files.start(self.out)  # while the similarity analysis runs
         if not summary.interrupted:
-            after_grading(self.gradebook, self.quizzes, self.submissions, self.out, self.reporter.warn)
+            after_grading(self.gradebook, self.quizzes, self.submissions, self.out, self.reporter.warn, self.prefetch)
         written = writer is not None and writer.finished()
         summary.files = exports.write_outputs(self.gradebook, self.out, student_files=not written)
         _class_figures(self.gradebook, summary)
@@ -497,7 +498,7 @@ class _Batch:
         else:
             backend = LocalBackend(self.jobs, lambda jobs: self._open_pool(summary))
         freeze_long_lived()
-        prefetch = start_prefetch(self.quizzes, self.out)  # the similarity analysis's fingerprints, on idle cores
+        self.prefetch = prefetch = start_prefetch(self.quizzes, self.out)  # the similarity analysis's, on idle cores
         inflight: dict[Future[Graded], _InFlight] = {}
         pending: Iterator[_Job] = iter(queue)
         try:

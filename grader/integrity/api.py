@@ -21,6 +21,7 @@ from grader.integrity import answer_pairs as answers_mod
 from grader.integrity import code_pairs as code_mod
 from grader.integrity import cache, collect, pages
 from grader.integrity.prefetch import Prefetch
+from grader.integrity.winnow import FilePrint
 from grader.integrity.section import SIMILARITY_CSV
 from grader.quiz.model import StudentQuiz
 
@@ -86,8 +87,10 @@ def analyse(
     against: Sequence[Path] = (),
     *,
     solution: Path | None = collect.SOLUTION_PATH,
+    known: Mapping[str, FilePrint] | None = None,
 ) -> SimilarityResult:
-    """Run both analyses on an open gradebook and write the outputs into `out`."""
+    """Run both analyses on an open gradebook and write the outputs into `out`; `known`:
+    fingerprints a `Prefetch` computed (cache entry -> fingerprints)."""
     started = time.perf_counter()
     students = len(gradebook.students())
     result = SimilarityResult(answer_threshold=answers_mod.threshold(students))
@@ -95,7 +98,7 @@ def analyse(
     with ThreadPoolExecutor(max_workers=1) as background:  # its worker processes fingerprint the code...
         printing = None if submissions is None else background.submit(
             collect.fingerprints, collect.student_sources(gradebook, submissions, unread=result.unread), stub,
-            out / pages.PAGES_DIR / cache.FOLDER,
+            out / pages.PAGES_DIR / cache.FOLDER, None, known,
         )
         records = collect.answer_records(gradebook, quizzes)  # ...while this thread finds the answer pairs
         result.answer_pairs = answers_mod.find_pairs(records, students=students)
@@ -186,7 +189,7 @@ def start_prefetch(quizzes: Mapping[str, StudentQuiz], out: Path) -> Prefetch | 
 
 
 def after_grading(gradebook: Gradebook, quizzes: Mapping[str, StudentQuiz], submissions: Path, out: Path,
-                  warn: Callable[[str], None]) -> None:
+                  warn: Callable[[str], None], prefetch: Prefetch | None = None) -> None:
     """The step `grade` runs before writing its exports: record the submissions folder and
     write similarity.csv and the pair pages, unless nothing they depend on changed since
     the last time (a rerun that graded nothing costs a hash of the submissions table). A
@@ -197,7 +200,7 @@ def after_grading(gradebook: Gradebook, quizzes: Mapping[str, StudentQuiz], subm
         row = gradebook.db.execute("SELECT value FROM meta WHERE key = ?", (DIGEST_KEY,)).fetchone()
         if row and row[0] == digest and (out / SIMILARITY_CSV).is_file():
             return
-        analyse(gradebook, quizzes, submissions, out)
+        analyse(gradebook, quizzes, submissions, out, known=prefetch.prints if prefetch else None)
         gradebook.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (DIGEST_KEY, digest))
     except Exception as error:  # evidence is optional; the grades are not
         warn(f"similarity analysis skipped ({type(error).__name__}: {error})")

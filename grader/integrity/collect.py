@@ -124,17 +124,18 @@ def student_sources(
 
 
 def fingerprints(
-    sources: Mapping[str, bytes], stub: FilePrint | None, cache_dir: Path, jobs: int | None = None
+    sources: Mapping[str, bytes], stub: FilePrint | None, cache_dir: Path, jobs: int | None = None,
+    known: Mapping[str, FilePrint] | None = None,
 ) -> dict[str, FilePrint]:
     """`fingerprint_many` of `sources`, the files fingerprinted by an earlier run read from
     the cache in `cache_dir`, the others added to it; in the order of `sources` (tied
     pairs are listed in that order). Touches no gradebook: it may run in a thread of its
-    own."""
+    own. `known`: cache entries already read (by a `Prefetch`), taken as they are."""
     stub_key = cache.stub_digest(stub)
     keys = {student: cache.key(data, stub_key) for student, data in sources.items()}
     prints: dict[str, FilePrint] = {}
     for student, entry in keys.items():
-        found = cache.load(cache_dir, entry, sources[student])
+        found = (known or {}).get(entry) or cache.load(cache_dir, entry, sources[student])
         if found is not None:
             prints[student] = found
     fresh = fingerprint_many({s: d for s, d in sources.items() if s not in prints}, stub, jobs)

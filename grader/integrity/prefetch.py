@@ -38,12 +38,14 @@ def _lowest_priority(pid: int) -> None:
 class Prefetch:
     """One low-priority fingerprint worker filling the cache in `cache_dir` for `stub`.
     `add` never blocks on the worker; `stop` kills it and returns once every answer it
-    gave is stored."""
+    gave is stored, in the cache and in `prints` (cache entry -> fingerprints), which the
+    analysis may take instead of reading the cache again."""
 
     def __init__(self, stub: FilePrint | None, cache_dir: Path) -> None:
         self.cache_dir = cache_dir
         self.stub_key = cache.stub_digest(stub)
         self.seen: set[str] = set()
+        self.prints: dict[str, FilePrint] = {}  # cache entry -> fingerprints, as stored
         self.sent: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self.todo: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
         command, env = worker_command()
@@ -89,9 +91,11 @@ class Prefetch:
         for line in stdout:
             entry, data = self.sent.get()
             try:
-                cache.store(self.cache_dir, entry, cache.from_json(line, data))
+                prints = cache.from_json(line, data)
+                cache.store(self.cache_dir, entry, prints)
             except (OSError, ValueError):
                 return
+            self.prints[entry] = prints
 
     def stop(self) -> None:
         """Kill the worker (what it has not answered is left to the analysis) and wait

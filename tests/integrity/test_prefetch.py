@@ -60,6 +60,9 @@ def test_the_cache_holds_the_fingerprints_this_process_computes(tmp_path: Path, 
     for data in files:
         assert _plain(_cached(tmp_path, stub, data)) == _plain(fingerprint_file(data, stub))
     assert len(list(tmp_path.glob("*.json"))) == len(set(files))
+    stub_key = cache.stub_digest(stub)  # what the analysis takes without reading the cache again
+    assert {e: _plain(p) for e, p in prefetch.prints.items()} == {
+        cache.key(d, stub_key): _plain(fingerprint_file(d, stub)) for d in files}
 
 
 def test_the_worker_runs_only_when_a_core_is_idle(tmp_path: Path, stub: FilePrint) -> None:
