@@ -202,8 +202,8 @@ def write_student_files(gradebook: Gradebook, out: Path) -> None:
     _write_student_files(gradebook, Path(out), results, all_items, gradebook.submissions(), totals(gradebook, results))
 
 
-def _write_student_files(gradebook: Gradebook, out: Path, results: dict[str, list[ResultRow]], all_items: list[ItemInfo],
-                         submissions: dict[str, Any], final: dict[str, Total]) -> None:
+def _write_student_files(gradebook: Gradebook, out: Path, results: dict[str, list[ResultRow]],
+                         all_items: list[ItemInfo], submissions: dict[str, Any], final: dict[str, Total]) -> None:
     from grader.gradebook.feedback import feedback_page
 
     items_by_student: dict[str, dict[str, ItemInfo]] = {}

@@ -175,7 +175,8 @@ class _WorkerProcess:
         deadline = time.monotonic() + limits.wall_per_submission + BACKSTOP
         count = len(job["calls"])
         # what a well-behaved worker can send: the values, the output, and bounded messages
-        budget = self.decoder.consumed + limits.results_total_bytes + 2 * limits.output_bytes + (count + 32) * CALL_FRAME_BYTES
+        budget = (self.decoder.consumed + limits.results_total_bytes + 2 * limits.output_bytes
+                  + (count + 32) * CALL_FRAME_BYTES)
         kept_from = self.decoder.consumed
         while True:
             try:
