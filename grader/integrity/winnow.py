@@ -168,16 +168,26 @@ def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW, salt
     return selected
 
 
-def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None) -> FilePrint:
-    """Fingerprints of each top-level function's body (see the module docstring); a
-    boilerplate file's fingerprints (the handed-out stubs) are removed function by
-    function. Never raises for any input: an unreadable file gives `error`."""
+def source_text(source: str | bytes) -> str | None:
+    """The text fingerprinted (and shown on the pages) for a file: UTF-8 without a leading
+    byte-order mark, every line ending (CR LF, CR) made LF, as Python reads the file and
+    the grader runs it; None when the bytes are not UTF-8. The lexer ends lines at LF only:
+    a CR-only file would otherwise put every token on line 1, outside every function."""
     if isinstance(source, bytes):
         try:
             source = source.decode("utf-8")
         except UnicodeDecodeError:
-            return FilePrint("", {}, "not UTF-8 text")
-    text = source
+            return None
+    return source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None) -> FilePrint:
+    """Fingerprints of each top-level function's body (see the module docstring); a
+    boilerplate file's fingerprints (the handed-out stubs) are removed function by
+    function. Never raises for any input: an unreadable file gives `error`."""
+    text = source_text(source)
+    if text is None:
+        return FilePrint("", {}, "not UTF-8 text")
     try:
         tree = ast.parse(text)
         tokens = _normalized_tokens(text, tree)
