@@ -15,6 +15,11 @@ fingerprint. A function's fingerprints are then salted with its name (XOR with a
 the name), so equal code in two differently named functions never matches and one integer
 identifies (function, fingerprint) in an index. Each fingerprint remembers the source
 lines it first covered (packed in one int, see `span`), for highlighting.
+
+A function is what `grade` calls by its name, wherever the module binds it: a def inside a
+top-level `if`/`try`/`with`, or a plain alias `name = other`; its tokens are followed by
+those of the module's functions it calls (each once), so a copy renamed and called through
+a one-line forwarder is still the copy.
 """
 
 from __future__ import annotations
@@ -168,6 +173,71 @@ def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW, salt
     return selected
 
 
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Match) + (
+    (ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+
+def _module_functions(body: list[ast.stmt]) -> tuple[dict[str, _Function], list[tuple[str, str]]]:
+    """The functions the module defines (name -> def, the last one of a name), at top level
+    or inside a top-level `if`, `try`, `with` or loop (the module binds them all the
+    same), and its plain aliases `name = other` in order, as (name, other)."""
+    defined: dict[str, _Function] = {}
+    aliases: list[tuple[str, str]] = []
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.body:
+                defined[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Name):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            aliases += [(t.id, node.value.id) for t in targets if isinstance(t, ast.Name)]
+        elif isinstance(node, _BLOCKS):
+            nested: list[ast.stmt] = [*getattr(node, "body", []), *getattr(node, "orelse", []),
+                                      *getattr(node, "finalbody", [])]
+            for handler in getattr(node, "handlers", None) or []:
+                nested += handler.body
+            for case in getattr(node, "cases", None) or []:
+                nested += case.body
+            stack.extend(reversed(nested))
+    return defined, aliases
+
+
+def _uses(node: _Function, defined: dict[str, _Function]) -> list[_Function]:
+    """The module's functions that `node`'s body names (its helpers), by position."""
+    found: dict[int, _Function] = {}
+    stack: list[ast.AST] = list(node.body)
+    while stack:  # ast.walk, at a fraction of its cost
+        current = stack.pop()
+        if type(current) is ast.Name:
+            if current.id in defined:
+                helper = defined[current.id]
+                found[id(helper)] = helper
+            continue
+        for field_name in current._fields:
+            value = getattr(current, field_name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+    return sorted(found.values(), key=lambda f: f.lineno)
+
+
+def _with_helpers(node: _Function, defined: dict[str, _Function], uses: dict[int, list[_Function]]) -> list[_Function]:
+    """`node` and every module function it calls, directly or not, each once: a function
+    that only calls a renamed copy of another is compared as the copy."""
+    order, seen, stack = [], {id(node)}, [node]
+    while stack:
+        current = stack.pop(0)
+        order.append(current)
+        for helper in uses.get(id(current), []):
+            if id(helper) not in seen:
+                seen.add(id(helper))
+                stack.append(helper)
+    return order
+
+
 def source_text(source: str | bytes) -> str | None:
     """The text fingerprinted (and shown on the pages) for a file: UTF-8 without a leading
     byte-order mark, every line ending (CR LF, CR) made LF, as Python reads the file and
@@ -194,16 +264,24 @@ def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return FilePrint(text, {}, f"cannot be parsed ({type(error).__name__})")
     lines = [t[1] for t in tokens]
+    defined, aliases = _module_functions(tree.body)
+    for target, source in aliases:  # `conv2d = _my_conv`: graded as conv2d
+        if source in defined:
+            defined[target] = defined[source]
+    uses = {id(node): _uses(node, defined) for node in defined.values()}
     functions: dict[str, FunctionPrint] = {}
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.body:
-            continue
-        first, last = node.body[0].lineno, node.end_lineno or node.lineno
-        body = tokens[bisect_left(lines, first) : bisect_right(lines, last)]
-        hashes = winnow(body, salt=_salt(node.name))
-        if boilerplate is not None and node.name in boilerplate.functions:
-            for h in boilerplate.functions[node.name].hashes:
-                hashes.pop(h, None)
+    for name, node in defined.items():
+        body: list[tuple[int, int]] = []
+        for part in _with_helpers(node, defined, uses):
+            first, last = part.body[0].lineno, part.end_lineno or part.lineno
+            body += tokens[bisect_left(lines, first) : bisect_right(lines, last)]
+        hashes = winnow(body, salt=_salt(name))
+        if boilerplate is not None:
+            for handed_out in {name, node.name}:
+                if handed_out in boilerplate.functions:  # re-salted with the name graded
+                    resalt = _salt(handed_out) ^ _salt(name)
+                    for h in boilerplate.functions[handed_out].hashes:
+                        hashes.pop(h ^ resalt, None)
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        functions[node.name] = FunctionPrint(node.name, (start, last), hashes)
+        functions[name] = FunctionPrint(name, (start, node.end_lineno or node.lineno), hashes)
     return FilePrint(text, functions)
