@@ -7,7 +7,10 @@ from __future__ import annotations
 import ast
 import csv
 import textwrap
+import time
 from pathlib import Path
+
+import pytest
 
 from grader.code.stubs import SOLUTION_PATH
 from grader.gradebook.runner import grade_batch
@@ -87,3 +90,18 @@ def test_grade_scores_them_like_the_original_and_flags_them(tmp_path: Path) -> N
     assert code["s00"] == code["s01"] == code["s02"] == code["s03"] != code["s04"]  # graded alike
     pairs = {(r["student_a"], r["student_b"]) for r in _csv(out / "similarity.csv") if r["flagged"] == "1"}
     assert {("s00", "s01"), ("s00", "s02"), ("s00", "s03"), ("s01", "s02"), ("s01", "s03")} <= pairs
+
+
+@pytest.mark.parametrize("many", [
+    lambda count: "".join(f"a{i} = long\n" for i in range(count)),  # aliases of it
+    lambda count: "".join(f"def f{i}(x):\n    return long(x)\n" for i in range(count)),  # forwarders to it
+], ids=["aliases", "forwarders"])
+def test_many_names_for_one_long_function_cost_a_few_passes_not_one_each(many: object) -> None:
+    """Each graded name is compared with the code it runs, but a file of 20 000 names for one
+    function of 10 000 lines must not be fingerprinted 20 000 times (it took minutes)."""
+    source = "def long(x):\n" + "".join(f"    x = x + {i} * x\n" for i in range(10_000))
+    source += many(20_000)  # type: ignore[operator]
+    started = time.process_time()
+    prints = fingerprint_file(source)
+    assert len(prints.functions) == 20_001 and prints.functions["long"].size > 0
+    assert time.process_time() - started < 15  # about 1 s here; one pass per name: over 60 s
