@@ -234,7 +234,9 @@ def _with_helpers(
         current = queue[at]
         at += 1
         yield current
-        for helper in uses.get(id(current), []):
+        if id(current) not in uses:
+            uses[id(current)] = _uses(current, defined)
+        for helper in uses[id(current)]:
             if id(helper) not in seen:
                 seen.add(id(helper))
                 queue.append(helper)
@@ -270,10 +272,7 @@ def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None
     for target, source in aliases:  # `conv2d = _my_conv`: graded as conv2d
         if source in defined:
             defined[target] = defined[source]
-    uses: dict[int, list[_Function]] = {}
-    for node in defined.values():
-        if id(node) not in uses:
-            uses[id(node)] = _uses(node, defined)
+    uses: dict[int, list[_Function]] = {}  # filled as the helpers are walked
     graded = set(boilerplate.functions) if boilerplate is not None else set()
     # what aliases and helpers may add to the tokens winnowed, beyond each def's own body: a
     # file of many aliases of (or callers of) one long function costs at most a few passes
@@ -281,7 +280,8 @@ def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None
     prints: dict[str, FunctionPrint] = {}
     for name, node in sorted(defined.items(), key=lambda item: item[0] not in graded):  # the graded first
         body: list[tuple[int, int]] = []
-        for part in _with_helpers(node, defined, uses):
+        folded = boilerplate is None or name in graded  # the graded names' helpers (all without a stub)
+        for part in _with_helpers(node, defined, uses) if folded else (node,):
             first, last = part.body[0].lineno, part.end_lineno or part.lineno
             low, high = bisect_left(lines, first), bisect_right(lines, last)
             if part is not node or node.name != name:
