@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import unicodedata
 import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -130,6 +131,8 @@ def _normalized_tokens(text: str, tree: ast.Module) -> list[tuple[int, int]]:
         if line in skip:
             continue
         if kind == lexer.NAME:
+            if not string.isascii():  # Python reads identifiers in NFKC form: ｔｏｒｃｈ is torch
+                string = unicodedata.normalize("NFKC", string)
             value = string if (previous == "." or string in kept) else "V"
         elif kind == lexer.NUMBER:
             value = "N"

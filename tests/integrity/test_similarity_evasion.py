@@ -105,3 +105,23 @@ def test_many_names_for_one_long_function_cost_a_few_passes_not_one_each(many: o
     prints = fingerprint_file(source)
     assert len(prints.functions) == 20_001 and prints.functions["long"].size > 0
     assert time.process_time() - started < 15  # about 1 s here; one pass per name: over 60 s
+
+
+def test_a_copy_spelled_in_fullwidth_letters_is_the_same_copy() -> None:
+    """Python reads identifiers in NFKC form: `ｔｏｒｃｈ.ｗｈｅｒｅ` is `torch.where`, and
+    `ｒａｎｇｅ` the builtin; a copy spelled so runs the same and must compare the same."""
+    import builtins
+    import keyword
+    import re
+
+    from grader.code.source import check_source
+
+    def fullwidth(word: str) -> str:
+        return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in word)
+
+    kept = (set(dir(builtins)) | {"torch", "F", "math"}) - set(keyword.kwlist)
+    copy = re.sub(r"(?<=\.)([A-Za-z_]\w*)", lambda m: fullwidth(m.group(1)), SOLUTION)  # attributes
+    copy = re.sub(r"\b([A-Za-z_]\w*)\b", lambda m: fullwidth(m.group(1)) if m.group(1) in kept else m.group(1), copy)
+    assert copy != SOLUTION and check_source(copy.encode()).error == ""
+    original = fingerprint_file(SOLUTION)
+    assert compare(original, fingerprint_file(copy)).score == 1.0
