@@ -14,7 +14,7 @@ from typing import Iterable
 from grader.atomic_write import write_atomic
 from grader.integrity.winnow import K, WINDOW, FilePrint, FunctionPrint, source_text
 
-VERSION = f"winnow-v2-k{K}-w{WINDOW}"  # v2: BOM dropped, CR line ends read, functions as graded
+VERSION = f"winnow-v2-k{K}-w{WINDOW}"  # v2: BOM dropped, CR line ends, NFKC names, functions as graded
 FOLDER = ".fingerprints"
 
 
