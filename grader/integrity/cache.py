@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Iterable
 
 from grader.atomic_write import write_atomic
-from grader.integrity.winnow import K, WINDOW, FilePrint, FunctionPrint
+from grader.integrity.winnow import K, WINDOW, FilePrint, FunctionPrint, source_text
 
-VERSION = f"winnow-v1-k{K}-w{WINDOW}"
+VERSION = f"winnow-v2-k{K}-w{WINDOW}"  # v2: BOM dropped, CR line ends, NFKC names, functions as graded
 FOLDER = ".fingerprints"
 
 
@@ -52,11 +52,7 @@ def from_json(text: str | bytes, data: bytes) -> FilePrint:
         error = str(document["error"])
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as problem:
         raise ValueError(f"malformed fingerprints ({type(problem).__name__})") from None
-    try:
-        text = data.decode("utf-8")  # as fingerprint_file read it
-    except UnicodeDecodeError:
-        text = ""
-    return FilePrint(text, functions, error)
+    return FilePrint(source_text(data) or "", functions, error)  # as fingerprint_file read it
 
 
 def load(folder: Path, entry: str, data: bytes) -> FilePrint | None:

@@ -20,6 +20,7 @@ from grader.integrity import cache, fingerprint_worker
 from grader.integrity.answer_pairs import AnswerRecord
 from grader.integrity.winnow import FilePrint, fingerprint_file
 from grader.module_process import module_command
+from grader.notebooks import code_file_source
 from grader.quiz.model import StudentQuiz
 
 SKIPPED_STATUSES = frozenset({"missing", "invalid"})
@@ -60,6 +61,18 @@ def boilerplate(quizzes: Mapping[str, StudentQuiz]) -> FilePrint | None:
 def _read(path: Path, root: Path, cap: int) -> bytes | None:
     _size, data, error = read_capped(path, os.path.realpath(root), cap)
     return None if error else data
+
+
+def _code(path: Path, root: Path, cap: int) -> bytes | None:
+    """The code `grade` ran from a student's exercise.py, or from exercise.ipynb its code
+    cells (read as `submissions.load` reads them; the notebook's JSON holds no function)."""
+    data = _read(path, root, cap)
+    if data is None:
+        return None
+    try:
+        return code_file_source(path.name, data)[0]
+    except ValueError:  # a notebook grade could not read either
+        return None
 
 
 PARALLEL_FROM = 64
@@ -104,9 +117,10 @@ def _in_worker(sources: list[bytes], stub: FilePrint | None) -> list[FilePrint]:
 def student_sources(
     gradebook: Gradebook, submissions: Path, cap: int = DEFAULT_MAX_FILE_BYTES, unread: list[str] | None = None
 ) -> dict[str, bytes]:
-    """Each graded student's exercise.py, found where `grade` read it (its recorded origin
-    under `submissions`); students whose file is no longer there (changed since, or a name
-    `grade` could only show escaped) are appended to `unread`."""
+    """Each graded student's exercise.py (or the code cells of their exercise.ipynb), found
+    where `grade` read it (its recorded origin under `submissions`); students whose file is
+    no longer there (changed since, or a name `grade` could only show escaped) are appended
+    to `unread`."""
     roster = {s for s, _, _ in gradebook.students()}
     sources: dict[str, bytes] = {}
     # in id order, not grading order: a pair reads the same in every run
@@ -115,7 +129,7 @@ def student_sources(
             continue
         for entry in row.files:
             if entry.get("name") == CODE_FILE and not entry.get("error"):
-                data = _read(submissions / str(entry["origin"]), submissions, cap)
+                data = _code(submissions / str(entry["origin"]), submissions, cap)
                 if data is not None:
                     sources[student] = data
                 elif unread is not None:

@@ -88,8 +88,10 @@ def similarity_csv(table: Sequence[Row]) -> str:
 
 @lru_cache(maxsize=64)
 def _escaped_lines(text: str) -> tuple[str, ...]:
-    """The file's lines as HTML (a file is shown on many pages: the solution on every one)."""
-    return tuple(str(escape(line)) or "&nbsp;" for line in text.splitlines())
+    """The file's lines as HTML (a file is shown on many pages: the solution on every one).
+    Split at LF only, as Python numbers lines (`fingerprint_file` made every line end LF):
+    `splitlines` would also split at a form feed or U+2028 in a comment and shift the page."""
+    return tuple(str(escape(line)) or "&nbsp;" for line in text.split("\n"))
 
 
 def _highlight(text: str, span: tuple[int, int], marked: frozenset[int]) -> Markup:

@@ -15,6 +15,11 @@ fingerprint. A function's fingerprints are then salted with its name (XOR with a
 the name), so equal code in two differently named functions never matches and one integer
 identifies (function, fingerprint) in an index. Each fingerprint remembers the source
 lines it first covered (packed in one int, see `span`), for highlighting.
+
+A function is what `grade` calls by its name, wherever the module binds it: a def inside a
+top-level `if`/`try`/`with`, or a plain alias `name = other`; its tokens are followed by
+those of the module's functions it calls (each once), so a copy renamed and called through
+a one-line forwarder is still the copy.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import unicodedata
 import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -125,6 +131,8 @@ def _normalized_tokens(text: str, tree: ast.Module) -> list[tuple[int, int]]:
         if line in skip:
             continue
         if kind == lexer.NAME:
+            if not string.isascii():  # Python reads identifiers in NFKC form: ｔｏｒｃｈ is torch
+                string = unicodedata.normalize("NFKC", string)
             value = string if (previous == "." or string in kept) else "V"
         elif kind == lexer.NUMBER:
             value = "N"
@@ -168,32 +176,130 @@ def winnow(tokens: list[tuple[int, int]], k: int = K, window: int = WINDOW, salt
     return selected
 
 
-def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None) -> FilePrint:
-    """Fingerprints of each top-level function's body (see the module docstring); a
-    boilerplate file's fingerprints (the handed-out stubs) are removed function by
-    function. Never raises for any input: an unreadable file gives `error`."""
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Match) + (
+    (ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+
+def _module_functions(body: list[ast.stmt]) -> tuple[dict[str, _Function], list[tuple[str, str]]]:
+    """The functions the module defines (name -> def, the last one of a name), at top level
+    or inside a top-level `if`, `try`, `with` or loop (the module binds them all the
+    same), and its plain aliases `name = other` in order, as (name, other)."""
+    defined: dict[str, _Function] = {}
+    aliases: list[tuple[str, str]] = []
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.body:
+                defined[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Name):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            aliases += [(t.id, node.value.id) for t in targets if isinstance(t, ast.Name)]
+        elif isinstance(node, _BLOCKS):
+            nested: list[ast.stmt] = [*getattr(node, "body", []), *getattr(node, "orelse", []),
+                                      *getattr(node, "finalbody", [])]
+            for handler in getattr(node, "handlers", None) or []:
+                nested += handler.body
+            for case in getattr(node, "cases", None) or []:
+                nested += case.body
+            stack.extend(reversed(nested))
+    return defined, aliases
+
+
+def _uses(node: _Function, defined: dict[str, _Function]) -> list[_Function]:
+    """The module's functions that `node`'s body names (its helpers), by position."""
+    found: dict[int, _Function] = {}
+    stack: list[ast.AST] = list(node.body)
+    while stack:  # ast.walk, at a fraction of its cost
+        current = stack.pop()
+        if type(current) is ast.Name:
+            if current.id in defined:
+                helper = defined[current.id]
+                found[id(helper)] = helper
+            continue
+        for field_name in current._fields:
+            value = getattr(current, field_name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+    return sorted(found.values(), key=lambda f: f.lineno)
+
+
+def _with_helpers(
+    node: _Function, defined: dict[str, _Function], uses: dict[int, list[_Function]]
+) -> Iterator[_Function]:
+    """`node` and every module function it calls, directly or not, each once, breadth
+    first: a function that only calls a renamed copy of another is compared as the copy."""
+    seen, queue, at = {id(node)}, [node], 0
+    while at < len(queue):
+        current = queue[at]
+        at += 1
+        yield current
+        if id(current) not in uses:
+            uses[id(current)] = _uses(current, defined)
+        for helper in uses[id(current)]:
+            if id(helper) not in seen:
+                seen.add(id(helper))
+                queue.append(helper)
+
+
+def source_text(source: str | bytes) -> str | None:
+    """The text fingerprinted (and shown on the pages) for a file: UTF-8 without a leading
+    byte-order mark, every line ending (CR LF, CR) made LF, as Python reads the file and
+    the grader runs it; None when the bytes are not UTF-8. The lexer ends lines at LF only:
+    a CR-only file would otherwise put every token on line 1, outside every function."""
     if isinstance(source, bytes):
         try:
             source = source.decode("utf-8")
         except UnicodeDecodeError:
-            return FilePrint("", {}, "not UTF-8 text")
-    text = source
+            return None
+    return source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def fingerprint_file(source: str | bytes, boilerplate: "FilePrint | None" = None) -> FilePrint:
+    """Fingerprints of each top-level function's body (see the module docstring); a
+    boilerplate file's fingerprints (the handed-out stubs) are removed function by
+    function. Never raises for any input: an unreadable file gives `error`."""
+    text = source_text(source)
+    if text is None:
+        return FilePrint("", {}, "not UTF-8 text")
     try:
         tree = ast.parse(text)
         tokens = _normalized_tokens(text, tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return FilePrint(text, {}, f"cannot be parsed ({type(error).__name__})")
     lines = [t[1] for t in tokens]
-    functions: dict[str, FunctionPrint] = {}
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.body:
-            continue
-        first, last = node.body[0].lineno, node.end_lineno or node.lineno
-        body = tokens[bisect_left(lines, first) : bisect_right(lines, last)]
-        hashes = winnow(body, salt=_salt(node.name))
-        if boilerplate is not None and node.name in boilerplate.functions:
-            for h in boilerplate.functions[node.name].hashes:
-                hashes.pop(h, None)
+    defined, aliases = _module_functions(tree.body)
+    for target, source in aliases:  # `conv2d = _my_conv`: graded as conv2d
+        if source in defined:
+            defined[target] = defined[source]
+    uses: dict[int, list[_Function]] = {}  # filled as the helpers are walked
+    graded = set(boilerplate.functions) if boilerplate is not None else set()
+    # what aliases and helpers may add to the tokens winnowed, beyond each def's own body: a
+    # file of many aliases of (or callers of) one long function costs at most a few passes
+    spare = len(tokens) * (2 + len(graded & defined.keys()))
+    prints: dict[str, FunctionPrint] = {}
+    for name, node in sorted(defined.items(), key=lambda item: item[0] not in graded):  # the graded first
+        body: list[tuple[int, int]] = []
+        folded = boilerplate is None or name in graded  # the graded names' helpers (all without a stub)
+        for part in _with_helpers(node, defined, uses) if folded else (node,):
+            first, last = part.body[0].lineno, part.end_lineno or part.lineno
+            low, high = bisect_left(lines, first), bisect_right(lines, last)
+            if part is not node or node.name != name:
+                if high - low > spare:
+                    break
+                spare -= high - low + 1  # + 1: an empty piece still costs its step
+            body += tokens[low:high]
+        hashes = winnow(body, salt=_salt(name))
+        if boilerplate is not None:
+            for handed_out in {name, node.name}:
+                if handed_out in boilerplate.functions:  # re-salted with the name graded
+                    resalt = _salt(handed_out) ^ _salt(name)
+                    for h in boilerplate.functions[handed_out].hashes:
+                        hashes.pop(h ^ resalt, None)
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        functions[node.name] = FunctionPrint(node.name, (start, last), hashes)
+        prints[name] = FunctionPrint(name, (start, node.end_lineno or node.lineno), hashes)
+    functions = {name: prints[name] for name in defined}  # in the module's order
     return FilePrint(text, functions)

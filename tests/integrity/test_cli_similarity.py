@@ -178,3 +178,19 @@ def test_fingerprints_are_cached_per_file_content(graded: tuple[Path, Path, Path
     _quiz, _subs, out = graded
     entries = sorted((out / "similarity" / ".fingerprints").glob("*.json"))
     assert len(entries) == 3  # s01, s02, s05 handed in exercise.py
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x1c", "\x85", "\u2028"])
+def test_a_page_shows_the_copied_lines_whatever_else_a_comment_holds(separator: str) -> None:
+    """Python ends a line at LF (CR) only; a comment full of characters that `splitlines`
+    also takes for line ends must not shift the lines a page shows away from the code."""
+    from grader.integrity.code_pairs import compare
+    from grader.integrity.pages import code_page
+    from grader.integrity.winnow import fingerprint_file
+
+    body = "    z = torch.relu(x) + torch.tanh(x)\n    return (z * x).sum(dim=0) + z.mean(dim=1) - x.std()\n"
+    plain = "import torch\n\n\ndef f(x):\n" + body
+    shifted = f"import torch\n# {separator * 40}\n\ndef f(x):\n" + body
+    a, b = fingerprint_file(plain), fingerprint_file(shifted)
+    page = code_page("t", compare(a, b, with_lines=True), "code", a, b)
+    assert page.count("def f(x):") == 2 and page.count("z.mean(dim=1)") == 2

@@ -162,3 +162,24 @@ def test_cached_fingerprints_equal_fresh_ones_and_a_damaged_entry_is_a_miss(tmp_
     assert cache.load(tmp_path, entry, data) is None
     cache.prune(tmp_path, [])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),  # a byte-order mark
+    lambda text: text.replace("\n", "\r").encode("utf-8"),  # old Mac line endings
+    lambda text: text.replace("\n", "\r\n").encode("utf-8"),  # Windows line endings
+], ids=["bom", "cr", "crlf"])
+def test_a_copy_saved_with_another_encoding_of_lines_is_still_a_copy(encode: object) -> None:
+    """A byte-order mark or CR line endings change nothing the grader runs (it drops the
+    mark; Python reads CR as a line end), so they must not hide a copy either."""
+    from grader.code.source import check_source
+    from grader.integrity import cache
+
+    data = encode(SOLUTION)  # type: ignore[operator]
+    assert check_source(data).error == ""  # graded like the original
+    original, copy = fingerprint_file(SOLUTION.encode()), fingerprint_file(data)
+    assert copy.error == "" and copy.size == original.size > 0
+    assert compare(original, copy).score == 1.0
+    stored = cache.from_json(cache.to_json(copy), data)  # as the cache and the prefetch give it back
+    assert stored.text == copy.text
+    assert {n: f.lines for n, f in copy.functions.items()} == {n: f.lines for n, f in original.functions.items()}
