@@ -243,7 +243,14 @@ class Gradebook:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        """Write one `meta` row. A meta row is no result: the class's results read before
+        stay current (when nothing else was written meanwhile), not read again."""
+        before = self._version()
+        current = self._class_results is not None and self._class_results[0] == before
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        after = self._version()
+        if current and self._class_results is not None and after == (before[0] + 1, before[1]):
+            self._class_results = (after, self._class_results[1])
 
     def close(self) -> None:
         self.db.close()

@@ -57,9 +57,7 @@ class SimilarityResult:
 def remember_submissions(gradebook: Gradebook, submissions: Path) -> None:
     """Record where the gradebook's submissions were read from (a `meta` row), so that a
     later `grader similarity` finds the code without being told."""
-    gradebook.db.execute(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (SUBMISSIONS_KEY, str(Path(submissions).resolve()))
-    )
+    gradebook.set_meta(SUBMISSIONS_KEY, str(Path(submissions).resolve()))
 
 
 def recorded_submissions(gradebook: Gradebook) -> Path | None:
@@ -201,6 +199,6 @@ def after_grading(gradebook: Gradebook, quizzes: Mapping[str, StudentQuiz], subm
         if row and row[0] == digest and (out / SIMILARITY_CSV).is_file():
             return
         analyse(gradebook, quizzes, submissions, out, known=prefetch.prints if prefetch else None)
-        gradebook.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (DIGEST_KEY, digest))
+        gradebook.set_meta(DIGEST_KEY, digest)
     except Exception as error:  # evidence is optional; the grades are not
         warn(f"similarity analysis skipped ({type(error).__name__}: {error})")

@@ -100,6 +100,24 @@ def test_the_class_results_follow_every_write_to_the_gradebook(tmp_path: Path) -
     assert len(book.results()) == len(_class_scores(book)) > 0
 
 
+def test_a_meta_row_keeps_the_class_results_read_but_not_a_commit_elsewhere(tmp_path: Path, monkeypatch) -> None:
+    """Writing a meta row (the similarity step's bookkeeping) changes no result: the class's
+    results are not read again. A commit by another connection in between still shows."""
+    book = tiny_gradebook(tmp_path / "g.sqlite")
+    reads = []
+    real_read = book._read_results
+    monkeypatch.setattr(book, "_read_results", lambda student: reads.append(student) or real_read(student))
+    scores = _class_scores(book)
+    book.set_meta("similarity.inputs", "abc")
+    assert _class_scores(book) == scores and reads == [None]
+    assert book.db.execute("SELECT value FROM meta WHERE key = 'similarity.inputs'").fetchone() == ("abc",)
+    other = Gradebook(tmp_path / "g.sqlite")
+    other.db.execute("UPDATE results SET score = 0.75 WHERE student = 's3' AND item = 'A'")
+    other.close()
+    book.set_meta("similarity.inputs", "def")
+    assert _class_scores(book)[("s3", "A")] == 0.75 and reads == [None, None]
+
+
 def test_gradebook_is_in_wal_mode_and_belongs_to_one_quiz(tmp_path: Path) -> None:
     book = tiny_gradebook(tmp_path / "g.sqlite")
     assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
