@@ -6,7 +6,6 @@ on (a worker that dies or is retired makes every later call of the submission "c
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
