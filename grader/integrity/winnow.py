@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
+from grader.code.scan import every_node
 from grader.integrity import lexer
 
 K = 7
@@ -90,6 +91,19 @@ def _token_id(text: str) -> int:
     return zlib.crc32(text.encode("utf-8", "surrogatepass")) + 1
 
 
+def _inner_statements(node: ast.stmt) -> list[ast.stmt]:
+    """The statements directly inside `node`: its body, else and finally blocks, then its
+    handlers' and cases' bodies."""
+    inner: list[ast.stmt] = []
+    for name in ("body", "orelse", "finalbody"):
+        inner += getattr(node, name, None) or []
+    for handler in getattr(node, "handlers", None) or []:
+        inner += handler.body
+    for case in getattr(node, "cases", None) or []:
+        inner += case.body
+    return inner
+
+
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Every statement, nested ones included (expressions are not visited: cheaper than
     ast.walk)."""
@@ -97,12 +111,7 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     while stack:
         node = stack.pop()
         yield node
-        for name in ("body", "orelse", "finalbody"):
-            stack.extend(reversed(getattr(node, name, None) or []))
-        for handler in getattr(node, "handlers", None) or []:
-            stack.extend(reversed(handler.body))
-        for case in getattr(node, "cases", None) or []:
-            stack.extend(reversed(case.body))
+        stack.extend(reversed(_inner_statements(node)))
 
 
 def _imports_and_docstrings(tree: ast.Module) -> tuple[set[str], set[int]]:
@@ -197,33 +206,18 @@ def _module_functions(body: list[ast.stmt]) -> tuple[dict[str, _Function], list[
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             aliases += [(t.id, node.value.id) for t in targets if isinstance(t, ast.Name)]
         elif isinstance(node, _BLOCKS):
-            nested: list[ast.stmt] = [*getattr(node, "body", []), *getattr(node, "orelse", []),
-                                      *getattr(node, "finalbody", [])]
-            for handler in getattr(node, "handlers", None) or []:
-                nested += handler.body
-            for case in getattr(node, "cases", None) or []:
-                nested += case.body
-            stack.extend(reversed(nested))
+            stack.extend(reversed(_inner_statements(node)))
     return defined, aliases
 
 
 def _uses(node: _Function, defined: dict[str, _Function]) -> list[_Function]:
     """The module's functions that `node`'s body names (its helpers), by position."""
     found: dict[int, _Function] = {}
-    stack: list[ast.AST] = list(node.body)
-    while stack:  # ast.walk, at a fraction of its cost
-        current = stack.pop()
-        if type(current) is ast.Name:
-            if current.id in defined:
+    for statement in node.body:
+        for current in every_node(statement):
+            if type(current) is ast.Name and current.id in defined:
                 helper = defined[current.id]
                 found[id(helper)] = helper
-            continue
-        for field_name in current._fields:
-            value = getattr(current, field_name, None)
-            if isinstance(value, ast.AST):
-                stack.append(value)
-            elif type(value) is list:
-                stack.extend(item for item in value if isinstance(item, ast.AST))
     return sorted(found.values(), key=lambda f: f.lineno)
 
 
