@@ -419,6 +419,16 @@ def decode_counted(header: Any, buffers: list[bytes], *, max_bytes: int | None =
     return _run(_Decoder(buffers, max_bytes, max_depth, max_nodes), header)
 
 
+def total_parts_message(error: CodecError, cap: int, per_value: int, total: int) -> str:
+    """The message of `error`, raised by a check capped at `cap` parts: when that cap was
+    what was left of the submission's `total` (less than the `per_value` cap), it is said
+    of the submission's values."""
+    message = str(error)
+    if cap < per_value and message == f"the value has more than {cap} parts":
+        return f"the submission's values have more than {total} parts in total"
+    return message
+
+
 def check_counted(header: Any, buffers: list[bytes], *, max_bytes: int | None = None, max_depth: int = MAX_DEPTH,
                   max_nodes: int | None = None) -> int:
     """The number of nodes of the value `decode` would build, after the same checks and

@@ -95,9 +95,8 @@ def checked_call(header: dict[str, Any], buffers: list[bytes], limits: Limits, b
                                                     max_nodes=cap)
                 budget.nodes -= nodes
             except codec.CodecError as error:
-                status, message = "bad-output", _text(str(error))
-                if cap < limits.result_nodes and message == f"the value has more than {cap} parts":
-                    message = f"the submission's values have more than {limits.results_total_nodes} parts in total"
+                status = "bad-output"
+                message = _text(codec.total_parts_message(error, cap, limits.result_nodes, limits.results_total_nodes))
     elif status == "forbidden" and not forbidden_calls:
         forbidden_calls = ("a function that is not allowed",)
     return CallResult("", status, value, message, duration, forbidden_calls)

@@ -282,10 +282,7 @@ class Submission:
         try:
             nodes = codec.check_counted(header["value"], buffers, max_bytes=max_bytes, max_nodes=cap)
         except codec.CodecError as error:
-            message = str(error)
-            if cap < per_value and message == f"the value has more than {cap} parts":
-                message = f"the submission's values have more than {self.limits['results_total_nodes']} parts in total"
-            return message, b""
+            return codec.total_parts_message(error, cap, per_value, int(self.limits["results_total_nodes"])), b""
         except MemoryError:
             return "the value is too large to check", b""
         frame = framing.pack(header, buffers)
